@@ -1,0 +1,218 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
+)
+
+// The claim protocol adds two states to fleet.Status.
+//
+//	(none) --Claim--> claimed --MarkStarted--> in-progress --Finish--> completed|failed|rolled-back
+//	                     |  \--Finish(gone)--> gone       (service deleted since discovery)
+//	                     \--Release--> not-started --Claim--> claimed ...
+//
+// A service is claimed with a conditional PutItem BEFORE UpdateService is
+// called, so two runs (or a duplicated invocation) can never both call it.
+// A crash between the claim and MarkStarted leaves a "claimed" record: a
+// rerun never calls UpdateService for it; the verifier later adopts the
+// deployment UpdateService created if there is one (a PRIMARY deployment
+// created after the claim), and otherwise, once the claim is older than
+// any invocation can live, releases it to not-started so that the next run
+// may restart the service. A claim is therefore reported, never restarted
+// twice.
+const (
+	// StatusClaimed: the run owns today's restart of the service and is
+	// about to call (or has called) UpdateService.
+	StatusClaimed fleet.Status = "claimed"
+	// StatusNotStarted: UpdateService certainly did not start a deployment
+	// (refused, throttled past retries, or a stale claim released); a later
+	// run of the same day may claim the service again.
+	StatusNotStarted fleet.Status = "not-started"
+)
+
+// ErrNotOwner is returned when a conditional update finds the record in
+// another state or owned by another run.
+var ErrNotOwner = errors.New("run record changed by another run")
+
+// Record is one service's restart on one day.
+type Record struct {
+	fleet.RunRecord
+	// RunID is the run that claimed the service.
+	RunID string `json:"runId"`
+	// ClaimedAt is when the claim was written.
+	ClaimedAt time.Time `json:"claimedAt"`
+	// Stamp says whether to write fleet.RestartTag on success (only
+	// services that already carry the tag are stamped, so that unenrolled
+	// services keep being reported to their owners).
+	Stamp bool `json:"stamp,omitempty"`
+}
+
+func recordAttrs(r Record) map[string]types.AttributeValue {
+	av := map[string]types.AttributeValue{
+		AttrDay:      str(r.Day),
+		AttrARN:      str(r.ARN),
+		AttrDayBatch: str(DayBatch(r.Day, r.Batch)),
+		"runId":      str(r.RunID),
+		"account":    str(r.Account),
+		"region":     str(r.Region),
+		"cluster":    str(r.Cluster),
+		"service":    str(r.Service),
+		"batch":      num(int64(r.Batch)),
+		"status":     str(string(r.Status)),
+		"claimedAt":  timeAttr(r.ClaimedAt),
+		"stamp":      boolean(r.Stamp),
+	}
+	return av
+}
+
+func recordFrom(av map[string]types.AttributeValue) Record {
+	return Record{
+		RunRecord: fleet.RunRecord{
+			Day:          getS(av, AttrDay),
+			ARN:          getS(av, AttrARN),
+			Account:      getS(av, "account"),
+			Region:       getS(av, "region"),
+			Cluster:      getS(av, "cluster"),
+			Service:      getS(av, "service"),
+			Batch:        int(getN(av, "batch")),
+			DeploymentID: getS(av, "deploymentId"),
+			Status:       fleet.Status(getS(av, "status")),
+			Detail:       getS(av, "detail"),
+			StartedAt:    getTime(av, "startedAt"),
+			FinishedAt:   getTime(av, "finishedAt"),
+		},
+		RunID:     getS(av, "runId"),
+		ClaimedAt: getTime(av, "claimedAt"),
+		Stamp:     getBool(av, "stamp"),
+	}
+}
+
+// Claim takes today's restart of r.ARN for r.RunID. It reports false, with
+// no error, when the service is already claimed, started or finished today
+// (by this run or another); a not-started record can be claimed again.
+func (s *Store) Claim(ctx context.Context, r Record) (bool, error) {
+	r.Status = StatusClaimed
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 aws.String(s.runs),
+		Item:                      recordAttrs(r),
+		ConditionExpression:       aws.String("attribute_not_exists(#a) OR #s = :ns"),
+		ExpressionAttributeNames:  map[string]string{"#a": AttrARN, "#s": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":ns": str(string(StatusNotStarted))},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim %s for %s: %w", r.ARN, r.Day, err)
+	}
+	return true, nil
+}
+
+// MarkStarted records the deployment UpdateService started for the run's
+// claim.
+func (s *Store) MarkStarted(ctx context.Context, day, arn, runID, deploymentID string, at time.Time) error {
+	return s.update(ctx, day, arn, "SET #s = :new, deploymentId = :dep, startedAt = :at",
+		"#s = :claimed AND runId = :run",
+		map[string]types.AttributeValue{
+			":new": str(string(fleet.StatusStarted)), ":dep": str(deploymentID), ":at": timeAttr(at),
+			":claimed": str(string(StatusClaimed)), ":run": str(runID),
+		})
+}
+
+// Adopt records a deployment found for a stale claim (the claiming run
+// crashed after UpdateService): the record moves to in-progress whoever
+// claimed it.
+func (s *Store) Adopt(ctx context.Context, day, arn, deploymentID string, at time.Time, detail string) error {
+	return s.update(ctx, day, arn, "SET #s = :new, deploymentId = :dep, startedAt = :at, detail = :detail",
+		"#s = :claimed",
+		map[string]types.AttributeValue{
+			":new": str(string(fleet.StatusStarted)), ":dep": str(deploymentID), ":at": timeAttr(at),
+			":detail": str(detail), ":claimed": str(string(StatusClaimed)),
+		})
+}
+
+// Release marks a claim whose UpdateService certainly started nothing as
+// not-started, so that a later run may claim the service again.
+func (s *Store) Release(ctx context.Context, day, arn, detail string) error {
+	return s.update(ctx, day, arn, "SET #s = :new, detail = :detail",
+		"#s = :claimed",
+		map[string]types.AttributeValue{
+			":new": str(string(StatusNotStarted)), ":detail": str(detail), ":claimed": str(string(StatusClaimed)),
+		})
+}
+
+// Finish records the final state of a claimed or in-progress record. A
+// record already final is left alone (ErrNotOwner).
+func (s *Store) Finish(ctx context.Context, day, arn string, status fleet.Status, detail string, at time.Time) error {
+	return s.update(ctx, day, arn, "SET #s = :new, detail = :detail, finishedAt = :at",
+		"#s IN (:claimed, :started)",
+		map[string]types.AttributeValue{
+			":new": str(string(status)), ":detail": str(detail), ":at": timeAttr(at),
+			":claimed": str(string(StatusClaimed)), ":started": str(string(fleet.StatusStarted)),
+		})
+}
+
+// Note records a detail on an unfinished record (e.g. "still in progress").
+func (s *Store) Note(ctx context.Context, day, arn, detail string) error {
+	return s.update(ctx, day, arn, "SET detail = :detail", "#s IN (:claimed, :started)",
+		map[string]types.AttributeValue{
+			":detail": str(detail), ":claimed": str(string(StatusClaimed)), ":started": str(string(fleet.StatusStarted)),
+		})
+}
+
+func (s *Store) update(ctx context.Context, day, arn, set, cond string, values map[string]types.AttributeValue) error {
+	names := map[string]string{"#a": AttrARN}
+	if strings.Contains(set+cond, "#s") {
+		names["#s"] = "status"
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.runs),
+		Key:                       key(day, arn),
+		UpdateExpression:          aws.String(set),
+		ConditionExpression:       aws.String("attribute_exists(#a) AND " + cond),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	if isConditionFailed(err) {
+		return fmt.Errorf("update %s of %s: %w", arn, day, ErrNotOwner)
+	}
+	if err != nil {
+		return fmt.Errorf("update %s of %s: %w", arn, day, err)
+	}
+	return nil
+}
+
+// LoadRunBatch returns the day's run records of one batch.
+func (s *Store) LoadRunBatch(ctx context.Context, day string, batch int) ([]Record, error) {
+	var out []Record
+	err := s.queryBatch(ctx, s.runs, day, batch, func(av map[string]types.AttributeValue) error {
+		out = append(out, recordFrom(av))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load run records of batch %d of %s: %w", batch, day, err)
+	}
+	return out, nil
+}
+
+// LoadRuns returns all of the day's run records.
+func (s *Store) LoadRuns(ctx context.Context, day string) ([]Record, error) {
+	var out []Record
+	err := s.queryDayPrefix(ctx, s.runs, day, servicePrefix, func(av map[string]types.AttributeValue) error {
+		out = append(out, recordFrom(av))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load run records of %s: %w", day, err)
+	}
+	return out, nil
+}
