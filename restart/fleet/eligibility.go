@@ -1,0 +1,169 @@
+package fleet
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// ParseEnrollment parses the enrollment setting, "tagged" or "all". The
+// empty string is the default, tagged, which restarts only the services
+// whose owners asked for it.
+func ParseEnrollment(s string) (Enrollment, error) {
+	switch Enrollment(s) {
+	case "", EnrollTagged:
+		return EnrollTagged, nil
+	case EnrollAll:
+		return EnrollAll, nil
+	}
+	return "", fmt.Errorf("enrollment %q: want %q (restart only services tagged %s) or %q (restart untagged services too)",
+		s, EnrollTagged, RestartTag, EnrollAll)
+}
+
+// OwnerServices is the services of one owner, for one notification.
+type OwnerServices struct {
+	// Owner is Service.Owner(); empty for services with neither an owner
+	// nor a team tag, which go to the platform team's default topic.
+	Owner string `json:"owner"`
+	// ARNs are the owner's services, sorted.
+	ARNs []string `json:"arns"`
+}
+
+// Classification is the eligibility decision for every service of an
+// inventory: each input service is either eligible or skipped with a
+// reason, never both, never neither.
+type Classification struct {
+	// Eligible are the services to restart, sorted by ARN.
+	Eligible []Service
+	// Skipped are the services not restarted, with the reason, sorted by
+	// ARN then reason.
+	Skipped []Skip
+	// Unenrolled are the services without RestartTag that could otherwise
+	// be restarted, grouped by owner (sorted), whether or not the
+	// enrollment restarts them. Services skipped for another reason
+	// (desired count 0, another deployment controller) are not listed:
+	// tagging them would change nothing.
+	Unenrolled []OwnerServices
+}
+
+// Classify decides which services are restarted. A service is skipped,
+// checking in this order, when it:
+//
+//   - fails Service.Validate (invalid-inventory-entry);
+//   - shares its ARN with another entry (duplicate-arn): identical copies
+//     are collapsed and the extras skipped; when the copies differ, all of
+//     them are skipped, since which one is true cannot be told;
+//   - is opted out, RestartTag = "disabled", in any case (opted-out): the
+//     owner's explicit choice wins over everything else;
+//   - has desired count 0 (desired-count-zero): there are no tasks;
+//   - is deployed by CodeDeploy or an external controller
+//     (code-deploy-controller, external-deployment-controller):
+//     forceNewDeployment is not allowed for them;
+//   - lacks RestartTag while enrollment is tagged (unenrolled).
+//
+// DAEMON services are restartable: forceNewDeployment replaces their tasks
+// like a replica service's. An enrollment other than "all" is taken as
+// tagged, which restarts the fewest services. The result does not depend
+// on the order of services.
+func Classify(services []Service, enrollment Enrollment) Classification {
+	c := Classification{Eligible: []Service{}, Skipped: []Skip{}, Unenrolled: []OwnerServices{}}
+	unenrolled := map[string][]string{}
+
+	// Sort a copy by ARN so that duplicates are adjacent and the outputs
+	// come out sorted whatever the input order.
+	sorted := slices.Clone(services)
+	slices.SortStableFunc(sorted, func(a, b Service) int { return strings.Compare(a.ARN, b.ARN) })
+
+	for i := 0; i < len(sorted); {
+		j := i + 1
+		// Entries without an ARN are invalid each on its own, not copies.
+		for j < len(sorted) && sorted[i].ARN != "" && sorted[j].ARN == sorted[i].ARN {
+			j++
+		}
+		group := sorted[i:j]
+		i = j
+
+		s := group[0]
+		if len(group) > 1 {
+			n := len(group) - 1 // extra identical copies
+			if !allEqual(group) {
+				n = len(group)
+			}
+			for range n {
+				c.Skipped = append(c.Skipped, Skip{ARN: s.ARN, Reason: ReasonDuplicate})
+			}
+			if n == len(group) {
+				continue
+			}
+		}
+		reason, ok := eligibility(s, enrollment)
+		if !ok {
+			c.Skipped = append(c.Skipped, Skip{ARN: s.ARN, Reason: reason})
+		} else {
+			c.Eligible = append(c.Eligible, s)
+		}
+		if (ok || reason == ReasonUnenrolled) && !enrolled(s) {
+			unenrolled[s.Owner()] = append(unenrolled[s.Owner()], s.ARN)
+		}
+	}
+	// Invalid entries may share an ARN (typically the empty one) with a
+	// different reason; keep the order total.
+	slices.SortStableFunc(c.Skipped, func(a, b Skip) int {
+		return cmp.Or(strings.Compare(a.ARN, b.ARN), strings.Compare(string(a.Reason), string(b.Reason)))
+	})
+	for _, owner := range slices.Sorted(maps.Keys(unenrolled)) {
+		c.Unenrolled = append(c.Unenrolled, OwnerServices{Owner: owner, ARNs: unenrolled[owner]})
+	}
+	return c
+}
+
+// eligibility returns why s is not restarted, or ok.
+func eligibility(s Service, enrollment Enrollment) (reason Reason, ok bool) {
+	switch {
+	case s.Validate() != nil:
+		return ReasonInvalid, false
+	case optedOut(s):
+		return ReasonOptedOut, false
+	case s.DesiredCount == 0:
+		return ReasonDesiredZero, false
+	case s.DeploymentController == ControllerCode:
+		return ReasonCodeDeploy, false
+	case s.DeploymentController == ControllerExtern:
+		return ReasonExternalController, false
+	case !enrolled(s) && enrollment != EnrollAll:
+		return ReasonUnenrolled, false
+	}
+	return "", true
+}
+
+// enrolled reports whether s carries RestartTag. Its value is the last
+// restart time, or empty for a service that was never restarted.
+func enrolled(s Service) bool {
+	_, ok := s.Tags[RestartTag]
+	return ok
+}
+
+// optedOut accepts "disabled" in any case and with stray spaces: a
+// mistyped opt-out must not restart a service whose owner asked not to.
+func optedOut(s Service) bool {
+	v, ok := s.Tags[RestartTag]
+	return ok && strings.EqualFold(strings.TrimSpace(v), OptOutValue)
+}
+
+func allEqual(group []Service) bool {
+	for _, s := range group[1:] {
+		if !sameService(s, group[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameService(a, b Service) bool {
+	return a.Account == b.Account && a.Region == b.Region && a.Cluster == b.Cluster &&
+		a.Service == b.Service && a.ARN == b.ARN && a.DesiredCount == b.DesiredCount &&
+		a.SchedulingStrategy == b.SchedulingStrategy && a.DeploymentController == b.DeploymentController &&
+		maps.Equal(a.Tags, b.Tags)
+}

@@ -1,0 +1,427 @@
+package fleet
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// The values ECS reports for a service's scheduling strategy and deployment
+// controller. An empty value in the inventory means the ECS default
+// (REPLICA, ECS), as DescribeServices omits the controller when it is ECS.
+const (
+	StrategyReplica  = "REPLICA"
+	StrategyDaemon   = "DAEMON"
+	ControllerECS    = "ECS"
+	ControllerCode   = "CODE_DEPLOY"
+	ControllerExtern = "EXTERNAL"
+)
+
+// maxProblems caps the problems an InventoryError keeps: enough to show a
+// pattern, few enough to read. The total is still counted.
+const maxProblems = 50
+
+// InventoryError lists everything wrong with an inventory, each problem
+// naming the entry, the field and the fix, so that one run shows them all.
+type InventoryError struct {
+	// Problems holds the first problems found, at most 50.
+	Problems []string
+	// Total counts every problem, including those not kept.
+	Total int
+}
+
+func (e *InventoryError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "inventory: %d problem", e.Total)
+	if e.Total != 1 {
+		b.WriteString("s")
+	}
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p)
+	}
+	if more := e.Total - len(e.Problems); more > 0 {
+		fmt.Fprintf(&b, "\n  ... and %d more", more)
+	}
+	return b.String()
+}
+
+func (e *InventoryError) add(format string, args ...any) {
+	e.Total++
+	if len(e.Problems) < maxProblems {
+		e.Problems = append(e.Problems, fmt.Sprintf(format, args...))
+	}
+}
+
+// ReadInventory reads the inventory that `restartctl plan --inventory` takes:
+// a JSON array of services in Service's JSON form. Every entry is checked
+// (see Service.Validate), field names must match exactly (so that a typo
+// such as "desiredcount" is an error rather than a silent zero), and
+// account, region, cluster, service, arn and desiredCount are required. All
+// problems are reported at once in an *InventoryError; nothing is dropped.
+//
+// Entries with the same ARN are accepted here and resolved by Classify,
+// which reports the extra copies as duplicate-arn.
+func ReadInventory(r io.Reader) ([]Service, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read inventory: %w", err)
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("inventory: %w", describeJSONError(data, err))
+	}
+	if raw == nil {
+		return nil, errors.New("inventory: got null, want a JSON array of services ([] when there are none)")
+	}
+	services := make([]Service, len(raw))
+	ierr := &InventoryError{}
+	for i, m := range raw {
+		decodeEntry(m, &services[i], fmt.Sprintf("inventory[%d]", i), ierr)
+	}
+	if ierr.Total > 0 {
+		return nil, ierr
+	}
+	return services, nil
+}
+
+// describeJSONError turns a syntax or type error from encoding/json into one
+// that says where in the input it is.
+func describeJSONError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		line, col := position(data, syn.Offset)
+		return fmt.Errorf("invalid JSON at line %d, column %d: %w", line, col, err)
+	}
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		return fmt.Errorf("got a JSON %s, want an array of services", typ.Value)
+	}
+	return err
+}
+
+func position(data []byte, offset int64) (line, col int) {
+	offset = min(max(offset, 0), int64(len(data)))
+	before := data[:offset]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(offset) - (bytes.LastIndexByte(before, '\n') + 1)
+	return line, col
+}
+
+// inventoryFields are the fields of an entry, in the contract's order, and
+// whether each must be present.
+var inventoryFields = []struct {
+	name     string
+	required bool
+}{
+	{"account", true}, {"region", true}, {"cluster", true}, {"service", true},
+	{"arn", true}, {"desiredCount", true}, {"schedulingStrategy", false},
+	{"deploymentController", false}, {"tags", false},
+}
+
+// decodeEntry decodes one entry field by field, so that every unknown,
+// missing or mistyped field is reported, not only the first.
+func decodeEntry(m json.RawMessage, s *Service, where string, ierr *InventoryError) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(m, &fields); err != nil || fields == nil {
+		ierr.add("%s: got %s, want an object {\"account\",\"region\",\"cluster\",\"service\",\"arn\",\"desiredCount\",...}", where, jsonKind(m))
+		return
+	}
+	for name := range fields {
+		known := false
+		for _, f := range inventoryFields {
+			if f.name == name {
+				known = true
+				break
+			}
+		}
+		if !known {
+			hint := ""
+			for _, f := range inventoryFields {
+				if strings.EqualFold(f.name, name) {
+					hint = fmt.Sprintf(" (did you mean %q?)", f.name)
+				}
+			}
+			ierr.add("%s.%s: unknown field%s; the fields are account, region, cluster, service, arn, desiredCount, schedulingStrategy, deploymentController, tags", where, name, hint)
+		}
+	}
+	typeOK := map[string]bool{}
+	for _, f := range inventoryFields {
+		v, ok := fields[f.name]
+		if !ok || string(v) == "null" {
+			if f.required {
+				ierr.add("%s.%s: missing; %s", where, f.name, requiredWhy(f.name))
+			}
+			continue
+		}
+		var err error
+		switch f.name {
+		case "account":
+			err = json.Unmarshal(v, &s.Account)
+		case "region":
+			err = json.Unmarshal(v, &s.Region)
+		case "cluster":
+			err = json.Unmarshal(v, &s.Cluster)
+		case "service":
+			err = json.Unmarshal(v, &s.Service)
+		case "arn":
+			err = json.Unmarshal(v, &s.ARN)
+		case "desiredCount":
+			err = json.Unmarshal(v, &s.DesiredCount)
+		case "schedulingStrategy":
+			err = json.Unmarshal(v, &s.SchedulingStrategy)
+		case "deploymentController":
+			err = json.Unmarshal(v, &s.DeploymentController)
+		case "tags":
+			err = decodeTags(v, s, where, ierr)
+		}
+		if err != nil {
+			ierr.add("%s.%s: got %s, want %s", where, f.name, jsonKind(v), wantKind(f.name))
+			continue
+		}
+		typeOK[f.name] = true
+	}
+	// Check the values of the fields that decoded, so that a mistyped field
+	// is reported once, as a type problem.
+	s.check(func(field, problem string) {
+		name, _, _ := strings.Cut(field, ".")
+		if typeOK[name] {
+			ierr.add("%s.%s: %s", where, field, problem)
+		}
+	})
+}
+
+func decodeTags(v json.RawMessage, s *Service, where string, ierr *InventoryError) error {
+	var tags map[string]json.RawMessage
+	if err := json.Unmarshal(v, &tags); err != nil {
+		return err
+	}
+	s.Tags = make(map[string]string, len(tags))
+	for k, tv := range tags {
+		var str string
+		if err := json.Unmarshal(tv, &str); err != nil || string(tv) == "null" {
+			ierr.add("%s.tags[%q]: got %s, want a string (ECS tag values are strings)", where, k, jsonKind(tv))
+			continue
+		}
+		s.Tags[k] = str
+	}
+	return nil
+}
+
+func requiredWhy(field string) string {
+	switch field {
+	case "arn":
+		return "every service needs its ARN, it is the service's identity in the plan"
+	case "desiredCount":
+		return "give the service's desired count, 0 if it is scaled in (a missing count is not taken as 0)"
+	default:
+		return "every service needs its " + field + ", as DescribeServices reports it"
+	}
+}
+
+func wantKind(field string) string {
+	switch field {
+	case "desiredCount":
+		return "a whole number from 0 to 2147483647"
+	case "tags":
+		return "an object of string values"
+	default:
+		return "a string"
+	}
+}
+
+// jsonKind names the JSON type of a value for error messages.
+func jsonKind(v json.RawMessage) string {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return "nothing"
+	}
+	switch v[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	default:
+		return "the number " + truncate(string(v), 24)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// Validate reports what is wrong with a service's fields, all problems at
+// once, or nil. It checks the shape of each value, not that the service
+// exists: the account is 12 digits, the ARN is an ECS service ARN that
+// names the same account, region, cluster and service as the other fields,
+// the desired count is not negative and the strategy and controller are
+// values ECS uses (or empty for the defaults). Account, region, cluster,
+// service and ARN must not be empty.
+func (s Service) Validate() error {
+	var problems []string
+	for _, f := range []struct{ name, value string }{
+		{"account", s.Account}, {"region", s.Region}, {"cluster", s.Cluster},
+		{"service", s.Service}, {"arn", s.ARN},
+	} {
+		if f.value == "" {
+			problems = append(problems, f.name+": missing")
+		}
+	}
+	s.check(func(field, problem string) {
+		problems = append(problems, field+": "+problem)
+	})
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("service %s: %s", strconv.Quote(s.ARN), strings.Join(problems, "; "))
+}
+
+// check calls report for each problem with a field of s. Empty required
+// fields are reported by the caller that knows whether they were absent.
+func (s Service) check(report func(field, problem string)) {
+	if s.Account != "" && !isAccountID(s.Account) {
+		report("account", fmt.Sprintf("%q is not an AWS account id; want its 12 digits, leading zeros kept", truncate(s.Account, 40)))
+	}
+	if s.Region != "" && !isRegion(s.Region) {
+		report("region", fmt.Sprintf("%q is not an AWS region; want a name such as us-east-1", truncate(s.Region, 40)))
+	}
+	cluster := s.Cluster
+	if strings.HasPrefix(cluster, "arn:") {
+		// Discovery may record the cluster by ARN; the name is what the
+		// service ARN carries.
+		if _, name, ok := strings.Cut(cluster, ":cluster/"); ok {
+			cluster = name
+		}
+	}
+	if s.Cluster != "" && !isResourceName(cluster) {
+		report("cluster", fmt.Sprintf("%q is not an ECS cluster name; want up to 255 letters, digits, hyphens and underscores", truncate(s.Cluster, 40)))
+	}
+	if s.Service != "" && !isResourceName(s.Service) {
+		report("service", fmt.Sprintf("%q is not an ECS service name; want up to 255 letters, digits, hyphens and underscores", truncate(s.Service, 40)))
+	}
+	if s.ARN != "" {
+		if problem := s.checkARN(cluster); problem != "" {
+			report("arn", problem)
+		}
+	}
+	if s.DesiredCount < 0 {
+		report("desiredCount", fmt.Sprintf("%d is negative; want the service's desired count, 0 or more", s.DesiredCount))
+	}
+	switch s.SchedulingStrategy {
+	case "", StrategyReplica, StrategyDaemon:
+	default:
+		report("schedulingStrategy", fmt.Sprintf("%q is not an ECS scheduling strategy; want REPLICA or DAEMON", truncate(s.SchedulingStrategy, 40)))
+	}
+	switch s.DeploymentController {
+	case "", ControllerECS, ControllerCode, ControllerExtern:
+	default:
+		report("deploymentController", fmt.Sprintf("%q is not an ECS deployment controller; want ECS, CODE_DEPLOY or EXTERNAL", truncate(s.DeploymentController, 40)))
+	}
+	for k := range s.Tags {
+		if k == "" {
+			report("tags", "a tag has an empty key; ECS tag keys are 1 to 128 characters")
+		}
+	}
+}
+
+// checkARN checks that the ARN is an ECS service ARN,
+// arn:PARTITION:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE (or the old
+// format without the cluster), and that it agrees with the other fields.
+func (s Service) checkARN(cluster string) string {
+	const want = "want arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE"
+	parts := strings.SplitN(s.ARN, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "ecs" {
+		return fmt.Sprintf("%q is not an ECS ARN; %s", truncate(s.ARN, 80), want)
+	}
+	resource, ok := strings.CutPrefix(parts[5], "service/")
+	if !ok {
+		return fmt.Sprintf("%q is not an ECS service ARN (resource %q); %s", truncate(s.ARN, 80), truncate(parts[5], 40), want)
+	}
+	region, account := parts[3], parts[4]
+	switch {
+	case !isRegion(region):
+		return fmt.Sprintf("%q has no valid region; %s", truncate(s.ARN, 80), want)
+	case !isAccountID(account):
+		return fmt.Sprintf("%q has no valid 12-digit account; %s", truncate(s.ARN, 80), want)
+	case s.Region != "" && region != s.Region:
+		return fmt.Sprintf("region %s in the ARN differs from region %s of the entry; the ARN must be the service's own", region, s.Region)
+	case s.Account != "" && account != s.Account:
+		return fmt.Sprintf("account %s in the ARN differs from account %s of the entry; the ARN must be the service's own", account, s.Account)
+	}
+	arnCluster, arnService, newFormat := strings.Cut(resource, "/")
+	if !newFormat {
+		arnCluster, arnService = "", resource
+	}
+	switch {
+	case !isResourceName(arnService) || (newFormat && !isResourceName(arnCluster)):
+		return fmt.Sprintf("%q has no valid cluster/service names; %s", truncate(s.ARN, 80), want)
+	case s.Service != "" && arnService != s.Service:
+		return fmt.Sprintf("service %q in the ARN differs from service %q of the entry; the ARN must be the service's own", arnService, s.Service)
+	case newFormat && s.Cluster != "" && arnCluster != cluster:
+		return fmt.Sprintf("cluster %q in the ARN differs from cluster %q of the entry; the ARN must be the service's own", arnCluster, cluster)
+	}
+	return ""
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isRegion accepts region names such as us-east-1, eu-central-2,
+// us-gov-west-1 and cn-northwest-1: lowercase words joined by hyphens and
+// ending in a number.
+func isRegion(s string) bool {
+	words := strings.Split(s, "-")
+	if len(s) > 32 || len(words) < 3 {
+		return false
+	}
+	for i, w := range words {
+		if w == "" {
+			return false
+		}
+		last := i == len(words)-1
+		for j := 0; j < len(w); j++ {
+			c := w[j]
+			if last && !isDigit(c) || !last && (c < 'a' || c > 'z') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isResourceName accepts ECS cluster and service names: up to 255 letters,
+// digits, hyphens and underscores.
+func isResourceName(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

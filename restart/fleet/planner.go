@@ -1,0 +1,415 @@
+package fleet
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// PlanNight classifies the services (see Classify) and spreads the eligible
+// ones over the window's batches (see Schedule). It is what `restartctl
+// plan` prints. The error says why no plan exists: an enrollment or window
+// that cannot be used, or services that cannot be placed.
+func PlanNight(services []Service, enrollment Enrollment, w Window) (Plan, error) {
+	if _, err := ParseEnrollment(string(enrollment)); err != nil {
+		return Plan{}, fmt.Errorf("plan: %w", err)
+	}
+	if err := w.Validate(); err != nil {
+		return Plan{}, fmt.Errorf("plan: %w", err)
+	}
+	c := Classify(services, enrollment)
+	batches, err := Schedule(c.Eligible, w)
+	if err != nil {
+		return Plan{}, err
+	}
+	return Plan{Batches: batches, Skipped: c.Skipped}, nil
+}
+
+// Schedule assigns each service to one slot of the window and returns the
+// non-empty slots as batches in time order. A batch's Index is its slot in
+// the window, so that Start = window start + Index*Interval; slots left
+// empty (only when there are fewer services than slots) are omitted, as the
+// night's state machine would only wait through them. Services within a
+// batch are sorted by ARN. The services must have distinct ARNs.
+//
+// The assignment:
+//
+//   - is balanced: with n services and s slots, the first n mod s slots
+//     hold ceil(n/s) services and the others floor(n/s);
+//   - spreads clusters: no slot holds more than ceil(k/s)+1 of the k
+//     services of one cluster (account, region, cluster name), so that a
+//     cluster's capacity is not drained by one batch;
+//   - is deterministic and does not depend on the order of the services;
+//   - is stable: each service prefers slots in the order of a rendezvous
+//     hash of its ARN and the slot, so adding or removing a service moves
+//     few others (consistent hashing with bounded loads).
+//
+// Services are placed one by one in the order of the hash of their ARN,
+// each in its most preferred slot that still has room under both caps.
+// When every such slot is full, an augmenting path moves a chain of
+// already placed services one slot each to make room; as that is the
+// augmenting-path step of a max-flow over clusters and slots, the only
+// failure is an assignment that cannot exist, which is reported.
+func Schedule(services []Service, w Window) ([]Batch, error) {
+	if err := w.Validate(); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	p, err := newPlanner(services, w)
+	if err != nil {
+		return nil, err
+	}
+	for i := range p.items {
+		if !p.place(int32(i)) && !p.augment(int32(i)) {
+			return nil, p.infeasible(int32(i))
+		}
+	}
+	return p.batches(), nil
+}
+
+// planItem is a service as the planner sees it.
+type planItem struct {
+	hash    uint64
+	arn     string
+	cluster int32
+}
+
+type clusterID struct{ account, region, cluster string }
+
+type planner struct {
+	w        Window
+	slots    int
+	items    []planItem // in hash order
+	slotOf   []int32    // items[i]'s slot, -1 before it is placed
+	seeds    []uint64   // per slot, mixed into the rendezvous weight
+	capacity []int32    // per slot
+	members  [][]int32  // per slot, indexes into items
+	open     []int32    // slots with room, any order
+	openPos  []int32    // position of each slot in open, -1 when full
+
+	clusterNames []clusterID
+	clusterSize  []int32
+	clusterCap   []int32 // ceil(k/slots)+1
+	counts       clusterCounts
+}
+
+func newPlanner(services []Service, w Window) (*planner, error) {
+	slots := w.Slots()
+	n := len(services)
+	p := &planner{
+		w:        w,
+		slots:    slots,
+		items:    make([]planItem, n),
+		slotOf:   make([]int32, n),
+		seeds:    make([]uint64, slots),
+		capacity: make([]int32, slots),
+		members:  make([][]int32, slots),
+		open:     make([]int32, 0, slots),
+		openPos:  make([]int32, slots),
+	}
+	index := make(map[clusterID]int32)
+	for i, s := range services {
+		id := clusterID{s.Account, s.Region, s.Cluster}
+		c, ok := index[id]
+		if !ok {
+			c = int32(len(p.clusterNames))
+			index[id] = c
+			p.clusterNames = append(p.clusterNames, id)
+			p.clusterSize = append(p.clusterSize, 0)
+		}
+		p.clusterSize[c]++
+		p.items[i] = planItem{hash: mix64(fnv1a(s.ARN)), arn: s.ARN, cluster: c}
+		p.slotOf[i] = -1
+	}
+	slices.SortFunc(p.items, func(a, b planItem) int {
+		return cmp.Or(cmp.Compare(a.hash, b.hash), strings.Compare(a.arn, b.arn))
+	})
+	for i := 1; i < n; i++ {
+		if p.items[i].arn == p.items[i-1].arn {
+			return nil, fmt.Errorf("plan: service %s appears twice; each service is planned once (Classify drops duplicates)", p.items[i].arn)
+		}
+	}
+
+	// Balanced capacities that sum to n: the first n mod slots slots take
+	// one more, so that earlier batches, which have longer to be verified,
+	// carry the remainder.
+	q, r := n/slots, n%slots
+	backing := make([]int32, n)
+	off := 0
+	for j := range slots {
+		c := q
+		if j < r {
+			c++
+		}
+		p.capacity[j] = int32(c)
+		p.members[j] = backing[off : off : off+c]
+		off += c
+		// The seed depends on the slot's minute in the window, not on the
+		// window's length, so that lengthening or shortening the window
+		// keeps the preferences among the slots that remain.
+		p.seeds[j] = mix64(uint64(time.Duration(j)*w.Interval/time.Minute) + 0x9e3779b97f4a7c15)
+		p.openPos[j] = -1
+		if c > 0 {
+			p.openPos[j] = int32(len(p.open))
+			p.open = append(p.open, int32(j))
+		}
+	}
+
+	p.clusterCap = make([]int32, len(p.clusterSize))
+	base := make([]int32, len(p.clusterSize))
+	binding := 0
+	for c, k := range p.clusterSize {
+		p.clusterCap[c] = (k+int32(slots)-1)/int32(slots) + 1
+		// A cluster no larger than its cap can never reach it: it needs no
+		// counts, which keeps the memory at one counter per slot for the
+		// clusters that matter only.
+		base[c] = -1
+		if k > p.clusterCap[c] {
+			base[c] = int32(binding * slots)
+			binding++
+		}
+	}
+	p.counts = newClusterCounts(base, binding*slots)
+	return p, nil
+}
+
+// weight is item i's rendezvous weight for slot j: its preference for j.
+func (p *planner) weight(i int32, j int32) uint64 {
+	return mix64(p.items[i].hash ^ p.seeds[j])
+}
+
+// allowed reports whether item i's cluster has room in slot j.
+func (p *planner) allowed(i int32, j int32) bool {
+	c := p.items[i].cluster
+	return p.counts.get(c, j) < p.clusterCap[c]
+}
+
+// place puts item i in its most preferred open slot where its cluster has
+// room, and reports whether there was one. Taking the highest weight among
+// the open slots is the same as walking i's full ranking of slots and
+// stopping at the first with room, without sorting the ranking.
+func (p *planner) place(i int32) bool {
+	h := p.items[i].hash
+	c := p.items[i].cluster
+	limit := p.clusterCap[c]
+	best, bestW := int32(-1), uint64(0)
+	for _, j := range p.open {
+		if p.counts.get(c, j) >= limit {
+			continue
+		}
+		if w := mix64(h ^ p.seeds[j]); best < 0 || w > bestW || w == bestW && j < best {
+			best, bestW = j, w
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	p.add(i, best)
+	return true
+}
+
+func (p *planner) add(i, j int32) {
+	p.slotOf[i] = j
+	p.members[j] = append(p.members[j], i)
+	p.counts.add(p.items[i].cluster, j, 1)
+	p.closeIfFull(j)
+}
+
+// closeIfFull takes slot j out of the open slots once it is full.
+func (p *planner) closeIfFull(j int32) {
+	if p.openPos[j] >= 0 && int32(len(p.members[j])) == p.capacity[j] {
+		// Remove j from the open slots by swapping in the last one.
+		pos := p.openPos[j]
+		last := p.open[len(p.open)-1]
+		p.open[pos] = last
+		p.openPos[last] = pos
+		p.open = p.open[:len(p.open)-1]
+		p.openPos[j] = -1
+	}
+}
+
+// move moves the placed item i from its slot to slot to, which has room:
+// along an augmenting path, to has just lost an item or is the path's end.
+// The caller closes the end if it fills up.
+func (p *planner) move(i, to int32) {
+	from := p.slotOf[i]
+	m := p.members[from]
+	k := slices.Index(m, i)
+	m[k] = m[len(m)-1]
+	p.members[from] = m[:len(m)-1]
+	p.counts.add(p.items[i].cluster, from, -1)
+	p.members[to] = append(p.members[to], i)
+	p.counts.add(p.items[i].cluster, to, 1)
+	p.slotOf[i] = to
+}
+
+// augment places item x when every slot where its cluster has room is full:
+// a breadth-first search over slots finds the shortest chain x -> a0,
+// y0: a0 -> a1, ..., yk: ak -> b where b has room and each moved item's
+// cluster has room in its new slot. Clusters are explored once each, since
+// a second item of the same cluster reaches the same slots.
+func (p *planner) augment(x int32) bool {
+	const root, unseen = -2, -1
+	prevSlot := make([]int32, p.slots) // slot the item came from, root for x's entry
+	prevItem := make([]int32, p.slots)
+	for j := range prevSlot {
+		prevSlot[j] = unseen
+	}
+	seenCluster := make(map[int32]bool)
+	var queue []int32
+	for j := range int32(p.slots) {
+		if p.allowed(x, j) {
+			prevSlot[j], prevItem[j] = root, x
+			queue = append(queue, j)
+		}
+	}
+	seenCluster[p.items[x].cluster] = true
+	end := int32(-1)
+search:
+	for len(queue) > 0 {
+		a := queue[0]
+		queue = queue[1:]
+		if p.openPos[a] >= 0 {
+			end = a
+			break
+		}
+		for _, y := range p.members[a] {
+			c := p.items[y].cluster
+			if seenCluster[c] {
+				continue
+			}
+			seenCluster[c] = true
+			for b := range int32(p.slots) {
+				if prevSlot[b] != unseen || !p.allowed(y, b) {
+					continue
+				}
+				prevSlot[b], prevItem[b] = a, y
+				if p.openPos[b] >= 0 {
+					end = b
+					break search
+				}
+				queue = append(queue, b)
+			}
+		}
+	}
+	if end < 0 {
+		return false
+	}
+	// Walk back from the slot with room, moving each item one step
+	// forward: every slot but end loses one item before it gains one, and
+	// the root slot of the path takes x.
+	for j := end; ; {
+		from, y := prevSlot[j], prevItem[j]
+		if from == root {
+			p.slotOf[x] = j
+			p.members[j] = append(p.members[j], x)
+			p.counts.add(p.items[x].cluster, j, 1)
+			break
+		}
+		p.move(y, j)
+		j = from
+	}
+	p.closeIfFull(end)
+	return true
+}
+
+func (p *planner) infeasible(x int32) error {
+	it := p.items[x]
+	id := p.clusterNames[it.cluster]
+	return fmt.Errorf("plan: cannot place service %s: every slot with room holds %d services of cluster %s/%s/%s already (its %d services, %d slots); the window needs more slots",
+		it.arn, p.clusterCap[it.cluster], id.account, id.region, id.cluster, p.clusterSize[it.cluster], p.slots)
+}
+
+func (p *planner) batches() []Batch {
+	out := make([]Batch, 0, p.slots)
+	arns := make([]string, 0, len(p.items))
+	for j, m := range p.members {
+		if len(m) == 0 {
+			continue
+		}
+		start := len(arns)
+		for _, i := range m {
+			arns = append(arns, p.items[i].arn)
+		}
+		batch := arns[start:len(arns):len(arns)]
+		slices.Sort(batch)
+		out = append(out, Batch{
+			Index:    j,
+			Start:    p.w.SlotStart(j),
+			Offset:   p.w.SlotOffset(j),
+			Services: batch,
+		})
+	}
+	return out
+}
+
+// clusterCounts counts the items of each cluster in each slot, for the
+// clusters whose cap can bind (base >= 0); the others always read 0. The
+// counts are dense while they fit in a few megabytes, else a map: a day-long
+// window of one-minute slots and many three-service clusters would
+// otherwise need a counter per slot for each of them.
+type clusterCounts struct {
+	base   []int32
+	slots  int32
+	dense  []int32
+	sparse map[int64]int32
+}
+
+const maxDenseCounts = 1 << 22
+
+func newClusterCounts(base []int32, size int) clusterCounts {
+	cc := clusterCounts{base: base}
+	if size <= maxDenseCounts {
+		cc.dense = make([]int32, size)
+	} else {
+		cc.sparse = make(map[int64]int32)
+	}
+	return cc
+}
+
+func (cc *clusterCounts) get(c, slot int32) int32 {
+	b := cc.base[c]
+	if b < 0 {
+		return 0
+	}
+	if cc.dense != nil {
+		return cc.dense[b+slot]
+	}
+	return cc.sparse[int64(b)+int64(slot)]
+}
+
+func (cc *clusterCounts) add(c, slot, d int32) {
+	b := cc.base[c]
+	if b < 0 {
+		return
+	}
+	if cc.dense != nil {
+		cc.dense[b+slot] += d
+		return
+	}
+	cc.sparse[int64(b)+int64(slot)] += d
+}
+
+// fnv1a is the 64-bit FNV-1a hash of s, computed without converting s to
+// bytes (which would allocate).
+func fnv1a(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// mix64 is the splitmix64 finalizer: it spreads every input bit over the
+// output, which FNV alone does poorly in the high bits that decide the
+// ranking.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
