@@ -1,0 +1,340 @@
+package fleetsim
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// FaultKind names a kind of injected fault.
+type FaultKind string
+
+// The faults fleetsim can inject.
+const (
+	// FaultAccessDenied refuses AssumeRole into Account (AccessDenied, HTTP
+	// 403); with Op set to an ECS action, that action fails in Account with
+	// AccessDeniedException instead.
+	FaultAccessDenied FaultKind = "access-denied"
+	// FaultServerError answers matching calls with HTTP 500
+	// (ServerException for ECS, InternalFailure for STS).
+	FaultServerError FaultKind = "server-error"
+	// FaultThrottle answers matching ECS calls with ThrottlingException
+	// whatever the buckets hold.
+	FaultThrottle FaultKind = "throttle"
+	// FaultLatency delays matching calls by Latency.
+	FaultLatency FaultKind = "latency"
+	// FaultRegionDisabled makes a Region of Account behave as a disabled
+	// opt-in Region: every ECS call fails with UnrecognizedClientException.
+	FaultRegionDisabled FaultKind = "region-disabled"
+	// FaultServiceGone deletes services: Service, or the fraction Rate of
+	// the services matching Account/Region. Mode "missing" (default) makes
+	// them vanish (DescribeServices failure MISSING, UpdateService
+	// ServiceNotFoundException); "inactive" leaves them described as
+	// INACTIVE (UpdateService ServiceNotActiveException). With
+	// AfterDescribe the deletion happens right after the next
+	// DescribeServices that returns the service: between discovery and
+	// restart.
+	FaultServiceGone FaultKind = "service-gone"
+	// FaultDeploymentFail makes the next forced deployments of matching
+	// services fail: the circuit breaker marks them FAILED after the deploy
+	// time and a rollback deployment becomes PRIMARY.
+	FaultDeploymentFail FaultKind = "deployment-fail"
+	// FaultDeploymentHang makes the next forced deployments of matching
+	// services stay IN_PROGRESS forever.
+	FaultDeploymentHang FaultKind = "deployment-hang"
+)
+
+// Fault is one injected fault. Empty filters match everything.
+//
+// For call faults (access-denied, server-error, throttle, latency,
+// region-disabled) Rate is the probability that a matching call is hit (0
+// means every call) and Count caps how many calls are hit (0: no cap). For
+// AssumeRole, Account is the account of the role being assumed.
+//
+// For service faults (service-gone, deployment-fail, deployment-hang) a
+// service matches when it is Service (an ARN), or when Service is empty, it
+// is in Account/Region and a seeded hash of its ARN falls under Rate (0
+// means every service). Count caps how many deployments fail or hang.
+type Fault struct {
+	Kind    FaultKind     `json:"kind"`
+	Account string        `json:"account,omitempty"`
+	Region  string        `json:"region,omitempty"`
+	Op      string        `json:"op,omitempty"`
+	Service string        `json:"service,omitempty"`
+	Rate    float64       `json:"rate,omitempty"`
+	Count   int           `json:"count,omitempty"`
+	Latency time.Duration `json:"-"`
+	// Mode is "missing" or "inactive" for service-gone.
+	Mode          string `json:"mode,omitempty"`
+	AfterDescribe bool   `json:"afterDescribe,omitempty"`
+}
+
+// MarshalJSON writes Latency as a duration string.
+func (f Fault) MarshalJSON() ([]byte, error) {
+	type plain Fault
+	v := struct {
+		plain
+		Latency string `json:"latency,omitempty"`
+	}{plain: plain(f)}
+	if f.Latency > 0 {
+		v.Latency = f.Latency.String()
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON reads Latency as a duration string ("250ms").
+func (f *Fault) UnmarshalJSON(b []byte) error {
+	type plain Fault
+	var v struct {
+		plain
+		Latency string `json:"latency,omitempty"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*f = Fault(v.plain)
+	if v.Latency != "" {
+		d, err := time.ParseDuration(v.Latency)
+		if err != nil {
+			return fmt.Errorf("fault latency: %w", err)
+		}
+		f.Latency = d
+	}
+	return nil
+}
+
+func (f Fault) validate() error {
+	switch f.Kind {
+	case FaultAccessDenied:
+		if f.Account == "" {
+			return fmt.Errorf("fault %s needs an account", f.Kind)
+		}
+	case FaultServerError, FaultThrottle:
+	case FaultLatency:
+		if f.Latency <= 0 {
+			return fmt.Errorf("fault %s needs a positive latency", f.Kind)
+		}
+	case FaultRegionDisabled:
+		if f.Account == "" || f.Region == "" {
+			return fmt.Errorf("fault %s needs an account and a region", f.Kind)
+		}
+	case FaultServiceGone:
+		if f.Mode != "" && f.Mode != "missing" && f.Mode != "inactive" {
+			return fmt.Errorf("fault %s: mode must be missing or inactive, got %q", f.Kind, f.Mode)
+		}
+	case FaultDeploymentFail, FaultDeploymentHang:
+	default:
+		return fmt.Errorf("unknown fault kind %q", f.Kind)
+	}
+	if f.Rate < 0 || f.Rate > 1 {
+		return fmt.Errorf("fault %s: rate must be in [0, 1], got %v", f.Kind, f.Rate)
+	}
+	if f.Count < 0 {
+		return fmt.Errorf("fault %s: count must not be negative", f.Kind)
+	}
+	return nil
+}
+
+// activeFault is an injected fault with its counters.
+type activeFault struct {
+	Fault
+	index int
+	seen  atomic.Uint64 // matching calls, for the per-call draw
+	fired atomic.Int64
+}
+
+// faultSet is copy-on-write: requests read the current list without a lock,
+// so faults never serialize calls of different accounts.
+type faultSet struct {
+	mu   sync.Mutex // serializes writers
+	list atomic.Pointer[[]*activeFault]
+	n    int
+}
+
+func (fs *faultSet) load() []*activeFault {
+	if p := fs.list.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (fs *faultSet) add(f Fault) *activeFault {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	old := fs.load()
+	af := &activeFault{Fault: f, index: fs.n}
+	fs.n++
+	next := append(append(make([]*activeFault, 0, len(old)+1), old...), af)
+	fs.list.Store(&next)
+	return af
+}
+
+func (fs *faultSet) clear() {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.list.Store(nil)
+}
+
+// Inject adds a fault. Service-gone faults without AfterDescribe take effect
+// immediately.
+func (s *Sim) Inject(f Fault) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
+	af := s.faults.add(f)
+	if f.Kind == FaultServiceGone {
+		s.applyGone(af)
+	}
+	return nil
+}
+
+// ClearFaults removes every injected fault. Deleted services stay deleted
+// and deployments already started keep the outcome they were given.
+func (s *Sim) ClearFaults() { s.faults.clear() }
+
+// Faults returns the injected faults and how often each fired.
+func (s *Sim) Faults() []FaultStatus {
+	var out []FaultStatus
+	for _, af := range s.faults.load() {
+		out = append(out, FaultStatus{Fault: af.Fault, Fired: af.fired.Load()})
+	}
+	return out
+}
+
+// FaultStatus is an injected fault and how many times it fired.
+type FaultStatus struct {
+	Fault
+	Fired int64 `json:"fired"`
+}
+
+// MarshalJSON flattens the fault and its counter into one object.
+func (fs FaultStatus) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(fs.Fault)
+	if err != nil {
+		return nil, err
+	}
+	return append(b[:len(b)-1], []byte(fmt.Sprintf(`,"fired":%d}`, fs.Fired))...), nil
+}
+
+// callFault returns the first fault of kind that hits this call, counting
+// it as fired.
+func (s *Sim) callFault(kind FaultKind, acct, region, op string) *activeFault {
+	for _, af := range s.faults.load() {
+		if af.Kind != kind || !matches(af.Account, acct) || !matches(af.Region, region) {
+			continue
+		}
+		if kind == FaultAccessDenied {
+			// Without an op, access-denied is about assuming the role.
+			want := af.Op
+			if want == "" {
+				want = "AssumeRole"
+			}
+			if want != op {
+				continue
+			}
+		} else if !matches(af.Op, op) {
+			continue
+		}
+		if af.Rate > 0 {
+			n := af.seen.Add(1)
+			if float64(s.hash("call", fmt.Sprint(af.index), fmt.Sprint(n))%1_000_000)/1_000_000 >= af.Rate {
+				continue
+			}
+		}
+		if af.Count > 0 && af.fired.Add(1) > int64(af.Count) {
+			af.fired.Add(-1)
+			continue
+		} else if af.Count == 0 {
+			af.fired.Add(1)
+		}
+		return af
+	}
+	return nil
+}
+
+func matches(filter, v string) bool { return filter == "" || strings.EqualFold(filter, v) }
+
+// serviceMatches reports whether a service fault selects sv.
+func (s *Sim) serviceMatches(af *activeFault, sv *service) bool {
+	if af.Service != "" {
+		return af.Service == sv.arn || af.Service == sv.name
+	}
+	if !matches(af.Account, sv.account) || !matches(af.Region, sv.region) {
+		return false
+	}
+	return af.Rate == 0 || float64(s.hash("pick", fmt.Sprint(af.index), sv.arn)%1_000_000)/1_000_000 < af.Rate
+}
+
+// deploymentOutcome decides how a deployment of sv that starts now ends.
+// The caller holds the account lock.
+func (s *Sim) deploymentOutcome(sv *service) outcome {
+	for _, af := range s.faults.load() {
+		var o outcome
+		switch af.Kind {
+		case FaultDeploymentFail:
+			o = outcomeFail
+		case FaultDeploymentHang:
+			o = outcomeHang
+		default:
+			continue
+		}
+		if !s.serviceMatches(af, sv) {
+			continue
+		}
+		if af.Count > 0 && af.fired.Add(1) > int64(af.Count) {
+			af.fired.Add(-1)
+			continue
+		} else if af.Count == 0 {
+			af.fired.Add(1)
+		}
+		return o
+	}
+	return outcomeComplete
+}
+
+// applyGone deletes the services a service-gone fault selects now, or marks
+// them to vanish after their next DescribeServices.
+func (s *Sim) applyGone(af *activeFault) {
+	for _, id := range s.members {
+		a := s.accounts[id]
+		if !matches(af.Account, id) && af.Service == "" {
+			continue
+		}
+		a.mu.Lock()
+		for _, r := range a.regions {
+			for _, c := range r.order {
+				for _, sv := range append([]*service(nil), c.order...) {
+					if sv.status != statusActive || !s.serviceMatches(af, sv) {
+						continue
+					}
+					if af.Count > 0 && af.fired.Load() >= int64(af.Count) {
+						continue
+					}
+					af.fired.Add(1)
+					inactive := af.Mode == "inactive"
+					if af.AfterDescribe {
+						sv.goneOnRead, sv.goneInactive = true, inactive
+						continue
+					}
+					s.deleteService(c, sv, inactive)
+				}
+			}
+		}
+		a.mu.Unlock()
+	}
+}
+
+// deleteService deletes sv as DeleteService --force would: it stays
+// describable as INACTIVE, or (as ECS does after a while) disappears.
+func (s *Sim) deleteService(c *cluster, sv *service, inactive bool) {
+	sv.goneOnRead = false
+	if inactive {
+		sv.status = statusInactive
+		sv.desired = 0
+		return
+	}
+	c.remove(sv)
+}
