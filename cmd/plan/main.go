@@ -1,0 +1,144 @@
+// Command plan prints the offline plan of a stack: every resource the
+// program would declare, and the policy report, without an AWS account.
+//
+//	go run ./cmd/plan --stack prod --format json
+//
+// Exit status: 0 when every policy check passes or is waived, 1 when one
+// fails, 2 when the stack or its config is unusable.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/nequi-platform/wordpress-ecs/config"
+	"github.com/nequi-platform/wordpress-ecs/plan"
+	"github.com/nequi-platform/wordpress-ecs/platform"
+	"github.com/nequi-platform/wordpress-ecs/policy"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// report is the JSON contract of the offline plan.
+type report struct {
+	Stack     string          `json:"stack"`
+	Resources []plan.Resource `json:"resources"`
+	Policy    []policy.Result `json:"policy"`
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stack := fs.String("stack", "", "stack to plan: the name in Pulumi.<stack>.yaml (dev, prod)")
+	format := fs.String("format", "tree", "output: tree (for people), json (the contract), mermaid (a diagram)")
+	dir := fs.String("dir", ".", "directory holding Pulumi.yaml")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: plan --stack <dev|prod> [--format tree|json|mermaid] [--dir DIR]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *stack == "" {
+		fmt.Fprintf(stderr, "plan: --stack is required; stacks here: %v\n", plan.Stacks(*dir))
+		return 2
+	}
+	switch *format {
+	case "tree", "json", "mermaid":
+	default:
+		fmt.Fprintf(stderr, "plan: --format must be tree, json or mermaid, got %q\n", *format)
+		return 2
+	}
+
+	project, err := plan.LoadProject(*dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: %v\n", err)
+		return 2
+	}
+	raw, err := project.StackConfig(*dir, *stack)
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: %v\n", err)
+		return 2
+	}
+	cfg, err := config.Load(raw, project.Name, *stack)
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
+		return 2
+	}
+	p, err := plan.Record(platform.Deploy, plan.Options{Project: project.Name, Stack: *stack, Config: raw})
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
+		return 2
+	}
+	results, err := policy.Evaluate(p, cfg.Policy.Waivers)
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
+		return 2
+	}
+
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(report{Stack: p.Stack, Resources: p.Resources, Policy: results})
+	case "mermaid":
+		err = p.WriteMermaid(stdout)
+	default:
+		if err = p.WriteTree(stdout); err == nil {
+			err = writePolicy(stdout, results)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: %v\n", err)
+		return 2
+	}
+	if policy.Failed(results) {
+		if *format != "tree" {
+			fmt.Fprintln(stderr, "plan: policy checks failed; run with --format tree to see them")
+		}
+		return 1
+	}
+	return 0
+}
+
+// writePolicy prints a summary per check and every failure or waiver.
+func writePolicy(w io.Writer, results []policy.Result) error {
+	counts := map[policy.Status]int{}
+	for _, r := range results {
+		counts[r.Status]++
+	}
+	fmt.Fprintf(w, "\npolicy: %d pass, %d fail, %d waived\n", counts[policy.Pass], counts[policy.Fail], counts[policy.Waived])
+	for _, c := range policy.Checks {
+		per := map[policy.Status]int{}
+		var notable []policy.Result
+		for _, r := range results {
+			if r.ID != c.ID {
+				continue
+			}
+			per[r.Status]++
+			if r.Status != policy.Pass {
+				notable = append(notable, r)
+			}
+		}
+		state := "PASS"
+		switch {
+		case per[policy.Fail] > 0:
+			state = "FAIL"
+		case per[policy.Waived] > 0:
+			state = "WAIVED"
+		case per[policy.Pass] == 0:
+			state = "n/a"
+		}
+		fmt.Fprintf(w, "  %-7s %-9s %s\n", state, c.ID, c.Title)
+		for _, r := range notable {
+			fmt.Fprintf(w, "            %s\n", r.Detail)
+			if r.Waiver != "" {
+				fmt.Fprintf(w, "            waived by the stack: %s\n", r.Waiver)
+			}
+		}
+	}
+	return nil
+}

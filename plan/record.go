@@ -1,0 +1,218 @@
+package plan
+
+import (
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Options say which stack to record.
+type Options struct {
+	Project string
+	Stack   string
+	// Config is the raw stack config ("namespace:key" -> value, objects as
+	// JSON), as Pulumi hands it to the program.
+	Config map[string]string
+	// AccountID is what aws:getCallerIdentity answers; default 123456789012.
+	AccountID string
+}
+
+// Record runs program under mocks and returns every resource it declared,
+// sorted by URN so that two recordings of the same code are identical.
+func Record(program pulumi.RunFunc, opts Options) (*Plan, error) {
+	if opts.AccountID == "" {
+		opts.AccountID = "123456789012"
+	}
+	rec := &recorder{opts: opts, region: opts.Config["aws:region"]}
+	err := pulumi.RunErr(program,
+		pulumi.WithMocks(opts.Project, opts.Stack, rec),
+		func(info *pulumi.RunInfo) {
+			info.Config = opts.Config
+			// Like `pulumi preview`: nothing is created.
+			info.DryRun = true
+		})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(rec.resources, func(i, j int) bool { return rec.resources[i].URN < rec.resources[j].URN })
+	return &Plan{Stack: opts.Stack, Resources: rec.resources}, nil
+}
+
+// recorder is the mock resource monitor: it answers like AWS would, with
+// deterministic ids, and keeps what it was asked to create.
+type recorder struct {
+	opts   Options
+	region string
+
+	mu        sync.Mutex
+	resources []Resource
+}
+
+func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	parent := ""
+	if args.RegisterRPC != nil {
+		parent = args.RegisterRPC.GetParent()
+	}
+	urn := r.urn(parent, args.TypeToken, args.Name)
+	if resource.URN(parent).QualifiedType() == resource.RootStackType {
+		parent = ""
+	}
+	id := ""
+	if args.Custom {
+		id = offlineID(args.TypeToken, urn)
+	}
+	r.mu.Lock()
+	r.resources = append(r.resources, Resource{
+		URN: urn, Type: args.TypeToken, Name: args.Name, Parent: parent, ID: id,
+		Inputs: toPlain(args.Inputs).(map[string]any),
+	})
+	r.mu.Unlock()
+
+	state := args.Inputs.Copy()
+	if args.Custom {
+		r.computed(args, id, state)
+	}
+	return id, state, nil
+}
+
+// computed fills in the outputs AWS computes that the program reads.
+func (r *recorder) computed(args pulumi.MockResourceArgs, id string, state resource.PropertyMap) {
+	svc := Resource{Type: args.TypeToken}.Service()
+	kind := args.TypeToken[strings.LastIndex(args.TypeToken, ":")+1:]
+	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", svc, r.region, r.opts.AccountID, strings.ToLower(kind), id)
+	switch args.TypeToken {
+	case "aws:cloudwatch/logGroup:LogGroup":
+		arn = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", r.region, r.opts.AccountID, args.Inputs["name"].StringValue())
+	case "aws:iam/role:Role":
+		arn = fmt.Sprintf("arn:aws:iam::%s:role/%s", r.opts.AccountID, args.Name)
+	case "aws:kms/key:Key":
+		state["keyId"] = resource.NewProperty(id)
+	}
+	if _, ok := state["arn"]; !ok {
+		state["arn"] = resource.NewProperty(arn)
+	}
+	if _, ok := state["name"]; !ok {
+		state["name"] = resource.NewProperty(args.Name)
+	}
+}
+
+// Call answers the data-source invokes the program makes. An invoke the
+// offline plan cannot answer is an error, so that it is added here on
+// purpose rather than answered with nothing.
+func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": r.opts.AccountID,
+			"arn":       fmt.Sprintf("arn:aws:iam::%s:user/offline-plan", r.opts.AccountID),
+			"userId":    "AIDAOFFLINEPLAN",
+			"id":        r.opts.AccountID,
+		}), nil
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws",
+		}), nil
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{"name": r.region, "id": r.region}), nil
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		var names, ids []any
+		for i, l := range "abcdef" {
+			names = append(names, fmt.Sprintf("%s%c", r.region, l))
+			ids = append(ids, fmt.Sprintf("use1-az%d", i+1))
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": r.region}), nil
+	}
+	return nil, fmt.Errorf("the offline plan has no answer for invoke %s: teach plan/record.go what AWS returns", args.Token)
+}
+
+func (r *recorder) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(r.opts.Stack), tokens.PackageName(r.opts.Project), parentType, tokens.Type(typ), name))
+}
+
+// idPrefixes make offline ids read like the real ones.
+var idPrefixes = map[string]string{
+	"aws:ec2/vpc:Vpc":                                     "vpc-",
+	"aws:ec2/subnet:Subnet":                               "subnet-",
+	"aws:ec2/natGateway:NatGateway":                       "nat-",
+	"aws:ec2/eip:Eip":                                     "eipalloc-",
+	"aws:ec2/internetGateway:InternetGateway":             "igw-",
+	"aws:ec2/routeTable:RouteTable":                       "rtb-",
+	"aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+	"aws:ec2/securityGroup:SecurityGroup":                 "sg-",
+	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":   "sg-",
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                     "vpce-",
+	"aws:ec2/flowLog:FlowLog":                             "fl-",
+}
+
+func offlineID(typ, urn string) string {
+	h := fnv.New64a()
+	h.Write([]byte(urn))
+	prefix, ok := idPrefixes[typ]
+	if !ok {
+		prefix = "offline-"
+	}
+	return fmt.Sprintf("%s%017x", prefix, h.Sum64())[:len(prefix)+17]
+}
+
+// toPlain turns property values into JSON-ready values.
+func toPlain(v any) any {
+	switch x := v.(type) {
+	case resource.PropertyMap:
+		m := make(map[string]any, len(x))
+		for k, pv := range x {
+			if strings.HasPrefix(string(k), "__") {
+				continue // engine bookkeeping such as __defaults
+			}
+			m[string(k)] = toPlain(pv)
+		}
+		return m
+	case resource.PropertyValue:
+		switch {
+		case x.IsNull(), x.IsComputed():
+			return nil
+		case x.IsOutput():
+			o := x.OutputValue()
+			if !o.Known {
+				return nil
+			}
+			if o.Secret {
+				return SecretPlaceholder
+			}
+			return toPlain(o.Element)
+		case x.IsSecret():
+			return SecretPlaceholder
+		case x.IsBool():
+			return x.BoolValue()
+		case x.IsNumber():
+			return x.NumberValue()
+		case x.IsString():
+			return x.StringValue()
+		case x.IsArray():
+			arr := x.ArrayValue()
+			out := make([]any, len(arr))
+			for i, e := range arr {
+				out[i] = toPlain(e)
+			}
+			return out
+		case x.IsObject():
+			return toPlain(x.ObjectValue())
+		case x.IsResourceReference():
+			return string(x.ResourceReferenceValue().URN)
+		case x.IsAsset():
+			return "asset:" + x.AssetValue().Hash
+		case x.IsArchive():
+			return "archive:" + x.ArchiveValue().Hash
+		}
+	}
+	return nil
+}
