@@ -35,7 +35,8 @@ type OwnerServices struct {
 // inventory: each input service is either eligible or skipped with a
 // reason, never both, never neither.
 type Classification struct {
-	// Eligible are the services to restart, sorted by ARN.
+	// Eligible are the services to restart, in the order of a hash of
+	// their ARN: the planner's order, which does not depend on the input's.
 	Eligible []Service
 	// Skipped are the services not restarted, with the reason, sorted by
 	// ARN then reason.
@@ -68,36 +69,55 @@ type Classification struct {
 // tagged, which restarts the fewest services. The result does not depend
 // on the order of services.
 func Classify(services []Service, enrollment Enrollment) Classification {
-	c := Classification{Eligible: []Service{}, Skipped: []Skip{}, Unenrolled: []OwnerServices{}}
+	c := Classification{
+		Eligible:   make([]Service, 0, len(services)),
+		Skipped:    []Skip{},
+		Unenrolled: []OwnerServices{},
+	}
 	unenrolled := map[string][]string{}
 
-	// Sort a copy by ARN so that duplicates are adjacent and the outputs
-	// come out sorted whatever the input order.
-	sorted := slices.Clone(services)
-	slices.SortStableFunc(sorted, func(a, b Service) int { return strings.Compare(a.ARN, b.ARN) })
+	// Visit the services in the order of a hash of their ARN (then the
+	// ARN), so that copies of an ARN are adjacent and the outputs do not
+	// depend on the input order. Sorting indexes by a number is much
+	// cheaper than sorting services by ARNs that share long prefixes.
+	order := make([]int32, len(services))
+	hashes := make([]uint64, len(services))
+	for i := range services {
+		order[i] = int32(i)
+		hashes[i] = mix64(fnv1a(services[i].ARN))
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		// Not cmp.Or: it would compare the ARNs of every pair.
+		if c := cmp.Compare(hashes[a], hashes[b]); c != 0 {
+			return c
+		}
+		return cmp.Or(strings.Compare(services[a].ARN, services[b].ARN), cmp.Compare(a, b))
+	})
 
-	for i := 0; i < len(sorted); {
+	for i := 0; i < len(order); {
+		s := services[order[i]]
 		j := i + 1
 		// Entries without an ARN are invalid each on its own, not copies.
-		for j < len(sorted) && sorted[i].ARN != "" && sorted[j].ARN == sorted[i].ARN {
+		for j < len(order) && s.ARN != "" && services[order[j]].ARN == s.ARN {
 			j++
 		}
-		group := sorted[i:j]
-		i = j
-
-		s := group[0]
-		if len(group) > 1 {
-			n := len(group) - 1 // extra identical copies
-			if !allEqual(group) {
-				n = len(group)
+		if copies := j - i; copies > 1 {
+			extra := copies - 1
+			for _, k := range order[i+1 : j] {
+				if !sameService(services[k], s) {
+					extra = copies
+					break
+				}
 			}
-			for range n {
+			for range extra {
 				c.Skipped = append(c.Skipped, Skip{ARN: s.ARN, Reason: ReasonDuplicate})
 			}
-			if n == len(group) {
+			if extra == copies {
+				i = j
 				continue
 			}
 		}
+		i = j
 		reason, ok := eligibility(s, enrollment)
 		if !ok {
 			c.Skipped = append(c.Skipped, Skip{ARN: s.ARN, Reason: reason})
@@ -108,13 +128,13 @@ func Classify(services []Service, enrollment Enrollment) Classification {
 			unenrolled[s.Owner()] = append(unenrolled[s.Owner()], s.ARN)
 		}
 	}
-	// Invalid entries may share an ARN (typically the empty one) with a
-	// different reason; keep the order total.
-	slices.SortStableFunc(c.Skipped, func(a, b Skip) int {
+	slices.SortFunc(c.Skipped, func(a, b Skip) int {
 		return cmp.Or(strings.Compare(a.ARN, b.ARN), strings.Compare(string(a.Reason), string(b.Reason)))
 	})
 	for _, owner := range slices.Sorted(maps.Keys(unenrolled)) {
-		c.Unenrolled = append(c.Unenrolled, OwnerServices{Owner: owner, ARNs: unenrolled[owner]})
+		arns := unenrolled[owner]
+		slices.Sort(arns)
+		c.Unenrolled = append(c.Unenrolled, OwnerServices{Owner: owner, ARNs: arns})
 	}
 	return c
 }
@@ -122,7 +142,7 @@ func Classify(services []Service, enrollment Enrollment) Classification {
 // eligibility returns why s is not restarted, or ok.
 func eligibility(s Service, enrollment Enrollment) (reason Reason, ok bool) {
 	switch {
-	case s.Validate() != nil:
+	case !s.valid():
 		return ReasonInvalid, false
 	case optedOut(s):
 		return ReasonOptedOut, false
@@ -150,15 +170,6 @@ func enrolled(s Service) bool {
 func optedOut(s Service) bool {
 	v, ok := s.Tags[RestartTag]
 	return ok && strings.EqualFold(strings.TrimSpace(v), OptOutValue)
-}
-
-func allEqual(group []Service) bool {
-	for _, s := range group[1:] {
-		if !sameService(s, group[0]) {
-			return false
-		}
-	}
-	return true
 }
 
 func sameService(a, b Service) bool {

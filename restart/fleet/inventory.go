@@ -289,6 +289,17 @@ func (s Service) Validate() error {
 	return fmt.Errorf("service %s: %s", strconv.Quote(s.ARN), strings.Join(problems, "; "))
 }
 
+// valid is Validate without building the message, for the planner's
+// 100,000 services.
+func (s Service) valid() bool {
+	if s.Account == "" || s.Region == "" || s.Cluster == "" || s.Service == "" || s.ARN == "" {
+		return false
+	}
+	ok := true
+	s.check(func(string, string) { ok = false })
+	return ok
+}
+
 // check calls report for each problem with a field of s. Empty required
 // fields are reported by the caller that knows whether they were absent.
 func (s Service) check(report func(field, problem string)) {
@@ -330,10 +341,8 @@ func (s Service) check(report func(field, problem string)) {
 	default:
 		report("deploymentController", fmt.Sprintf("%q is not an ECS deployment controller; want ECS, CODE_DEPLOY or EXTERNAL", truncate(s.DeploymentController, 40)))
 	}
-	for k := range s.Tags {
-		if k == "" {
-			report("tags", "a tag has an empty key; ECS tag keys are 1 to 128 characters")
-		}
+	if _, ok := s.Tags[""]; ok {
+		report("tags", "a tag has an empty key; ECS tag keys are 1 to 128 characters")
 	}
 }
 
@@ -342,23 +351,30 @@ func (s Service) check(report func(field, problem string)) {
 // format without the cluster), and that it agrees with the other fields.
 func (s Service) checkARN(cluster string) string {
 	const want = "want arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE"
-	parts := strings.SplitN(s.ARN, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "ecs" {
+	// Cut field by field rather than strings.SplitN, which allocates, as
+	// this runs for every service of every plan.
+	rest, ok := strings.CutPrefix(s.ARN, "arn:")
+	partition, rest, ok2 := strings.Cut(rest, ":")
+	service, rest, ok3 := strings.Cut(rest, ":")
+	region, rest, ok4 := strings.Cut(rest, ":")
+	account, resourceField, ok5 := strings.Cut(rest, ":")
+	if !ok || !ok2 || !ok3 || !ok4 || !ok5 || !strings.HasPrefix(partition, "aws") || service != "ecs" {
 		return fmt.Sprintf("%q is not an ECS ARN; %s", truncate(s.ARN, 80), want)
 	}
-	resource, ok := strings.CutPrefix(parts[5], "service/")
+	resource, ok := strings.CutPrefix(resourceField, "service/")
 	if !ok {
-		return fmt.Sprintf("%q is not an ECS service ARN (resource %q); %s", truncate(s.ARN, 80), truncate(parts[5], 40), want)
+		return fmt.Sprintf("%q is not an ECS service ARN (resource %q); %s", truncate(s.ARN, 80), truncate(resourceField, 40), want)
 	}
-	region, account := parts[3], parts[4]
 	switch {
 	case !isRegion(region):
 		return fmt.Sprintf("%q has no valid region; %s", truncate(s.ARN, 80), want)
 	case !isAccountID(account):
 		return fmt.Sprintf("%q has no valid 12-digit account; %s", truncate(s.ARN, 80), want)
-	case s.Region != "" && region != s.Region:
+	// Compare with the entry's fields only when those are valid: an
+	// invalid one is reported on its own.
+	case isRegion(s.Region) && region != s.Region:
 		return fmt.Sprintf("region %s in the ARN differs from region %s of the entry; the ARN must be the service's own", region, s.Region)
-	case s.Account != "" && account != s.Account:
+	case isAccountID(s.Account) && account != s.Account:
 		return fmt.Sprintf("account %s in the ARN differs from account %s of the entry; the ARN must be the service's own", account, s.Account)
 	}
 	arnCluster, arnService, newFormat := strings.Cut(resource, "/")
@@ -368,9 +384,9 @@ func (s Service) checkARN(cluster string) string {
 	switch {
 	case !isResourceName(arnService) || (newFormat && !isResourceName(arnCluster)):
 		return fmt.Sprintf("%q has no valid cluster/service names; %s", truncate(s.ARN, 80), want)
-	case s.Service != "" && arnService != s.Service:
+	case isResourceName(s.Service) && arnService != s.Service:
 		return fmt.Sprintf("service %q in the ARN differs from service %q of the entry; the ARN must be the service's own", arnService, s.Service)
-	case newFormat && s.Cluster != "" && arnCluster != cluster:
+	case newFormat && isResourceName(cluster) && arnCluster != cluster:
 		return fmt.Sprintf("cluster %q in the ARN differs from cluster %q of the entry; the ARN must be the service's own", arnCluster, cluster)
 	}
 	return ""
@@ -392,23 +408,27 @@ func isAccountID(s string) bool {
 // us-gov-west-1 and cn-northwest-1: lowercase words joined by hyphens and
 // ending in a number.
 func isRegion(s string) bool {
-	words := strings.Split(s, "-")
-	if len(s) > 32 || len(words) < 3 {
+	if len(s) > 32 {
 		return false
 	}
-	for i, w := range words {
-		if w == "" {
+	words, wordLen, digits := 1, 0, true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '-':
+			if wordLen == 0 || digits {
+				return false // empty word, or a number before the last word
+			}
+			words, wordLen, digits = words+1, 0, true
+		case isDigit(c):
+			wordLen++
+		case 'a' <= c && c <= 'z':
+			wordLen++
+			digits = false
+		default:
 			return false
 		}
-		last := i == len(words)-1
-		for j := 0; j < len(w); j++ {
-			c := w[j]
-			if last && !isDigit(c) || !last && (c < 'a' || c > 'z') {
-				return false
-			}
-		}
 	}
-	return true
+	return words >= 3 && wordLen > 0 && digits
 }
 
 // isResourceName accepts ECS cluster and service names: up to 255 letters,

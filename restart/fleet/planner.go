@@ -50,8 +50,14 @@ func PlanNight(services []Service, enrollment Enrollment, w Window) (Plan, error
 // each in its most preferred slot that still has room under both caps.
 // When every such slot is full, an augmenting path moves a chain of
 // already placed services one slot each to make room; as that is the
-// augmenting-path step of a max-flow over clusters and slots, the only
-// failure is an assignment that cannot exist, which is reported.
+// augmenting-path step of a max-flow over clusters and slots, it fails
+// only when no assignment exists, and one always does. By max-flow min-cut
+// it suffices that for every set P of clusters holding K services and every
+// t of the s slots, K <= (capacity of the other s-t slots) + t*sum over P of
+// (ceil(k/s)+1). The other slots hold at least n - t*ceil(n/s), the sum is
+// at least t*K/s + t*|P|, and as K <= n the right side is at least
+// K + t*(|P| - (ceil(n/s) - n/s)) > K - t + t*|P| >= K for P not empty.
+// The error is kept as a guard.
 func Schedule(services []Service, w Window) ([]Batch, error) {
 	if err := w.Validate(); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
@@ -60,12 +66,22 @@ func Schedule(services []Service, w Window) ([]Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range p.items {
-		if !p.place(int32(i)) && !p.augment(int32(i)) {
-			return nil, p.infeasible(int32(i))
-		}
+	if err := p.run(); err != nil {
+		return nil, err
 	}
 	return p.batches(), nil
+}
+
+func (p *planner) run() error {
+	for i := range p.items {
+		if !p.place(int32(i)) {
+			if !p.augment(int32(i)) {
+				return p.infeasible(int32(i))
+			}
+			p.augmented++
+		}
+	}
+	return nil
 }
 
 // planItem is a service as the planner sees it.
@@ -92,6 +108,8 @@ type planner struct {
 	clusterSize  []int32
 	clusterCap   []int32 // ceil(k/slots)+1
 	counts       clusterCounts
+
+	augmented int // services placed by an augmenting path, for tests
 }
 
 func newPlanner(services []Service, w Window) (*planner, error) {
@@ -123,7 +141,10 @@ func newPlanner(services []Service, w Window) (*planner, error) {
 		p.slotOf[i] = -1
 	}
 	slices.SortFunc(p.items, func(a, b planItem) int {
-		return cmp.Or(cmp.Compare(a.hash, b.hash), strings.Compare(a.arn, b.arn))
+		if c := cmp.Compare(a.hash, b.hash); c != 0 {
+			return c
+		}
+		return strings.Compare(a.arn, b.arn)
 	})
 	for i := 1; i < n; i++ {
 		if p.items[i].arn == p.items[i-1].arn {

@@ -95,13 +95,19 @@ func (w Window) Validate() error {
 }
 
 // Slots is the number of batch starts in the window: every Interval from
-// Start, the last no later than Length-VerifyReserve after Start. An invalid
-// window has no slots.
+// Start, the last no later than Length-VerifyReserve after Start and before
+// the window closes (which matters without a reserve: a 6h window of 10m
+// batches then ends with a batch at 05:50, not 06:00). An invalid window
+// has no slots.
 func (w Window) Slots() int {
 	if w.Validate() != nil {
 		return 0
 	}
-	return int((w.Length-w.VerifyReserve)/w.Interval) + 1
+	n := int((w.Length-w.VerifyReserve)/w.Interval) + 1
+	if w.VerifyReserve == 0 && w.Length%w.Interval == 0 {
+		n--
+	}
+	return n
 }
 
 // SlotOffset is the start of slot i as an offset from the midnight before
