@@ -1,0 +1,191 @@
+package awsfleet
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
+)
+
+// AccountResult is how discovery went in one account and Region.
+type AccountResult struct {
+	Account  string
+	Region   string
+	Clusters int
+	Services int
+	// Err is set when the pair could not be fully discovered (AccessDenied
+	// on AssumeRole, throttled past retries, Region disabled); the services
+	// found before the error are kept.
+	Err error
+}
+
+// Discover lists every ECS service of every account and Region, the pairs
+// in parallel (bounded). A pair that fails is reported in its result and
+// does not stop the others; progress, when not nil, is called as each pair
+// finishes. The services come back sorted by ARN.
+func (f *Fleet) Discover(ctx context.Context, accounts, regions []string, progress func(AccountResult)) ([]fleet.Service, []AccountResult) {
+	type pair struct{ account, region string }
+	var pairs []pair
+	for _, a := range accounts {
+		for _, r := range regions {
+			pairs = append(pairs, pair{a, r})
+		}
+	}
+	var (
+		mu       sync.Mutex
+		services []fleet.Service
+		results  = make([]AccountResult, len(pairs))
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, f.parallel)
+	)
+	for i, p := range pairs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				results[i] = AccountResult{Account: p.account, Region: p.region, Err: fmt.Errorf("discover account %s %s: %w", p.account, p.region, ctx.Err())}
+				return
+			}
+			found, res := f.discoverPair(ctx, p.account, p.region)
+			mu.Lock()
+			services = append(services, found...)
+			results[i] = res
+			if progress != nil {
+				progress(res)
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	slices.SortFunc(services, func(a, b fleet.Service) int { return strings.Compare(a.ARN, b.ARN) })
+	return services, results
+}
+
+func (f *Fleet) discoverPair(ctx context.Context, account, region string) ([]fleet.Service, AccountResult) {
+	res := AccountResult{Account: account, Region: region}
+	fail := func(err error) AccountResult {
+		res.Err = fmt.Errorf("discover account %s %s: %w", account, region, err)
+		return res
+	}
+	client, err := f.clients(ctx, account, region)
+	if err != nil {
+		return nil, fail(err)
+	}
+	var clusters []string
+	pc := ecs.NewListClustersPaginator(client, &ecs.ListClustersInput{MaxResults: aws.Int32(100)})
+	for pc.HasMorePages() {
+		if err := f.limiters.wait(ctx, account, region, limitRead); err != nil {
+			return nil, fail(err)
+		}
+		page, err := pc.NextPage(ctx)
+		if err != nil {
+			return nil, fail(fmt.Errorf("list clusters: %w", err))
+		}
+		clusters = append(clusters, page.ClusterArns...)
+	}
+	res.Clusters = len(clusters)
+
+	var (
+		mu    sync.Mutex
+		found []fleet.Service
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(f.clusterPar)
+	for _, c := range clusters {
+		g.Go(func() error {
+			svcs, err := f.discoverCluster(gctx, client, account, region, c)
+			mu.Lock()
+			found = append(found, svcs...)
+			mu.Unlock()
+			return err
+		})
+	}
+	err = g.Wait()
+	res.Services = len(found)
+	if err != nil {
+		return found, fail(err)
+	}
+	return found, res
+}
+
+func (f *Fleet) discoverCluster(ctx context.Context, client ECS, account, region, clusterARN string) ([]fleet.Service, error) {
+	var arns []string
+	ps := ecs.NewListServicesPaginator(client, &ecs.ListServicesInput{Cluster: aws.String(clusterARN), MaxResults: aws.Int32(100)})
+	for ps.HasMorePages() {
+		if err := f.limiters.wait(ctx, account, region, limitRead); err != nil {
+			return nil, err
+		}
+		page, err := ps.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list services of %s: %w", clusterARN, err)
+		}
+		arns = append(arns, page.ServiceArns...)
+	}
+	var out []fleet.Service
+	for chunk := range slices.Chunk(arns, 10) {
+		if err := f.limiters.wait(ctx, account, region, limitRead); err != nil {
+			return out, err
+		}
+		d, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{
+			Cluster:  aws.String(clusterARN),
+			Services: chunk,
+			Include:  []types.ServiceField{types.ServiceFieldTags},
+		})
+		if err != nil {
+			return out, fmt.Errorf("describe services of %s: %w", clusterARN, err)
+		}
+		// Failures (MISSING) are services deleted since ListServices:
+		// nothing to restart.
+		for _, s := range d.Services {
+			if aws.ToString(s.Status) != "ACTIVE" {
+				continue
+			}
+			out = append(out, toService(account, region, clusterARN, s))
+		}
+	}
+	return out, nil
+}
+
+func toService(account, region, clusterARN string, s types.Service) fleet.Service {
+	ctrl := "ECS"
+	if s.DeploymentController != nil && s.DeploymentController.Type != "" {
+		ctrl = string(s.DeploymentController.Type)
+	}
+	tags := make(map[string]string, len(s.Tags))
+	for _, t := range s.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	if s.ClusterArn != nil {
+		clusterARN = *s.ClusterArn
+	}
+	return fleet.Service{
+		Account:              account,
+		Region:               region,
+		Cluster:              lastSegment(clusterARN),
+		Service:              aws.ToString(s.ServiceName),
+		ARN:                  aws.ToString(s.ServiceArn),
+		DesiredCount:         s.DesiredCount,
+		SchedulingStrategy:   string(s.SchedulingStrategy),
+		DeploymentController: ctrl,
+		Tags:                 tags,
+	}
+}
+
+// lastSegment returns the name at the end of an ARN ("...:cluster/name").
+func lastSegment(arn string) string {
+	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}

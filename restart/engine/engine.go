@@ -1,0 +1,169 @@
+// Package engine runs the daily restart as steps over ids: Discover, Plan,
+// RestartBatch, VerifyBatch and Report. Each step reads what it needs from
+// the store and returns only ids and counts, so that the same functions are
+// the Step Functions tasks (whose payloads are limited to 256 KiB) and the
+// stages of `restartctl run`.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/report"
+	"github.com/nequi-platform/wordpress-ecs/restart/store"
+)
+
+// Fleet is what the engine does in the member accounts (awsfleet.Fleet).
+type Fleet interface {
+	Discover(ctx context.Context, accounts, regions []string, progress func(awsfleet.AccountResult)) ([]fleet.Service, []awsfleet.AccountResult)
+	Restart(ctx context.Context, t awsfleet.Target) (deploymentID string, err error)
+	Check(ctx context.Context, targets []awsfleet.Target) []awsfleet.Observation
+	Stamp(ctx context.Context, t awsfleet.Target, at time.Time) error
+}
+
+// Store is where the engine keeps the day's state (store.Store).
+type Store interface {
+	PutInventory(ctx context.Context, day string, items []store.Item) error
+	LoadInventory(ctx context.Context, day, runID string) ([]store.Item, error)
+	LoadBatch(ctx context.Context, day, runID string, batch int) ([]store.Item, error)
+	PutRunMeta(ctx context.Context, m store.RunMeta) error
+	GetRunMeta(ctx context.Context, day, runID string) (store.RunMeta, error)
+	PutAccountResults(ctx context.Context, day string, results []store.AccountResult) error
+	LoadAccountResults(ctx context.Context, day, runID string) ([]store.AccountResult, error)
+
+	Claim(ctx context.Context, r store.Record) (bool, error)
+	MarkStarted(ctx context.Context, day, arn, runID, deploymentID string, at time.Time) error
+	Adopt(ctx context.Context, day, arn, deploymentID string, at time.Time, detail string) error
+	Release(ctx context.Context, day, arn, detail string) error
+	Finish(ctx context.Context, day, arn string, status fleet.Status, detail string, at time.Time) error
+	Note(ctx context.Context, day, arn, detail string) error
+	LoadRunBatch(ctx context.Context, day string, batch int) ([]store.Record, error)
+	LoadRuns(ctx context.Context, day string) ([]store.Record, error)
+}
+
+// Notifier sends the report (report.Notifier).
+type Notifier interface {
+	Notify(ctx context.Context, s report.Summary) error
+}
+
+// Config is what a run restarts and when.
+type Config struct {
+	// Accounts and Regions are the member accounts and Regions discovered.
+	Accounts []string
+	Regions  []string
+	// Enrollment says whether untagged services are restarted.
+	Enrollment fleet.Enrollment
+	// Window is the night's window (fleet.DefaultWindow when zero).
+	Window fleet.Window
+	// Location is the stack's time zone: the day and the batch start
+	// times are local to it (UTC when nil).
+	Location *time.Location
+	// StaleClaimAfter is how old a claim without a known deployment must
+	// be before the verifier releases it (default 20m: longer than a
+	// Lambda invocation can live plus the SDK's retries).
+	StaleClaimAfter time.Duration
+	// Workers bounds the restarts in flight in one batch (default 32).
+	Workers int
+}
+
+// Engine runs the steps. Build one with New.
+type Engine struct {
+	cfg      Config
+	newFleet func(runID string) Fleet
+	store    Store
+	notifier Notifier
+	metrics  io.Writer
+	now      func() time.Time
+	progress func(format string, args ...any)
+
+	mu     sync.Mutex
+	fleets map[string]Fleet
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithClock sets the time source (time.Now by default).
+func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
+
+// WithProgress receives one line per notable event (accounts discovered,
+// batches restarted).
+func WithProgress(fn func(format string, args ...any)) Option {
+	return func(e *Engine) { e.progress = fn }
+}
+
+// WithNotifier sets where the report is sent (nowhere by default).
+func WithNotifier(n Notifier) Option { return func(e *Engine) { e.notifier = n } }
+
+// WithMetrics sets where the EMF metric lines are written (nowhere by
+// default; os.Stdout in Lambda).
+func WithMetrics(w io.Writer) Option { return func(e *Engine) { e.metrics = w } }
+
+// New returns an Engine. newFleet returns the Fleet of a run (its
+// credentials carry the run id in their session name); it is called once
+// per run id.
+func New(cfg Config, newFleet func(runID string) Fleet, st Store, opts ...Option) *Engine {
+	if cfg.Window == (fleet.Window{}) {
+		cfg.Window = fleet.DefaultWindow()
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Enrollment == "" {
+		cfg.Enrollment = fleet.EnrollTagged
+	}
+	if cfg.StaleClaimAfter <= 0 {
+		cfg.StaleClaimAfter = 20 * time.Minute
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 32
+	}
+	e := &Engine{cfg: cfg, newFleet: newFleet, store: st, now: time.Now, fleets: map[string]Fleet{}}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+func (e *Engine) fleetFor(runID string) Fleet {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	f, ok := e.fleets[runID]
+	if !ok {
+		f = e.newFleet(runID)
+		e.fleets[runID] = f
+	}
+	return f
+}
+
+func (e *Engine) logf(format string, args ...any) {
+	if e.progress != nil {
+		e.progress(format, args...)
+	}
+}
+
+// Day returns the local day of t in the stack's time zone.
+func (e *Engine) Day(t time.Time) string { return t.In(e.cfg.Location).Format(time.DateOnly) }
+
+// NewRunID returns a run id for a day: the day and a random suffix.
+func NewRunID(day string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return day + "-" + hex.EncodeToString(b)
+}
+
+// midnight is the start of the local day.
+func (e *Engine) midnight(day string) (time.Time, error) {
+	t, err := time.ParseInLocation(time.DateOnly, day, e.cfg.Location)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("day %q: want YYYY-MM-DD: %w", day, err)
+	}
+	return t, nil
+}

@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/nequi-platform/wordpress-ecs/restart/report"
+)
+
+// RunRef names a run: the payload between the states of the state machine
+// carries only this (and a batch index), never the inventory.
+type RunRef struct {
+	RunID string `json:"runId"`
+	Day   string `json:"day"`
+}
+
+// DiscoverInput starts a run. Every field is optional: the day defaults to
+// the local day of Time (or now), the run id to the day and a random
+// suffix (pass the Step Functions execution name to tie them together).
+type DiscoverInput struct {
+	RunID string    `json:"runId,omitempty"`
+	Day   string    `json:"day,omitempty"`
+	Time  time.Time `json:"time,omitzero"`
+}
+
+// DiscoverOutput is the run and what discovery found.
+type DiscoverOutput struct {
+	RunRef
+	Discovered     int `json:"discovered"`
+	Accounts       int `json:"accounts"`
+	AccountsFailed int `json:"accountsFailed"`
+}
+
+// BatchRef names one batch of a run; Batch is AllBatches for "every
+// unfinished restart of the day" (VerifyBatch).
+type BatchRef struct {
+	RunID string `json:"runId"`
+	Day   string `json:"day"`
+	Batch int    `json:"batch"`
+	// Start is the batch's start "HH:MM" and StartAt its absolute time
+	// (the state machine's Wait uses TimestampPath $.startAt).
+	Start   string    `json:"start,omitempty"`
+	StartAt time.Time `json:"startAt,omitzero"`
+}
+
+// AllBatches as BatchRef.Batch makes VerifyBatch check every unfinished
+// restart of the day.
+const AllBatches = -1
+
+// PlanOutput is the run's batches, in order.
+type PlanOutput struct {
+	RunRef
+	Eligible int        `json:"eligible"`
+	Skipped  int        `json:"skipped"`
+	Batches  []BatchRef `json:"batches"`
+}
+
+// RestartOutput counts what one batch's restart did.
+type RestartOutput struct {
+	BatchRef
+	Services int `json:"services"`
+	// Restarted services got a new deployment from this invocation.
+	Restarted int `json:"restarted"`
+	// AlreadyClaimed services were claimed earlier today (a rerun or a
+	// duplicated invocation): not restarted again.
+	AlreadyClaimed int `json:"alreadyClaimed"`
+	Gone           int `json:"gone"`
+	NotStarted     int `json:"notStarted"`
+	// Unknown restarts failed in a way that leaves the outcome unknown;
+	// the verifier resolves them.
+	Unknown int `json:"unknown"`
+}
+
+// VerifyOutput counts the batch's restarts by state; Pending > 0 means
+// "check again later".
+type VerifyOutput struct {
+	BatchRef
+	Pending    int `json:"pending"`
+	Completed  int `json:"completed"`
+	Failed     int `json:"failed"`
+	RolledBack int `json:"rolledBack"`
+	Gone       int `json:"gone"`
+	Released   int `json:"released"`
+}
+
+// ReportOutput is the run's counts (the full summary, with per-owner
+// lists, is in the notifications and the CLI's --json output).
+type ReportOutput struct {
+	RunRef
+	Counts report.Counts `json:"counts"`
+	// RestartedThisRun is how many services this run restarted (the rest
+	// of Counts.Restarted was restarted by an earlier run of the day).
+	RestartedThisRun int `json:"restartedThisRun"`
+}

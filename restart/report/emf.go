@@ -1,0 +1,61 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"maps"
+	"slices"
+	"time"
+)
+
+// Namespace is the CloudWatch namespace of the run's metrics.
+const Namespace = "DailyRestart"
+
+// WriteEMF writes the run's counts as CloudWatch Embedded Metric Format log
+// lines (one JSON object per line): one line with the run's counts, and one
+// per skip reason with a Reason dimension. In Lambda, stdout goes to
+// CloudWatch Logs, which extracts the metrics.
+func WriteEMF(w io.Writer, s Summary, at time.Time) error {
+	c := s.Counts
+	values := map[string]int{
+		"Discovered": c.Discovered, "Eligible": c.Eligible, "Restarted": c.Restarted,
+		"Completed": c.Completed, "Failed": c.Failed, "RolledBack": c.RolledBack,
+		"Gone": c.Gone, "InProgress": c.InProgress, "NotStarted": c.NotStarted + c.Claimed,
+		"NotAttempted": c.NotAttempted, "Skipped": c.Skipped, "Unenrolled": c.Unenrolled,
+		"AccountsFailed": c.AccountsFailed,
+	}
+	enc := json.NewEncoder(w)
+	line := map[string]any{"runId": s.RunID, "day": s.Day}
+	var metrics []map[string]string
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		line[name] = values[name]
+		metrics = append(metrics, map[string]string{"Name": name, "Unit": "Count"})
+	}
+	line["_aws"] = emfHeader(at, [][]string{{}}, metrics)
+	if err := enc.Encode(line); err != nil {
+		return err
+	}
+	for _, reason := range slices.Sorted(maps.Keys(c.SkippedByReason)) {
+		if err := enc.Encode(map[string]any{
+			"_aws":            emfHeader(at, [][]string{{"Reason"}}, []map[string]string{{"Name": "SkippedByReason", "Unit": "Count"}}),
+			"runId":           s.RunID,
+			"day":             s.Day,
+			"Reason":          string(reason),
+			"SkippedByReason": c.SkippedByReason[reason],
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func emfHeader(at time.Time, dims [][]string, metrics []map[string]string) map[string]any {
+	return map[string]any{
+		"Timestamp": at.UnixMilli(),
+		"CloudWatchMetrics": []map[string]any{{
+			"Namespace":  Namespace,
+			"Dimensions": dims,
+			"Metrics":    metrics,
+		}},
+	}
+}

@@ -1,0 +1,171 @@
+// Package report turns a run's records into its report: counts, CloudWatch
+// Embedded Metric Format lines, an SNS summary and one notification per
+// owner of unenrolled or failed services.
+package report
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
+)
+
+// Outcome is one discovered service and what the day did with it.
+type Outcome struct {
+	Service fleet.Service
+	// Skip is why the service is not restarted; empty when it is eligible.
+	Skip fleet.Reason
+	// Unenrolled is set when the service lacks fleet.RestartTag (whether
+	// or not the enrollment restarts it).
+	Unenrolled bool
+	// Status is the day's run record status; empty when no restart was
+	// attempted.
+	Status fleet.Status
+	Detail string
+}
+
+// AccountError is an account and Region discovery could not read.
+type AccountError struct {
+	Account string `json:"account"`
+	Region  string `json:"region"`
+	Error   string `json:"error"`
+}
+
+// Counts are the run's numbers. Every eligible service is in exactly one of
+// Completed, Failed, RolledBack, Gone, InProgress, NotStarted, Claimed and
+// NotAttempted (Accounted checks it).
+type Counts struct {
+	Discovered     int `json:"discovered"`
+	Eligible       int `json:"eligible"`
+	Restarted      int `json:"restarted"`
+	Completed      int `json:"completed"`
+	Failed         int `json:"failed"`
+	RolledBack     int `json:"rolledBack"`
+	Gone           int `json:"gone"`
+	InProgress     int `json:"inProgress"`
+	NotStarted     int `json:"notStarted"`
+	Claimed        int `json:"claimed"`
+	NotAttempted   int `json:"notAttempted"`
+	Skipped        int `json:"skipped"`
+	Unenrolled     int `json:"unenrolled"`
+	AccountsFailed int `json:"accountsFailed"`
+	// SkippedByReason splits Skipped.
+	SkippedByReason map[fleet.Reason]int `json:"skippedByReason"`
+}
+
+// Accounted reports an error when an eligible service is in no outcome.
+func (c Counts) Accounted() error {
+	sum := c.Completed + c.Failed + c.RolledBack + c.Gone + c.InProgress + c.NotStarted + c.Claimed + c.NotAttempted
+	if sum != c.Eligible {
+		return fmt.Errorf("%d eligible services but %d outcomes", c.Eligible, sum)
+	}
+	if c.Eligible+c.Skipped != c.Discovered {
+		return fmt.Errorf("%d discovered services but %d eligible and %d skipped", c.Discovered, c.Eligible, c.Skipped)
+	}
+	return nil
+}
+
+// ServiceIssue is a service an owner has to look at.
+type ServiceIssue struct {
+	ARN    string       `json:"arn"`
+	Status fleet.Status `json:"status"`
+	Detail string       `json:"detail,omitempty"`
+}
+
+// OwnerReport is what one owner is told: the services they should tag and
+// the restarts that did not complete.
+type OwnerReport struct {
+	Owner      string         `json:"owner"`
+	Unenrolled []string       `json:"unenrolled,omitempty"`
+	Failed     []ServiceIssue `json:"failed,omitempty"`
+}
+
+// Summary is a run's report.
+type Summary struct {
+	RunID    string         `json:"runId"`
+	Day      string         `json:"day"`
+	Counts   Counts         `json:"counts"`
+	Accounts []AccountError `json:"accountsFailed,omitempty"`
+	// Owners are the per-owner notifications, sorted by owner; the
+	// services without an owner go to DefaultOwner.
+	Owners []OwnerReport `json:"owners,omitempty"`
+}
+
+// DefaultOwner receives the services with neither an owner nor a team tag.
+const DefaultOwner = "platform"
+
+// Build computes the summary of a run.
+func Build(runID, day string, outcomes []Outcome, accounts []AccountError) Summary {
+	s := Summary{RunID: runID, Day: day, Accounts: accounts}
+	c := &s.Counts
+	c.SkippedByReason = map[fleet.Reason]int{}
+	c.AccountsFailed = len(accounts)
+	owners := map[string]*OwnerReport{}
+	owner := func(svc fleet.Service) *OwnerReport {
+		o := svc.Owner()
+		if o == "" {
+			o = DefaultOwner
+		}
+		if owners[o] == nil {
+			owners[o] = &OwnerReport{Owner: o}
+		}
+		return owners[o]
+	}
+	for _, o := range outcomes {
+		c.Discovered++
+		if o.Unenrolled {
+			c.Unenrolled++
+			r := owner(o.Service)
+			r.Unenrolled = append(r.Unenrolled, o.Service.ARN)
+		}
+		if o.Skip != "" {
+			c.Skipped++
+			c.SkippedByReason[o.Skip]++
+			continue
+		}
+		c.Eligible++
+		switch o.Status {
+		case fleet.StatusCompleted:
+			c.Completed++
+		case fleet.StatusFailed:
+			c.Failed++
+		case fleet.StatusRolledBack:
+			c.RolledBack++
+		case fleet.StatusGone:
+			c.Gone++
+		case fleet.StatusStarted:
+			c.InProgress++
+		case "not-started":
+			c.NotStarted++
+		case "claimed":
+			c.Claimed++
+		default:
+			c.NotAttempted++
+		}
+		switch o.Status {
+		case fleet.StatusCompleted, fleet.StatusFailed, fleet.StatusRolledBack, fleet.StatusStarted:
+			c.Restarted++
+		}
+		switch o.Status {
+		case fleet.StatusFailed, fleet.StatusRolledBack, fleet.StatusStarted, "not-started", "claimed":
+			r := owner(o.Service)
+			r.Failed = append(r.Failed, ServiceIssue{ARN: o.Service.ARN, Status: o.Status, Detail: o.Detail})
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(owners)) {
+		r := owners[k]
+		slices.Sort(r.Unenrolled)
+		slices.SortFunc(r.Failed, func(a, b ServiceIssue) int { return strings.Compare(a.ARN, b.ARN) })
+		s.Owners = append(s.Owners, *r)
+	}
+	slices.SortFunc(s.Accounts, func(a, b AccountError) int {
+		return strings.Compare(a.Account+a.Region, b.Account+b.Region)
+	})
+	return s
+}
+
+func sortedReasons(m map[fleet.Reason]int) []fleet.Reason {
+	return slices.Sorted(maps.Keys(m))
+}
