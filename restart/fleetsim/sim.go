@@ -249,6 +249,7 @@ func (s *Sim) newService(fs fleet.Service, c *cluster, now time.Time) *service {
 	d.sdStatus, d.sdReason = "SUCCESSFUL", "Service deployment completed successfully."
 	d.updatedAt = d.createdAt.Add(d.duration)
 	d.finishedAt = d.updatedAt
+	sv.deployments = []*deployment{d}
 	sv.addEvent(s, d.finishedAt, fmt.Sprintf("(service %s) has reached a steady state.", sv.name))
 	return sv
 }
@@ -267,7 +268,7 @@ func (s *Sim) newDeployment(sv *service, taskDef string, at time.Time, o outcome
 	d := &deployment{
 		id: id, taskDef: taskDef, desired: sv.desired, createdAt: at, updatedAt: at,
 		duration: dur, outcome: o, rollout: rolloutInProgress,
-		reason: "ECS deployment " + id + " in progress.",
+		reason:   "ECS deployment " + id + " in progress.",
 		sdStatus: "IN_PROGRESS",
 	}
 	short := base32ID(s.hash("sd", id))
