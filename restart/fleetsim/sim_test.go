@@ -346,3 +346,9 @@ func TestMemberSessionCannotAssumeAnotherMember(t *testing.T) {
 		t.Fatalf("code %s", code)
 	}
 }
+
+func newServer(tb testing.TB, sim *Sim) *httptest.Server {
+	srv := httptest.NewServer(sim.Handler())
+	tb.Cleanup(srv.Close)
+	return srv
+}
