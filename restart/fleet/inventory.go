@@ -185,6 +185,14 @@ func decodeEntry(m json.RawMessage, s *Service, where string, ierr *InventoryErr
 		}
 		typeOK[f.name] = true
 	}
+	for _, f := range []struct{ name, value string }{
+		{"account", s.Account}, {"region", s.Region}, {"cluster", s.Cluster},
+		{"service", s.Service}, {"arn", s.ARN},
+	} {
+		if typeOK[f.name] && f.value == "" {
+			ierr.add("%s.%s: empty; %s", where, f.name, requiredWhy(f.name))
+		}
+	}
 	// Check the values of the fields that decoded, so that a mistyped field
 	// is reported once, as a type problem.
 	s.check(func(field, problem string) {

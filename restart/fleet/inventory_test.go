@@ -54,6 +54,8 @@ func TestReadInventoryNamesEntryFieldAndFix(t *testing.T) {
 	}{
 		{"missing ARN", `{"account":"123456789012","region":"us-east-1","cluster":"web","service":"wordpress","desiredCount":1}`,
 			[]string{"inventory[1].arn: missing; every service needs its ARN"}},
+		{"empty ARN", strings.Replace(contractEntry, `"arn":"arn:aws:ecs:us-east-1:123456789012:service/web/wordpress"`, `"arn":""`, 1),
+			[]string{"inventory[1].arn: empty; every service needs its ARN"}},
 		{"missing desired count is not zero", strings.Replace(contractEntry, `"desiredCount":2,`, "", 1),
 			[]string{"inventory[1].desiredCount: missing"}},
 		{"unknown field", strings.Replace(contractEntry, `"desiredCount"`, `"desired"`, 1),
