@@ -3,7 +3,6 @@ package fleetsim
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -623,5 +622,3 @@ func contains(list []string, v string) bool {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-var _ = fmt.Sprint
