@@ -90,7 +90,9 @@ type Batch struct {
 	Index int `json:"index"`
 	// Start is the slot's start as "HH:MM" local time.
 	Start string `json:"start"`
-	// Offset is Start as an offset from midnight.
+	// Offset is Start as an offset from the midnight before the window
+	// opens: past 24h for slots after midnight in a window that crosses it
+	// (see Window.SlotOffset).
 	Offset   time.Duration `json:"-"`
 	Services []string      `json:"services"`
 }
