@@ -121,6 +121,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	// Catch signals before announcing the URL: whoever reads it may stop us
+	// right away.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -137,8 +141,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	logger.Printf("ground truth: GET /_fleetsim/inventory, counters: GET /_fleetsim/stats, faults: POST /_fleetsim/faults")
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

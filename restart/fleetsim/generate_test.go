@@ -243,3 +243,80 @@ func BenchmarkDescribeServices(b *testing.B) {
 		}
 	})
 }
+
+// TestConcurrentDiscoverAndRestart runs a discover-and-restart pass per
+// account in parallel through the real clients (paginators, stscreds) and
+// checks the fleet's counters: every ECS-controlled service restarted
+// exactly once, nothing else touched.
+func TestConcurrentDiscoverAndRestart(t *testing.T) {
+	h := newHarness(t, Config{Seed: 5, Accounts: 6, Clusters: 30, Services: 400, ThrottleScale: 100})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for _, acct := range h.sim.Accounts() {
+		for _, rg := range h.sim.Regions() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := ecs.New(ecs.Options{Region: rg, BaseEndpoint: aws.String(h.srv.URL), Credentials: h.memberCreds(acct, "run-"+acct)})
+				cp := ecs.NewListClustersPaginator(c, &ecs.ListClustersInput{})
+				for cp.HasMorePages() {
+					cl, err := cp.NextPage(ctx)
+					if err != nil {
+						errs <- err
+						return
+					}
+					for _, carn := range cl.ClusterArns {
+						sp := ecs.NewListServicesPaginator(c, &ecs.ListServicesInput{Cluster: aws.String(carn), MaxResults: aws.Int32(100)})
+						for sp.HasMorePages() {
+							page, err := sp.NextPage(ctx)
+							if err != nil {
+								errs <- err
+								return
+							}
+							for i := 0; i < len(page.ServiceArns); i += 10 {
+								d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(carn),
+									Services: page.ServiceArns[i:min(i+10, len(page.ServiceArns))]})
+								if err != nil {
+									errs <- err
+									return
+								}
+								for _, s := range d.Services {
+									if s.DeploymentController.Type != "ECS" {
+										continue
+									}
+									if _, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(carn), Service: s.ServiceArn, ForceNewDeployment: true}); err != nil {
+										errs <- err
+										return
+									}
+								}
+							}
+						}
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	updates := h.sim.Stats().UpdateService[t0.Format(time.DateOnly)]
+	want := 0
+	for _, s := range h.sim.Inventory() {
+		if s.DeploymentController != "ECS" {
+			if updates[s.ARN] != 0 {
+				t.Fatalf("%s (%s) was restarted", s.ARN, s.DeploymentController)
+			}
+			continue
+		}
+		want++
+		if updates[s.ARN] != 1 {
+			t.Fatalf("%s restarted %d times", s.ARN, updates[s.ARN])
+		}
+	}
+	if len(updates) != want {
+		t.Fatalf("%d services restarted, want %d", len(updates), want)
+	}
+}

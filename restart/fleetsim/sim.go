@@ -244,7 +244,7 @@ func (s *Sim) newService(fs fleet.Service, c *cluster, now time.Time) *service {
 		sv.tags = append(sv.tags, tag{k, v})
 	}
 	sort.Slice(sv.tags, func(i, j int) bool { return sv.tags[i].Key < sv.tags[j].Key })
-	d := s.newDeployment(sv, sv.taskDef, sv.createdAt.Add(time.Duration(h%(24*3600))*time.Second), outcomeComplete)
+	d := s.newDeployment(sv, sv.taskDef, sv.createdAt.Add(time.Duration(h%(12*3600))*time.Second), outcomeComplete)
 	d.rollout, d.reason = rolloutCompleted, fmt.Sprintf("ECS deployment %s completed.", d.id)
 	d.sdStatus, d.sdReason = "SUCCESSFUL", "Service deployment completed successfully."
 	d.updatedAt = d.createdAt.Add(d.duration)
