@@ -66,7 +66,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (RunResult, error) {
 	if timeout <= 0 {
 		timeout = time.Duration(float64(e.cfg.Window.VerifyReserve) / scale)
 		if opts.NoWait {
-			timeout = 2 * time.Minute
+			timeout = time.Minute
 		}
 	}
 	// deadline of batch i, in this process's clock.
@@ -109,10 +109,12 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (RunResult, error) {
 			return res, err
 		}
 		pending[b.Batch] = b
-		e.logf("batches done: %d/%d", i+1, len(res.Plan.Batches))
+		e.logf("batch %d/%d (%s): %d services, %d restarted, %d already restarted today, %d gone, %d not started, %d unknown",
+			i+1, len(res.Plan.Batches), b.Start, r.Services, r.Restarted, r.AlreadyClaimed, r.Gone, r.NotStarted, r.Unknown)
 	}
 	all := BatchRef{RunID: res.Discover.RunID, Day: res.Discover.Day, Batch: AllBatches}
 	deadline := time.Now().Add(timeout)
+	lastPending, lastLog := -1, time.Time{}
 	for {
 		v, err := e.VerifyBatch(ctx, all)
 		if err != nil {
@@ -124,7 +126,10 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (RunResult, error) {
 			}
 			break
 		}
-		e.logf("verify: %d restarts still in progress", v.Pending)
+		if v.Pending != lastPending || time.Since(lastLog) >= 10*time.Second {
+			e.logf("verify: %d restarts still in progress", v.Pending)
+			lastPending, lastLog = v.Pending, time.Now()
+		}
 		if err := sleep(ctx, min(every, time.Until(deadline))); err != nil {
 			return res, err
 		}

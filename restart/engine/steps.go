@@ -183,8 +183,6 @@ func (e *Engine) RestartBatch(ctx context.Context, ref BatchRef) (RestartOutput,
 	if firstErr == nil {
 		firstErr = ctx.Err()
 	}
-	e.logf("batch %d (%s): %d services, %d restarted, %d already claimed today, %d gone, %d not started, %d unknown",
-		ref.Batch, ref.Start, out.Services, out.Restarted, out.AlreadyClaimed, out.Gone, out.NotStarted, out.Unknown)
 	if firstErr != nil {
 		return out, fmt.Errorf("restart batch %d of run %s: %w", ref.Batch, ref.RunID, firstErr)
 	}
@@ -295,9 +293,6 @@ func (e *Engine) VerifyBatch(ctx context.Context, ref BatchRef) (VerifyOutput, e
 		}()
 	}
 	wg.Wait()
-	if ref.Batch != AllBatches {
-		e.logf("verify batch %d: %d completed, %d failed, %d rolled back, %d gone, %d pending", ref.Batch, out.Completed, out.Failed, out.RolledBack, out.Gone, out.Pending)
-	}
 	if firstErr != nil {
 		return out, fmt.Errorf("verify batch %d of run %s: %w", ref.Batch, ref.RunID, firstErr)
 	}

@@ -1,0 +1,76 @@
+// Command restartctl runs the daily restart of ECS services from a shell:
+//
+//	restartctl plan --inventory FILE [--window-start 00:00] [--window 6h] [--batch-interval 10m] [--enrollment tagged|all]
+//	restartctl run [--endpoint URL] [--dynamodb-endpoint URL] [--accounts FILE|LIST | --accounts-from-endpoint] ...
+//	restartctl invoke HANDLER [run's flags] < event.json
+//
+// plan prints the night's batches for an inventory; run discovers, plans,
+// restarts, verifies and reports against AWS or any AWS-compatible
+// endpoint (the local fleet); invoke runs one Lambda handler on an event,
+// as the Lambda runtime would, so that a local Step Functions runner can
+// call the real code.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// errUsage marks errors for which the usage has been printed (exit 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "restartctl:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  restartctl plan --inventory FILE [--window-start 00:00] [--window 6h] [--batch-interval 10m] [--enrollment tagged|all]
+  restartctl run [--endpoint URL] [--dynamodb-endpoint URL] (--accounts FILE|LIST | --accounts-from-endpoint) [--regions LIST] [flags]
+  restartctl invoke HANDLER [run's flags] < event.json     (HANDLER: discover, plan, restart, verify, report)
+
+Run 'restartctl COMMAND -h' for a command's flags.
+`
+
+// Main runs restartctl with args (without the program name).
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "plan":
+		return cmdPlan(args[1:], stdout, stderr)
+	case "run":
+		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "invoke":
+		return cmdInvoke(ctx, args[1:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "restartctl: unknown command %q\n%s", args[0], usage)
+	return errUsage
+}
+
+// flagError prints a flag problem with its fix and the command's flags.
+func flagError(fs *flag.FlagSet, stderr io.Writer, format string, args ...any) error {
+	fmt.Fprintf(stderr, "restartctl %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(stderr, "run 'restartctl %s -h' for its flags\n", fs.Name())
+	return errUsage
+}

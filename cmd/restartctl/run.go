@@ -1,0 +1,334 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/engine"
+	"github.com/nequi-platform/wordpress-ecs/restart/report"
+	"github.com/nequi-platform/wordpress-ecs/restart/setup"
+)
+
+// engineFlags are the flags that say where the fleet and the state are:
+// shared by run and invoke.
+type engineFlags struct {
+	endpoint, dynamoEndpoint, region    *string
+	accounts, regions                   *string
+	fromEndpoint                        *bool
+	roleName, externalID                *string
+	timeZone, inventoryTable, runsTable *string
+	summaryTopic, ownerTopic            *string
+	messages, metrics                   *string
+	rateScale                           *float64
+	verbose                             *bool
+	window                              windowFlags
+}
+
+func addEngineFlags(fs *flag.FlagSet) *engineFlags {
+	return &engineFlags{
+		endpoint:       fs.String("endpoint", "", "ECS and STS endpoint `URL` (the local fleet); AWS when empty"),
+		dynamoEndpoint: fs.String("dynamodb-endpoint", os.Getenv("DYNAMODB_ENDPOINT"), "DynamoDB endpoint `URL` (dynalite); AWS when empty; default $DYNAMODB_ENDPOINT"),
+		region:         fs.String("region", "", "the hub's Region (STS, DynamoDB, SNS); default from the AWS environment, else us-east-1"),
+		accounts:       fs.String("accounts", "", "member accounts: a `FILE` with one id per line, or a comma-separated LIST"),
+		fromEndpoint:   fs.Bool("accounts-from-endpoint", false, "read the accounts, Regions, role and hub key from the local fleet (GET <endpoint>/_fleetsim/accounts)"),
+		regions:        fs.String("regions", "", "Regions to restart, comma separated (default: the fleet's, with --accounts-from-endpoint)"),
+		roleName:       fs.String("role-name", "", "member role `NAME` to assume in every account (default: the fleet's, else ecs-daily-restart)"),
+		externalID:     fs.String("external-id", "", "AssumeRole external id"),
+		timeZone:       fs.String("time-zone", "UTC", "IANA time `ZONE` of the window and the day"),
+		inventoryTable: fs.String("inventory-table", "", "DynamoDB inventory table (default daily-restart-inventory)"),
+		runsTable:      fs.String("runs-table", "", "DynamoDB run records table (default daily-restart-runs)"),
+		summaryTopic:   fs.String("summary-topic", "", "SNS topic `ARN` for the run's summary (default: write it to --messages)"),
+		ownerTopic:     fs.String("owner-topic", "", "SNS topic `ARN` for the owners' notifications (default: write them to --messages)"),
+		messages:       fs.String("messages", "", "`FILE` receiving the notifications that are not published (- for stderr; default: dropped)"),
+		metrics:        fs.String("metrics", "", "`FILE` receiving the EMF metric lines (- for stderr; default: dropped)"),
+		rateScale:      fs.Float64("rate-scale", 1, "multiply the client-side request limits (match the local fleet's --throttle-scale)"),
+		verbose:        fs.Bool("progress", isTerminal(os.Stderr), "progress lines on stderr (default: when stderr is a terminal)"),
+		window:         addWindowFlags(fs),
+	}
+}
+
+// fleetInfo is what GET /_fleetsim/accounts returns.
+type fleetInfo struct {
+	HubAccessKeyID string   `json:"hubAccessKeyId"`
+	RoleName       string   `json:"roleName"`
+	ExternalID     string   `json:"externalId"`
+	Accounts       []string `json:"accounts"`
+	Regions        []string `json:"regions"`
+}
+
+func (f *engineFlags) settings(ctx context.Context, fs *flag.FlagSet, stderr io.Writer) (setup.Settings, []io.Closer, error) {
+	var closers []io.Closer
+	w, enrollment, err := f.window.parse(fs, stderr)
+	if err != nil {
+		return setup.Settings{}, nil, err
+	}
+	loc, err := time.LoadLocation(*f.timeZone)
+	if err != nil {
+		return setup.Settings{}, nil, flagError(fs, stderr, "--time-zone %q: %v; want an IANA zone such as America/Bogota", *f.timeZone, err)
+	}
+	s := setup.Settings{
+		Endpoint: *f.endpoint, DynamoDBEndpoint: *f.dynamoEndpoint, Region: *f.region,
+		Regions:    setup.List(*f.regions),
+		Roles:      awsfleet.Roles{Name: *f.roleName, ExternalID: *f.externalID},
+		Enrollment: enrollment, Window: w, Location: loc,
+		InventoryTable: *f.inventoryTable, RunsTable: *f.runsTable,
+		CreateTables: *f.dynamoEndpoint != "",
+		SummaryTopic: *f.summaryTopic, OwnerTopic: *f.ownerTopic,
+		RateScale: *f.rateScale,
+	}
+	if *f.fromEndpoint {
+		if *f.endpoint == "" {
+			return s, nil, flagError(fs, stderr, "--accounts-from-endpoint needs --endpoint: pass the local fleet's URL, e.g. --endpoint http://127.0.0.1:4566")
+		}
+		info, err := getFleetInfo(ctx, *f.endpoint)
+		if err != nil {
+			return s, nil, fmt.Errorf("--accounts-from-endpoint: %w", err)
+		}
+		s.Accounts = info.Accounts
+		if len(s.Regions) == 0 {
+			s.Regions = info.Regions
+		}
+		if s.Roles.Name == "" {
+			s.Roles.Name = info.RoleName
+		}
+		if s.Roles.ExternalID == "" {
+			s.Roles.ExternalID = info.ExternalID
+		}
+		if os.Getenv("AWS_ACCESS_KEY_ID") == "" {
+			s.StaticKeyID = info.HubAccessKeyID
+		}
+	}
+	if *f.accounts != "" {
+		if *f.fromEndpoint {
+			return s, nil, flagError(fs, stderr, "--accounts and --accounts-from-endpoint both given: keep one")
+		}
+		s.Accounts, err = readAccounts(*f.accounts)
+		if err != nil {
+			return s, nil, flagError(fs, stderr, "--accounts: %v", err)
+		}
+	}
+	if len(s.Accounts) == 0 {
+		return s, nil, flagError(fs, stderr, "no member accounts: pass --accounts FILE|LIST, or --accounts-from-endpoint with the local fleet")
+	}
+	if len(s.Regions) == 0 {
+		return s, nil, flagError(fs, stderr, "no Regions: pass --regions us-east-1,us-west-2")
+	}
+	if s.Roles.Name == "" {
+		s.Roles.Name = "ecs-daily-restart"
+	}
+	if *f.endpoint != "" && *f.dynamoEndpoint == "" {
+		return s, nil, flagError(fs, stderr, "--endpoint is a local fleet but --dynamodb-endpoint is empty: pass the dynalite URL (e.g. --dynamodb-endpoint http://127.0.0.1:48567) or set DYNAMODB_ENDPOINT")
+	}
+	open := func(name string) (io.Writer, error) {
+		switch name {
+		case "":
+			return nil, nil
+		case "-":
+			return stderr, nil
+		}
+		file, err := os.Create(name)
+		if err != nil {
+			return nil, err
+		}
+		closers = append(closers, file)
+		return file, nil
+	}
+	if s.Messages, err = open(*f.messages); err != nil {
+		return s, closers, fmt.Errorf("--messages: %w", err)
+	}
+	if s.Metrics, err = open(*f.metrics); err != nil {
+		return s, closers, fmt.Errorf("--metrics: %w", err)
+	}
+	return s, closers, nil
+}
+
+func getFleetInfo(ctx context.Context, endpoint string) (fleetInfo, error) {
+	url := strings.TrimRight(endpoint, "/") + "/_fleetsim/accounts"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fleetInfo{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fleetInfo{}, fmt.Errorf("get %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fleetInfo{}, fmt.Errorf("get %s: %s (is the endpoint a local fleet?)", url, resp.Status)
+	}
+	var info fleetInfo
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
+		return fleetInfo{}, fmt.Errorf("get %s: %w", url, err)
+	}
+	return info, nil
+}
+
+// readAccounts reads a file of account ids (one per line or comma
+// separated, # comments) or, when v is no file, a comma-separated list.
+func readAccounts(v string) ([]string, error) {
+	text := v
+	if b, err := os.ReadFile(v); err == nil {
+		var lines []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if i := strings.IndexByte(l, '#'); i >= 0 {
+				l = l[:i]
+			}
+			lines = append(lines, l)
+		}
+		text = strings.Join(lines, ",")
+	} else if strings.ContainsAny(v, "/.") {
+		return nil, err
+	}
+	ids := setup.List(text)
+	for _, id := range ids {
+		if len(id) != 12 || strings.Trim(id, "0123456789") != "" {
+			return nil, fmt.Errorf("%q is not an AWS account id (12 digits)", id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("no account ids found")
+	}
+	return ids, nil
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ef := addEngineFlags(fs)
+	day := fs.String("day", "", "the run's day `YYYY-MM-DD` (default: today in --time-zone)")
+	runID := fs.String("run-id", "", "the run's id (default: the day and a random suffix)")
+	noWait := fs.Bool("no-wait", false, "restart the batches back to back instead of at their start times")
+	timeScale := fs.Float64("time-scale", 0, "divide every wait by `N` (60: a 6-hour night in 6 minutes)")
+	verifyTimeout := fs.Duration("verify-timeout", 0, "how long to keep checking unfinished restarts after the last batch (default: the window's verify reserve, scaled; 1m with --no-wait)")
+	asJSON := fs.Bool("json", false, "print the run's result as JSON on stdout")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return flagError(fs, stderr, "unexpected argument %q", fs.Arg(0))
+	}
+	if *noWait && *timeScale > 0 {
+		return flagError(fs, stderr, "--no-wait and --time-scale both given: keep one")
+	}
+	if *timeScale < 0 || (*timeScale > 0 && *timeScale < 1) {
+		return flagError(fs, stderr, "--time-scale %v: want a factor >= 1 (e.g. 60)", *timeScale)
+	}
+	if *day != "" {
+		if _, err := time.Parse(time.DateOnly, *day); err != nil {
+			return flagError(fs, stderr, "--day %q: want YYYY-MM-DD, e.g. 2026-11-26", *day)
+		}
+	}
+	s, closers, err := ef.settings(ctx, fs, stderr)
+	defer closeAll(closers)
+	if err != nil {
+		return err
+	}
+	var opts []engine.Option
+	if *ef.verbose {
+		opts = append(opts, engine.WithProgress(progressTo(stderr)))
+	}
+	e, err := setup.Build(ctx, s, opts...)
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	res, err := e.Run(ctx, engine.RunOptions{
+		Input:  engine.DiscoverInput{RunID: *runID, Day: *day},
+		NoWait: *noWait, TimeScale: *timeScale, VerifyTimeout: *verifyTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			engine.RunResult
+			Seconds float64 `json:"seconds"`
+		}{res, time.Since(started).Seconds()})
+	}
+	fmt.Fprint(stdout, report.SummaryText(res.Summary))
+	fmt.Fprintf(stdout, "restarted by this run %d, already restarted earlier today %d\n", res.Report.RestartedThisRun, alreadyClaimed(res))
+	fmt.Fprintf(stdout, "batches %d, owners notified %d, wall time %s\n", len(res.Plan.Batches), len(res.Summary.Owners), time.Since(started).Round(time.Millisecond))
+	return nil
+}
+
+func alreadyClaimed(res engine.RunResult) int {
+	n := 0
+	for _, r := range res.Restarts {
+		n += r.AlreadyClaimed
+	}
+	return n
+}
+
+func progressTo(w io.Writer) func(string, ...any) {
+	start := time.Now()
+	return func(format string, args ...any) {
+		fmt.Fprintf(w, "[%6.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	}
+}
+
+func closeAll(cs []io.Closer) {
+	for _, c := range cs {
+		c.Close()
+	}
+}
+
+func cmdInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ef := addEngineFlags(fs)
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return flagError(fs, stderr, "missing HANDLER: want one of %s, e.g. restartctl invoke discover < event.json", strings.Join(engine.HandlerNames(), ", "))
+	}
+	name := args[0]
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	s, closers, err := ef.settings(ctx, fs, stderr)
+	defer closeAll(closers)
+	if err != nil {
+		return err
+	}
+	var opts []engine.Option
+	if *ef.verbose {
+		opts = append(opts, engine.WithProgress(progressTo(stderr)))
+	}
+	e, err := setup.Build(ctx, s, opts...)
+	if err != nil {
+		return err
+	}
+	h, err := e.Handler(name)
+	if err != nil {
+		return flagError(fs, stderr, "%v", err)
+	}
+	payload, err := io.ReadAll(stdin)
+	if err != nil {
+		return fmt.Errorf("read event: %w", err)
+	}
+	if len(strings.TrimSpace(string(payload))) == 0 {
+		payload = []byte("{}")
+	}
+	out, err := lambda.NewHandler(h).Invoke(ctx, payload)
+	if err != nil {
+		return fmt.Errorf("invoke %s: %w", name, err)
+	}
+	_, err = fmt.Fprintf(stdout, "%s\n", out)
+	return err
+}

@@ -1,0 +1,207 @@
+// Package setup builds a restart engine from settings: one aws.Config for
+// the hub (credentials, Region, retryer, endpoint), the DynamoDB store, the
+// member-account fleet and the notifier. The Lambda bootstrap fills the
+// settings from the environment, restartctl from its flags.
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/engine"
+	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/report"
+	"github.com/nequi-platform/wordpress-ecs/restart/store"
+)
+
+// Settings configure a restart engine.
+type Settings struct {
+	// Endpoint overrides the ECS and STS endpoint (a local fleet); empty
+	// for AWS.
+	Endpoint string
+	// DynamoDBEndpoint overrides the DynamoDB endpoint (dynalite); empty
+	// for AWS.
+	DynamoDBEndpoint string
+	// Region is the hub's Region (STS, DynamoDB, SNS); default from the
+	// environment, else us-east-1.
+	Region string
+	// StaticKeyID and StaticSecret, when set, are the hub credentials
+	// (a local fleet); otherwise the default credential chain is used.
+	StaticKeyID, StaticSecret string
+
+	Accounts []string
+	Regions  []string
+	Roles    awsfleet.Roles
+
+	Enrollment fleet.Enrollment
+	Window     fleet.Window
+	Location   *time.Location
+
+	InventoryTable, RunsTable string
+	// CreateTables creates the tables when missing (local use only).
+	CreateTables bool
+
+	SummaryTopic, OwnerTopic string
+
+	// RateScale multiplies the client-side request limits (1 when zero),
+	// for a local fleet whose throttling is scaled the same way.
+	RateScale float64
+	// Retry is the SDK retry policy (awsfleet.DefaultRetryPolicy when
+	// zero).
+	Retry awsfleet.RetryPolicy
+
+	// Messages receives the notifications that are not published (no
+	// topic) and Metrics the EMF lines.
+	Messages io.Writer
+	Metrics  io.Writer
+}
+
+// Build returns the engine for the settings.
+func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engine, error) {
+	if s.Roles.Name == "" {
+		return nil, errors.New("setup: no member role name")
+	}
+	cfg, err := AWSConfig(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if s.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(s.DynamoDBEndpoint)
+		}
+	})
+	st := store.New(db, store.WithTables(orDefault(s.InventoryTable, store.DefaultInventoryTable), orDefault(s.RunsTable, store.DefaultRunsTable)))
+	if s.CreateTables {
+		if err := st.EnsureTables(ctx, db); err != nil {
+			return nil, fmt.Errorf("setup: %w", err)
+		}
+	}
+	ecsCfg := cfg.Copy()
+	if s.Endpoint != "" {
+		ecsCfg.BaseEndpoint = aws.String(s.Endpoint)
+	}
+	limits := awsfleet.DefaultLimits()
+	if s.RateScale > 0 {
+		limits = limits.Scaled(s.RateScale)
+	}
+	newFleet := func(runID string) engine.Fleet {
+		roles := s.Roles
+		if roles.SessionName == "" {
+			roles.SessionName = "daily-restart-" + runID
+		}
+		return awsfleet.New(awsfleet.AssumeRoleClients(ecsCfg, roles), awsfleet.WithLimits(limits))
+	}
+	n := report.Notifier{SummaryTopic: s.SummaryTopic, OwnerTopic: s.OwnerTopic, Out: s.Messages}
+	if s.SummaryTopic != "" || s.OwnerTopic != "" {
+		n.SNS = sns.NewFromConfig(cfg)
+	}
+	ecfg := engine.Config{
+		Accounts: s.Accounts, Regions: s.Regions, Enrollment: s.Enrollment,
+		Window: s.Window, Location: s.Location,
+	}
+	all := append([]engine.Option{engine.WithNotifier(n), engine.WithMetrics(s.Metrics)}, opts...)
+	return engine.New(ecfg, newFleet, st, all...), nil
+}
+
+// AWSConfig loads the hub's aws.Config once: Region, credentials and the
+// throttling-tuned retryer shared by every client built from it.
+func AWSConfig(ctx context.Context, s Settings) (aws.Config, error) {
+	var lopts []func(*config.LoadOptions) error
+	if s.Region != "" {
+		lopts = append(lopts, config.WithRegion(s.Region))
+	}
+	if s.StaticKeyID != "" {
+		lopts = append(lopts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(s.StaticKeyID, orDefault(s.StaticSecret, "local"), "")))
+	}
+	lopts = append(lopts, config.WithRetryer(awsfleet.NewRetryer(s.Retry)))
+	cfg, err := config.LoadDefaultConfig(ctx, lopts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	return cfg, nil
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+// FromEnv reads the Lambda functions' settings from the environment:
+//
+//	ACCOUNTS            member account ids, comma separated (required)
+//	REGIONS             Regions, comma separated (required)
+//	ROLE_NAME           member role name (required)
+//	EXTERNAL_ID         AssumeRole external id (optional)
+//	ENROLLMENT          tagged (default) or all
+//	WINDOW_START        HH:MM (00:00), WINDOW_LENGTH (6h), BATCH_INTERVAL (10m)
+//	TIME_ZONE           IANA zone of the window (UTC)
+//	INVENTORY_TABLE, RUNS_TABLE
+//	SUMMARY_TOPIC_ARN, OWNER_TOPIC_ARN
+//	ECS_ENDPOINT, DYNAMODB_ENDPOINT   endpoint overrides (local runs)
+func FromEnv(getenv func(string) string) (Settings, error) {
+	s := Settings{
+		Endpoint:         getenv("ECS_ENDPOINT"),
+		DynamoDBEndpoint: getenv("DYNAMODB_ENDPOINT"),
+		Accounts:         List(getenv("ACCOUNTS")),
+		Regions:          List(getenv("REGIONS")),
+		Roles:            awsfleet.Roles{Name: getenv("ROLE_NAME"), ExternalID: getenv("EXTERNAL_ID")},
+		InventoryTable:   getenv("INVENTORY_TABLE"),
+		RunsTable:        getenv("RUNS_TABLE"),
+		SummaryTopic:     getenv("SUMMARY_TOPIC_ARN"),
+		OwnerTopic:       getenv("OWNER_TOPIC_ARN"),
+		Messages:         os.Stdout,
+		Metrics:          os.Stdout,
+	}
+	var errs []error
+	if len(s.Accounts) == 0 {
+		errs = append(errs, errors.New("ACCOUNTS is empty: set it to the member account ids, comma separated"))
+	}
+	if len(s.Regions) == 0 {
+		errs = append(errs, errors.New("REGIONS is empty: set it to the Regions to restart, comma separated"))
+	}
+	if s.Roles.Name == "" {
+		errs = append(errs, errors.New("ROLE_NAME is empty: set it to the member role's name"))
+	}
+	var err error
+	if s.Enrollment, err = fleet.ParseEnrollment(getenv("ENROLLMENT")); err != nil {
+		errs = append(errs, fmt.Errorf("ENROLLMENT: %w", err))
+	}
+	dur := func(name, def string) time.Duration {
+		v := orDefault(getenv(name), def)
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want a duration like %s", name, v, def))
+		}
+		return d
+	}
+	length, interval := dur("WINDOW_LENGTH", "6h"), dur("BATCH_INTERVAL", "10m")
+	if s.Window, err = fleet.ParseWindow(orDefault(getenv("WINDOW_START"), "00:00"), length, interval); err != nil {
+		errs = append(errs, fmt.Errorf("WINDOW_*: %w", err))
+	}
+	if s.Location, err = time.LoadLocation(orDefault(getenv("TIME_ZONE"), "UTC")); err != nil {
+		errs = append(errs, fmt.Errorf("TIME_ZONE: %w", err))
+	}
+	return s, errors.Join(errs...)
+}
+
+// List splits a comma- or space-separated list, dropping empty entries.
+func List(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' })
+}
