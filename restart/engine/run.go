@@ -24,7 +24,7 @@ type RunOptions struct {
 	// (default 10s, divided by TimeScale; 1s with NoWait).
 	VerifyEvery time.Duration
 	// VerifyTimeout bounds the checks after the last batch (default the
-	// window's verify reserve, divided by TimeScale; 2m with NoWait). What
+	// window's verify reserve, divided by TimeScale; 1m with NoWait). What
 	// is still rolling out then is reported as in progress.
 	VerifyTimeout time.Duration
 }
