@@ -4,8 +4,10 @@
 package platform
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -17,11 +19,35 @@ import (
 
 // Deploy is the Pulumi program.
 func Deploy(ctx *pulumi.Context) error {
-	cfg, err := config.FromContext(ctx)
+	cfg, err := loadConfig(ctx)
 	if err != nil {
 		return err
 	}
 	return Build(ctx, cfg)
+}
+
+// loadConfig reads the stack config once. Under the Pulumi engine the whole
+// stack config arrives in PULUMI_CONFIG, so a misspelled key is caught
+// there too; otherwise (tests, the offline plan) the known keys are read
+// from the context, whose config the caller has already checked with
+// config.Load.
+func loadConfig(ctx *pulumi.Context) (*config.Config, error) {
+	raw := map[string]string{}
+	if env := os.Getenv(pulumi.EnvConfig); env != "" {
+		if err := json.Unmarshal([]byte(env), &raw); err != nil {
+			return nil, fmt.Errorf("read %s: %w", pulumi.EnvConfig, err)
+		}
+	}
+	keys := []string{"aws:region"}
+	for _, k := range config.Keys() {
+		keys = append(keys, config.Namespace+":"+k)
+	}
+	for _, k := range keys {
+		if v, ok := ctx.GetConfig(k); ok {
+			raw[k] = v
+		}
+	}
+	return config.Load(raw, ctx.Project(), ctx.Stack())
 }
 
 // Build declares the stack described by cfg.

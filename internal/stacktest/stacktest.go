@@ -1,0 +1,90 @@
+// Package stacktest records the program's stacks offline for tests: the real
+// Pulumi.yaml and Pulumi.<stack>.yaml, optionally with settings changed,
+// through the same recorder as the offline plan.
+package stacktest
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/nequi-platform/wordpress-ecs/config"
+	"github.com/nequi-platform/wordpress-ecs/plan"
+	"github.com/nequi-platform/wordpress-ecs/platform"
+)
+
+// Root is the directory holding Pulumi.yaml.
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
+			return dir
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			t.Fatal("no Pulumi.yaml above the test's directory")
+		}
+		dir = up
+	}
+}
+
+// RawConfig returns the raw config of a stack as the engine would pass it.
+func RawConfig(t testing.TB, stack string) map[string]string {
+	t.Helper()
+	root := Root(t)
+	project, err := plan.LoadProject(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := project.StackConfig(root, stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// SetNetwork changes settings of wordpress:network in raw.
+func SetNetwork(t testing.TB, raw map[string]string, settings map[string]any) {
+	t.Helper()
+	key := config.Namespace + ":network"
+	net := map[string]any{}
+	if s := raw[key]; s != "" {
+		if err := json.Unmarshal([]byte(s), &net); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, v := range settings {
+		net[k] = v
+	}
+	b, err := json.Marshal(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[key] = string(b)
+}
+
+// Record validates raw and records the program for stack.
+func Record(t testing.TB, stack string, raw map[string]string) (*plan.Plan, *config.Config) {
+	t.Helper()
+	cfg, err := config.Load(raw, config.Namespace, stack)
+	if err != nil {
+		t.Fatalf("stack %s config: %v", stack, err)
+	}
+	p, err := plan.Record(platform.Deploy, plan.Options{Project: config.Namespace, Stack: stack, Config: raw})
+	if err != nil {
+		t.Fatalf("record stack %s: %v", stack, err)
+	}
+	return p, cfg
+}
+
+// Stack records a stack exactly as its config file describes it.
+func Stack(t testing.TB, stack string) *plan.Plan {
+	t.Helper()
+	p, _ := Record(t, stack, RawConfig(t, stack))
+	return p
+}
