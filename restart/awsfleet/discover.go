@@ -85,10 +85,7 @@ func (f *Fleet) discoverPair(ctx context.Context, account, region string) ([]fle
 	var clusters []string
 	pc := ecs.NewListClustersPaginator(client, &ecs.ListClustersInput{MaxResults: aws.Int32(100)})
 	for pc.HasMorePages() {
-		if err := f.limiters.wait(ctx, account, region, limitRead); err != nil {
-			return nil, fail(err)
-		}
-		page, err := pc.NextPage(ctx)
+		page, err := pc.NextPage(ctx, f.paced(account, region, limitRead))
 		if err != nil {
 			return nil, fail(fmt.Errorf("list clusters: %w", err))
 		}
@@ -123,10 +120,7 @@ func (f *Fleet) discoverCluster(ctx context.Context, client ECS, account, region
 	var arns []string
 	ps := ecs.NewListServicesPaginator(client, &ecs.ListServicesInput{Cluster: aws.String(clusterARN), MaxResults: aws.Int32(100)})
 	for ps.HasMorePages() {
-		if err := f.limiters.wait(ctx, account, region, limitRead); err != nil {
-			return nil, err
-		}
-		page, err := ps.NextPage(ctx)
+		page, err := ps.NextPage(ctx, f.paced(account, region, limitRead))
 		if err != nil {
 			return nil, fmt.Errorf("list services of %s: %w", clusterARN, err)
 		}
@@ -134,14 +128,11 @@ func (f *Fleet) discoverCluster(ctx context.Context, client ECS, account, region
 	}
 	var out []fleet.Service
 	for chunk := range slices.Chunk(arns, 10) {
-		if err := f.limiters.wait(ctx, account, region, limitRead); err != nil {
-			return out, err
-		}
 		d, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{
 			Cluster:  aws.String(clusterARN),
 			Services: chunk,
 			Include:  []types.ServiceField{types.ServiceFieldTags},
-		})
+		}, f.paced(account, region, limitRead))
 		if err != nil {
 			return out, fmt.Errorf("describe services of %s: %w", clusterARN, err)
 		}

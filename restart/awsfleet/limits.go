@@ -2,8 +2,11 @@ package awsfleet
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/time/rate"
 )
 
@@ -79,4 +82,22 @@ func (l *limiters) wait(ctx context.Context, account, region string, kind limitK
 	}
 	l.mu.Unlock()
 	return set[kind].Wait(ctx)
+}
+
+// paced is a per-call option that makes every attempt of the call wait for
+// the account's limiter, retries included: the limiter sits after the SDK's
+// retry middleware, so a burst of retries after throttling is paced like
+// first attempts instead of emptying ECS's bucket again.
+func (f *Fleet) paced(account, region string, kind limitKind) func(*ecs.Options) {
+	mw := middleware.FinalizeMiddlewareFunc("DailyRestartLimiter", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		if err := f.limiters.wait(ctx, account, region, kind); err != nil {
+			return middleware.FinalizeOutput{}, middleware.Metadata{}, fmt.Errorf("wait for the %s/%s request limiter: %w", account, region, err)
+		}
+		return next.HandleFinalize(ctx, in)
+	})
+	return func(o *ecs.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Finalize.Insert(mw, "Retry", middleware.After)
+		})
+	}
 }

@@ -2,27 +2,42 @@ package awsfleet
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// recordingECS accepts every UpdateService and records when it came.
+// recordingECS is an ECS endpoint that records when each account's
+// requests arrive (the account is the access key id) and throttles every
+// fourth attempt of each account.
 type recordingECS struct {
-	ECS
 	mu    sync.Mutex
-	times []time.Time
+	times map[string][]time.Time
 }
 
-func (r *recordingECS) UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, _ ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error) {
+func (r *recordingECS) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	auth := req.Header.Get("Authorization")
+	i := strings.Index(auth, "Credential=")
+	key := strings.SplitN(auth[i+len("Credential="):], "/", 2)[0]
 	r.mu.Lock()
-	r.times = append(r.times, time.Now())
+	r.times[key] = append(r.times[key], time.Now())
+	throttle := len(r.times[key])%4 == 0
 	r.mu.Unlock()
-	return &ecs.UpdateServiceOutput{Service: &types.Service{Deployments: []types.Deployment{{Id: aws.String("ecs-svc/1"), Status: aws.String("PRIMARY")}}}}, nil
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	if throttle {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"__type":"ThrottlingException","message":"Rate exceeded"}`)
+		return
+	}
+	fmt.Fprint(w, `{"service":{"deployments":[{"id":"ecs-svc/1","status":"PRIMARY"}]}}`)
 }
 
 // maxInWindow is the most calls seen in any window of length w.
@@ -39,13 +54,19 @@ func maxInWindow(ts []time.Time, w time.Duration) int {
 }
 
 func TestRestartsArePacedPerAccountInsideTheModifyBucket(t *testing.T) {
-	clients := map[string]*recordingECS{"111111111111": {}, "222222222222": {}}
-	f := New(func(_ context.Context, account, _ string) (ECS, error) { return clients[account], nil },
+	rec := &recordingECS{times: map[string][]time.Time{}}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	retryer := NewRetryer(RetryPolicy{MaxAttempts: 5, ThrottleBase: time.Millisecond, Base: time.Millisecond, MaxBackoff: time.Millisecond})
+	f := New(func(_ context.Context, account, _ string) (ECS, error) {
+		return ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Retryer: retryer(),
+			Credentials: credentials.NewStaticCredentialsProvider(account, "s", "")}), nil
+	},
 		WithLimits(Limits{Modify: Rate{PerSecond: 50, Burst: 5}, Tag: Rate{PerSecond: 1, Burst: 1}, Read: Rate{PerSecond: 1, Burst: 1}}))
 	const perAccount = 30
 	start := time.Now()
 	var wg sync.WaitGroup
-	for account := range clients {
+	for _, account := range []string{"111111111111", "222222222222"} {
 		for range perAccount {
 			wg.Add(1)
 			go func() {
@@ -58,17 +79,19 @@ func TestRestartsArePacedPerAccountInsideTheModifyBucket(t *testing.T) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	// 5 at once, then 50/s: 25 more take 0.5s. The accounts do not share a
-	// bucket, so both finish in about that time, not twice it.
-	if elapsed < 450*time.Millisecond || elapsed > 900*time.Millisecond {
-		t.Fatalf("60 restarts in two accounts took %v, want about 0.5s", elapsed)
+	// A quarter of the attempts are throttled and retried: 30 calls make
+	// about 40 attempts per account, and retries wait for the limiter like
+	// first attempts: 5 at once, then 50/s, about 0.7s. The accounts do not
+	// share a bucket, so both finish in that time, not twice it.
+	if elapsed < 600*time.Millisecond || elapsed > 1200*time.Millisecond {
+		t.Fatalf("60 restarts in two accounts took %v, want about 0.7s", elapsed)
 	}
-	for account, c := range clients {
-		if len(c.times) != perAccount {
-			t.Fatalf("account %s: %d calls, want %d", account, len(c.times), perAccount)
+	for account, times := range rec.times {
+		if len(times) < perAccount+perAccount/4 {
+			t.Fatalf("account %s: %d attempts, want the throttled ones retried", account, len(times))
 		}
 		// Burst 5 plus at most ~5 refilled tokens in any 100ms.
-		if n := maxInWindow(c.times, 100*time.Millisecond); n > 11 {
+		if n := maxInWindow(times, 100*time.Millisecond); n > 11 {
 			t.Fatalf("account %s: %d calls within 100ms, the limiter allows about 10", account, n)
 		}
 	}

@@ -45,14 +45,11 @@ func (f *Fleet) Restart(ctx context.Context, t Target) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("restart %s: %w: %w", t.ARN, ErrNotStarted, err)
 	}
-	if err := f.limiters.wait(ctx, t.Account, t.Region, limitModify); err != nil {
-		return "", fmt.Errorf("restart %s: %w: %w", t.ARN, ErrNotStarted, err)
-	}
 	out, err := client.UpdateService(ctx, &ecs.UpdateServiceInput{
 		Cluster:            aws.String(t.Cluster),
 		Service:            aws.String(t.Service),
 		ForceNewDeployment: true,
-	})
+	}, f.paced(t.Account, t.Region, limitModify))
 	if err != nil {
 		return "", fmt.Errorf("restart %s: %w", t.ARN, classify(err))
 	}
@@ -95,13 +92,10 @@ func (f *Fleet) Stamp(ctx context.Context, t Target, at time.Time) error {
 	if err != nil {
 		return fmt.Errorf("stamp %s: %w", t.ARN, err)
 	}
-	if err := f.limiters.wait(ctx, t.Account, t.Region, limitTag); err != nil {
-		return fmt.Errorf("stamp %s: %w", t.ARN, err)
-	}
 	_, err = client.TagResource(ctx, &ecs.TagResourceInput{
 		ResourceArn: aws.String(t.ARN),
 		Tags:        []types.Tag{{Key: aws.String(fleet.RestartTag), Value: aws.String(at.UTC().Format(time.RFC3339))}},
-	})
+	}, f.paced(t.Account, t.Region, limitTag))
 	if err != nil {
 		return fmt.Errorf("stamp %s: %w", t.ARN, err)
 	}

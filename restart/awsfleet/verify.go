@@ -99,14 +99,11 @@ func (f *Fleet) checkChunk(ctx context.Context, account, region, cluster string,
 	if err != nil {
 		return fail(err)
 	}
-	if err := f.limiters.wait(ctx, account, region, limitRead); err != nil {
-		return fail(err)
-	}
 	names := make([]string, len(ts))
 	for i, t := range ts {
 		names[i] = t.ARN
 	}
-	d, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: names})
+	d, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: names}, f.paced(account, region, limitRead))
 	if err != nil {
 		if errors.Is(classify(err), ErrGone) {
 			obs := make([]Observation, len(ts))
