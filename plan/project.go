@@ -41,10 +41,10 @@ func LoadProject(dir string) (*Project, error) {
 	}
 	var pf projectFile
 	if err := yaml.Unmarshal(b, &pf); err != nil {
-		return nil, fmt.Errorf("Pulumi.yaml: %w", err)
+		return nil, fmt.Errorf("project file Pulumi.yaml: %w", err)
 	}
 	if pf.Name == "" {
-		return nil, errors.New("Pulumi.yaml: the project has no name")
+		return nil, errors.New("project file Pulumi.yaml: the project has no name")
 	}
 	p := &Project{Name: pf.Name, Defaults: map[string]string{}}
 	for key, c := range pf.Config {
@@ -61,7 +61,7 @@ func LoadProject(dir string) (*Project, error) {
 		}
 		s, err := rawValue(v)
 		if err != nil {
-			return nil, fmt.Errorf("Pulumi.yaml config %s: %w", key, err)
+			return nil, fmt.Errorf("project file Pulumi.yaml: config %s: %w", key, err)
 		}
 		p.Defaults[full] = s
 	}

@@ -1,0 +1,41 @@
+# The commands a person needs. Each target installs what it uses: Go modules
+# come from the module proxy on first build, the local AWS services from npm.
+
+GO        ?= go
+STACK     ?= dev
+FORMAT    ?= tree
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: test plan vet lint bench e2e ci clean
+
+## test: set up the local AWS services and run the whole suite
+test: node_modules
+	$(GO) vet ./...
+	$(GO) test ./...
+
+## plan: the offline plan of a stack (STACK=dev|prod, FORMAT=tree|json|mermaid)
+plan:
+	$(GO) run ./cmd/plan --stack $(STACK) --format $(FORMAT)
+
+vet:
+	$(GO) vet ./...
+
+## lint: staticcheck, fetched through the module proxy
+lint:
+	$(GO) run $(STATICCHECK) ./...
+
+## bench: speed and memory targets (planner, discovery, fleetsim)
+bench: node_modules
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## ci: everything CI runs
+ci: test lint e2e
+
+# dynalite (a real DynamoDB on 127.0.0.1) for the restart engine's tests;
+# internal/testenv starts it per test binary.
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+clean:
+	rm -rf node_modules bin
