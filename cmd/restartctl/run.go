@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -298,6 +299,9 @@ func cmdInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return flagError(fs, stderr, "missing HANDLER: want one of %s, e.g. restartctl invoke discover < event.json", strings.Join(engine.HandlerNames(), ", "))
 	}
 	name := args[0]
+	if !slices.Contains(engine.HandlerNames(), name) {
+		return flagError(fs, stderr, "unknown handler %q: want one of %s", name, strings.Join(engine.HandlerNames(), ", "))
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
 	}

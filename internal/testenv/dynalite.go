@@ -4,6 +4,7 @@ package testenv
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -44,15 +44,24 @@ func DynamoDB(t TB) string {
 	if ep := os.Getenv("DYNAMODB_ENDPOINT"); ep != "" {
 		return ep
 	}
-	dynOnce.Do(func() { dynEndpoint, dynErr = startDynalite() })
-	if dynErr != nil {
-		msg := fmt.Sprintf("no DynamoDB for this test: %v (set DYNAMODB_ENDPOINT or run `npm install` at the repository root)", dynErr)
+	if _, err := TryDynamoDB(); err != nil {
+		msg := fmt.Sprintf("no DynamoDB for this test: %v (set DYNAMODB_ENDPOINT or run `npm install` at the repository root)", err)
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s", msg)
 		}
 		t.Skipf("%s", msg)
 	}
 	return dynEndpoint
+}
+
+// TryDynamoDB is DynamoDB without the testing: it returns the endpoint, or
+// why there is none.
+func TryDynamoDB() (string, error) {
+	if ep := os.Getenv("DYNAMODB_ENDPOINT"); ep != "" {
+		return ep, nil
+	}
+	dynOnce.Do(func() { dynEndpoint, dynErr = startDynalite() })
+	return dynEndpoint, dynErr
 }
 
 // Cleanup stops the dynalite started by DynamoDB, if any.
@@ -66,10 +75,18 @@ func Cleanup() {
 
 // Main runs the tests of a package and then stops what they started; use it
 // as `func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }`.
-func Main(m *testing.M) int {
+func Main(m interface{ Run() int }) int {
 	defer Cleanup()
 	return m.Run()
 }
+
+// CleanupM wraps m so that Run stops what the tests started, for runners
+// that call m.Run and exit themselves (testscript.Main).
+func CleanupM(m interface{ Run() int }) interface{ Run() int } { return cleanupM{m} }
+
+type cleanupM struct{ m interface{ Run() int } }
+
+func (c cleanupM) Run() int { return Main(c.m) }
 
 // RepoRoot returns the directory holding go.mod, walking up from the
 // working directory.
@@ -104,7 +121,11 @@ func startDynalite() (string, error) {
 		return "", fmt.Errorf("find a free port: %w", err)
 	}
 	cmd := exec.Command(bin, "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--createTableMs", "50")
-	cmd.Stderr = os.Stderr
+	// Not the test binary's stderr: go test waits for every holder of its
+	// output to close it. Parent death kills dynalite where supported.
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	cmd.SysProcAttr = dieWithParent()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", err
@@ -130,7 +151,7 @@ func startDynalite() (string, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	Cleanup()
-	return "", fmt.Errorf("dynalite did not answer on %s within 20s", ep)
+	return "", fmt.Errorf("dynalite did not answer on %s within 20s: %s", ep, errOut.String())
 }
 
 func freePort() (int, error) {

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/nequi-platform/wordpress-ecs/internal/testenv"
+	"github.com/nequi-platform/wordpress-ecs/restart/fleetsim"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(testenv.CleanupM(m), map[string]func(){
+		"restartctl": func() {
+			if err := Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+				if err != errUsage {
+					os.Stderr.WriteString("restartctl: " + err.Error() + "\n")
+				}
+				os.Exit(1)
+			}
+		},
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar. The command localaws starts an
+// in-process fleetsim ($FLEET) and gives the script a DynamoDB ($DDB);
+// scripts that use it start with [!localaws] skip.
+func TestScripts(t *testing.T) {
+	ddb, ddbErr := testenv.TryDynamoDB()
+	if ddbErr != nil && os.Getenv("CI") == "true" {
+		t.Fatalf("no DynamoDB for the run scripts: %v", ddbErr)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("AWS_ACCESS_KEY_ID", "")
+			env.Setenv("AWS_CONFIG_FILE", "/dev/null")
+			env.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "localaws" {
+				return ddbErr == nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"localaws": func(ts *testscript.TestScript, neg bool, args []string) {
+				sim, err := fleetsim.New(fleetsim.Config{Seed: 5, Accounts: 3, Clusters: 10, Services: 60, DeployTime: 50 * time.Millisecond})
+				ts.Check(err)
+				srv := httptest.NewServer(sim.Handler())
+				ts.Defer(srv.Close)
+				ts.Setenv("FLEET", srv.URL)
+				ts.Setenv("DDB", ddb)
+				// Fresh tables: the DynamoDB may be shared ($DYNAMODB_ENDPOINT).
+				n := time.Now().UnixNano()
+				ts.Setenv("INV", fmt.Sprintf("inv-%d", n))
+				ts.Setenv("RUNS", fmt.Sprintf("runs-%d", n))
+			},
+		},
+	})
+}
