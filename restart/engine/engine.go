@@ -69,7 +69,8 @@ type Config struct {
 	// be before the verifier releases it (default 20m: longer than a
 	// Lambda invocation can live plus the SDK's retries).
 	StaleClaimAfter time.Duration
-	// Workers bounds the restarts in flight in one batch (default 32).
+	// Workers bounds the account/Region pairs worked on at once in a batch
+	// (default 32; each pair has at most 4 calls in flight).
 	Workers int
 }
 

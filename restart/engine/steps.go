@@ -14,6 +14,10 @@ import (
 	"github.com/nequi-platform/wordpress-ecs/restart/store"
 )
 
+// perPair bounds the calls in flight for one account and Region; its
+// limiter paces them anyway, more would only queue.
+const perPair = 4
+
 // Discover finds every service of every member account and Region and
 // writes the day's inventory. Accounts that fail are recorded and reported;
 // they do not fail the step.
@@ -153,33 +157,17 @@ func (e *Engine) RestartBatch(ctx context.Context, ref BatchRef) (RestartOutput,
 	var (
 		mu       sync.Mutex
 		firstErr error
-		wg       sync.WaitGroup
-		work     = make(chan store.Item)
 	)
 	count := func(p *int) { mu.Lock(); *p++; mu.Unlock() }
-	for range min(e.cfg.Workers, max(1, len(items))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for it := range work {
-				if err := e.restartOne(ctx, f, ref, it, &out, count); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-				}
+	byPair(ctx, items, func(it store.Item) string { return it.Account + "/" + it.Region }, e.cfg.Workers, perPair, func(it store.Item) {
+		if err := e.restartOne(ctx, f, ref, it, &out, count); err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
 			}
-		}()
-	}
-	for _, it := range items {
-		if ctx.Err() != nil {
-			break
+			mu.Unlock()
 		}
-		work <- it
-	}
-	close(work)
-	wg.Wait()
+	})
 	if firstErr == nil {
 		firstErr = ctx.Err()
 	}
@@ -260,39 +248,35 @@ func (e *Engine) VerifyBatch(ctx context.Context, ref BatchRef) (VerifyOutput, e
 	}
 	f := e.fleetFor(ref.RunID)
 	obs := f.Check(ctx, targets)
-	var mu sync.Mutex
-	var firstErr error
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, e.cfg.Workers)
-	for _, o := range obs {
-		r := byARN[o.ARN]
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			field, err := e.settle(ctx, f, r, o)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && !errors.Is(err, store.ErrNotOwner) && firstErr == nil {
-				firstErr = err
-			}
-			switch field {
-			case fleet.StatusCompleted:
-				out.Completed++
-			case fleet.StatusFailed:
-				out.Failed++
-			case fleet.StatusRolledBack:
-				out.RolledBack++
-			case fleet.StatusGone:
-				out.Gone++
-			case store.StatusNotStarted:
-				out.Released++
-			default:
-				out.Pending++
-			}
-		}()
+	var (
+		mu       sync.Mutex
+		firstErr error
+	)
+	byPair(ctx, obs, func(o awsfleet.Observation) string { r := byARN[o.ARN]; return r.Account + "/" + r.Region }, e.cfg.Workers, perPair, func(o awsfleet.Observation) {
+		field, err := e.settle(ctx, f, byARN[o.ARN], o)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && !errors.Is(err, store.ErrNotOwner) && firstErr == nil {
+			firstErr = err
+		}
+		switch field {
+		case fleet.StatusCompleted:
+			out.Completed++
+		case fleet.StatusFailed:
+			out.Failed++
+		case fleet.StatusRolledBack:
+			out.RolledBack++
+		case fleet.StatusGone:
+			out.Gone++
+		case store.StatusNotStarted:
+			out.Released++
+		default:
+			out.Pending++
+		}
+	})
+	if firstErr == nil {
+		firstErr = ctx.Err()
 	}
-	wg.Wait()
 	if firstErr != nil {
 		return out, fmt.Errorf("verify batch %d of run %s: %w", ref.Batch, ref.RunID, firstErr)
 	}
