@@ -2,7 +2,7 @@
 //
 //	restartctl plan --inventory FILE [--window-start 00:00] [--window 6h] [--batch-interval 10m] [--enrollment tagged|all]
 //	restartctl run [--endpoint URL] [--dynamodb-endpoint URL] [--accounts FILE|LIST | --accounts-from-endpoint] ...
-//	restartctl invoke HANDLER [run's flags] < event.json
+//	restartctl invoke HANDLER [run's flags] [EVENT_JSON] (else the event is read from stdin)
 //
 // plan prints the night's batches for an inventory; run discovers, plans,
 // restarts, verifies and reports against AWS or any AWS-compatible
@@ -42,7 +42,7 @@ func main() {
 const usage = `usage:
   restartctl plan --inventory FILE [--window-start 00:00] [--window 6h] [--batch-interval 10m] [--enrollment tagged|all]
   restartctl run [--endpoint URL] [--dynamodb-endpoint URL] (--accounts FILE|LIST | --accounts-from-endpoint) [--regions LIST] [flags]
-  restartctl invoke HANDLER [run's flags] < event.json     (HANDLER: discover, plan, restart, verify, report)
+  restartctl invoke HANDLER [run's flags] [EVENT_JSON]     (HANDLER: discover, plan, restart, verify, report; event on stdin when not given)
 
 Run 'restartctl COMMAND -h' for a command's flags.
 `

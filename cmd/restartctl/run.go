@@ -322,9 +322,18 @@ func cmdInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return flagError(fs, stderr, "%v", err)
 	}
-	payload, err := io.ReadAll(stdin)
-	if err != nil {
-		return fmt.Errorf("read event: %w", err)
+	var payload []byte
+	switch fs.NArg() {
+	case 0:
+		if payload, err = io.ReadAll(stdin); err != nil {
+			return fmt.Errorf("read event: %w", err)
+		}
+	case 1:
+		// aws-local-stepfunctions passes the state's input as the first
+		// argument.
+		payload = []byte(fs.Arg(0))
+	default:
+		return flagError(fs, stderr, "too many arguments: pass the event as one JSON argument or on stdin")
 	}
 	if len(strings.TrimSpace(string(payload))) == 0 {
 		payload = []byte("{}")

@@ -33,6 +33,9 @@ type localFleet struct {
 	settings setup.Settings
 	store    *store.Store
 	day      string
+	// verifyTimeout bounds the checks after the last batch (hung
+	// deployments never finish).
+	verifyTimeout time.Duration
 }
 
 var tableSeq atomic.Int64
@@ -68,8 +71,9 @@ func newLocalFleet(t testing.TB, cfg fleetsim.Config) *localFleet {
 		func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ddb) })
 	return &localFleet{
 		sim: sim, url: srv.URL, settings: s,
-		store: store.New(db, store.WithTables(s.InventoryTable, s.RunsTable)),
-		day:   time.Now().UTC().Format(time.DateOnly),
+		store:         store.New(db, store.WithTables(s.InventoryTable, s.RunsTable)),
+		day:           time.Now().UTC().Format(time.DateOnly),
+		verifyTimeout: 3 * time.Second,
 	}
 }
 
@@ -90,7 +94,7 @@ func (lf *localFleet) run(t testing.TB, e *engine.Engine) engine.RunResult {
 	t.Helper()
 	res, err := e.Run(t.Context(), engine.RunOptions{
 		Input:  engine.DiscoverInput{Day: lf.day},
-		NoWait: true, VerifyEvery: 50 * time.Millisecond, VerifyTimeout: 3 * time.Second,
+		NoWait: true, VerifyEvery: 50 * time.Millisecond, VerifyTimeout: lf.verifyTimeout,
 	})
 	if err != nil {
 		t.Fatal(err)
