@@ -103,6 +103,14 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (RunResult, error) {
 				return res, err
 			}
 		}
+		if opts.NoWait {
+			// No wait to check earlier batches in: check them between
+			// batches, so that their tags are written while restarts go on
+			// (separate ECS buckets).
+			if err := verifyPending(); err != nil {
+				return res, err
+			}
+		}
 		r, err := e.RestartBatch(ctx, b)
 		res.Restarts = append(res.Restarts, r)
 		if err != nil {
