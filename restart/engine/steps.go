@@ -323,6 +323,10 @@ func (e *Engine) settle(ctx context.Context, f Fleet, r store.Record, o awsfleet
 	return o.Status, e.store.Finish(ctx, r.Day, r.ARN, o.Status, o.Detail, now)
 }
 
+// ReasonNotPlanned is the skip reason of a discovered service that the
+// run never planned (Plan did not run).
+const ReasonNotPlanned fleet.Reason = "not-planned"
+
 // Report checks every unfinished restart of the day once more, then
 // computes the run's counts, writes them as EMF metric lines and sends the
 // summary and the owners' notifications.
@@ -351,7 +355,7 @@ func (e *Engine) Report(ctx context.Context, ref RunRef) (ReportOutput, report.S
 	for i, it := range items {
 		o := report.Outcome{Service: it.Service, Skip: it.Skip, Unenrolled: it.Unenrolled}
 		if it.Batch == store.NoBatch && it.Skip == "" {
-			o.Skip = "not-planned"
+			o.Skip = ReasonNotPlanned
 		}
 		if r, ok := byARN[it.ARN]; ok && o.Skip == "" {
 			o.Status, o.Detail = r.Status, r.Detail

@@ -93,6 +93,13 @@ type Summary struct {
 	Owners []OwnerReport `json:"owners,omitempty"`
 }
 
+// The claim protocol's states (store.StatusClaimed, store.StatusNotStarted),
+// named here so that the report does not depend on the DynamoDB adapter.
+const (
+	statusClaimed    fleet.Status = "claimed"
+	statusNotStarted fleet.Status = "not-started"
+)
+
 // DefaultOwner receives the services with neither an owner nor a team tag.
 const DefaultOwner = "platform"
 
@@ -137,9 +144,9 @@ func Build(runID, day string, outcomes []Outcome, accounts []AccountError) Summa
 			c.Gone++
 		case fleet.StatusStarted:
 			c.InProgress++
-		case "not-started":
+		case statusNotStarted:
 			c.NotStarted++
-		case "claimed":
+		case statusClaimed:
 			c.Claimed++
 		default:
 			c.NotAttempted++
@@ -149,7 +156,7 @@ func Build(runID, day string, outcomes []Outcome, accounts []AccountError) Summa
 			c.Restarted++
 		}
 		switch o.Status {
-		case fleet.StatusFailed, fleet.StatusRolledBack, fleet.StatusStarted, "not-started", "claimed":
+		case fleet.StatusFailed, fleet.StatusRolledBack, fleet.StatusStarted, statusNotStarted, statusClaimed:
 			r := owner(o.Service)
 			r.Failed = append(r.Failed, ServiceIssue{ARN: o.Service.ARN, Status: o.Status, Detail: o.Detail})
 		}

@@ -184,3 +184,10 @@ func TestUnprocessedItemsAreResentAndNeverDropped(t *testing.T) {
 		t.Fatalf("err = %v, want unprocessed items reported", err)
 	}
 }
+
+func TestReportNamesTheClaimStatesLikeTheStore(t *testing.T) {
+	// report keeps its own copy of these names to stay free of DynamoDB.
+	if store.StatusClaimed != "claimed" || store.StatusNotStarted != "not-started" {
+		t.Fatal("claim states renamed: update restart/report's copies")
+	}
+}
