@@ -1,0 +1,37 @@
+package setup
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestFromEnvReadsTheLambdaSettings(t *testing.T) {
+	s, err := FromEnv(env(map[string]string{
+		"ACCOUNTS": "111111111111, 222222222222", "REGIONS": "us-east-1,us-west-2", "ROLE_NAME": "ecs-daily-restart",
+		"ENROLLMENT": "all", "WINDOW_START": "22:00", "WINDOW_LENGTH": "8h", "BATCH_INTERVAL": "15m", "TIME_ZONE": "America/Bogota",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Accounts) != 2 || len(s.Regions) != 2 || s.Roles.Name != "ecs-daily-restart" || s.Enrollment != "all" {
+		t.Fatalf("settings = %+v", s)
+	}
+	if s.Window.Start != 22*time.Hour || s.Window.Length != 8*time.Hour || s.Window.Interval != 15*time.Minute || s.Location.String() != "America/Bogota" {
+		t.Fatalf("window = %+v in %v", s.Window, s.Location)
+	}
+}
+
+func TestFromEnvNamesEveryMissingOrBadVariable(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{"ENROLLMENT": "some", "WINDOW_LENGTH": "six hours", "TIME_ZONE": "Mars/Olympus"}))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"ACCOUNTS", "REGIONS", "ROLE_NAME", "ENROLLMENT", "WINDOW_LENGTH", "TIME_ZONE"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s: %v", want, err)
+		}
+	}
+}
