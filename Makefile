@@ -6,12 +6,22 @@ STACK     ?= dev
 FORMAT    ?= tree
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test plan vet lint bench e2e ci clean
+.PHONY: test demo plan night vet lint bench e2e ci clean
 
 ## test: set up the local AWS services and run the whole suite
 test: node_modules
 	$(GO) vet ./...
 	$(GO) test ./...
+
+## demo: the offline plan of both stacks, then a restart night against the local fleet
+demo: node_modules
+	$(GO) run ./cmd/plan --stack dev
+	$(GO) run ./cmd/plan --stack prod
+	scripts/night.sh
+
+## night: only the restart night (SCALE=10 for ten times AWS's request rates)
+night: node_modules
+	scripts/night.sh
 
 ## plan: the offline plan of a stack (STACK=dev|prod, FORMAT=tree|json|mermaid)
 plan:
@@ -26,7 +36,11 @@ lint:
 
 ## bench: speed and memory targets (planner, discovery, fleetsim)
 bench: node_modules
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./restart/...
+
+## e2e: the 10,000-service night with every fault, twice (about 5 minutes)
+e2e: node_modules
+	$(GO) test -tags e2e -run E2E -count=1 -v -timeout 30m ./restart/engine
 
 ## ci: everything CI runs
 ci: test lint e2e
@@ -38,4 +52,4 @@ node_modules: package.json package-lock.json
 	@touch node_modules
 
 clean:
-	rm -rf node_modules bin
+	rm -rf node_modules bin .night

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# A whole restart night against the local fleet: dynalite (a real DynamoDB)
+# and fleetsim (50 accounts, 1000 clusters, 10,000 services, AWS's own
+# per-account throttling, some deployments failing, hanging or vanishing),
+# then restartctl run twice: the second run of the same day restarts nothing.
+#
+#   SCALE=10 scripts/night.sh     # ten times AWS's request rates, for a quicker look
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scale=${SCALE:-1}
+out=${OUT:-.night}
+dynalite_port=${DYNALITE_PORT:-48567}
+mkdir -p "$out" bin
+go build -o bin/ ./cmd/fleetsim ./cmd/restartctl
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+node_modules/.bin/dynalite --host 127.0.0.1 --port "$dynalite_port" --createTableMs 50 >"$out/dynalite.log" 2>&1 &
+pids+=($!)
+
+bin/fleetsim --addr 127.0.0.1:0 --seed 1 --accounts 50 --clusters 1000 --services 10000 \
+  --throttle-scale "$scale" --fail-rate 0.01 --hang-rate 0.005 --gone-rate 0.005 --5xx-rate 0.01 \
+  >"$out/fleetsim.out" 2>"$out/fleetsim.log" &
+pids+=($!)
+for _ in $(seq 100); do
+  fleet=$(head -n 1 "$out/fleetsim.out" 2>/dev/null || true)
+  [ -n "$fleet" ] && break
+  sleep 0.1
+done
+[ -n "$fleet" ] || { echo "fleetsim did not start; see $out/fleetsim.log" >&2; exit 1; }
+for _ in $(seq 100); do
+  curl -s -o /dev/null "http://127.0.0.1:$dynalite_port" && break
+  sleep 0.1
+done
+echo "local fleet at $fleet, DynamoDB at http://127.0.0.1:$dynalite_port (logs in $out/)"
+
+run() {
+  bin/restartctl run --endpoint "$fleet" --dynamodb-endpoint "http://127.0.0.1:$dynalite_port" \
+    --accounts-from-endpoint --no-wait --progress --rate-scale "$scale" \
+    --messages "$out/messages-$1.txt" --metrics "$out/metrics-$1.jsonl"
+}
+
+echo
+echo "== the night's plan for the fleet's inventory (restartctl plan), first batches"
+curl -s "$fleet/_fleetsim/inventory" >"$out/inventory.json"
+bin/restartctl plan --inventory "$out/inventory.json" >"$out/plan.json"
+python3 - "$out/plan.json" <<'PY' 2>/dev/null || head -c 600 "$out/plan.json"
+import json, sys
+p = json.load(open(sys.argv[1]))
+sizes = [len(b["services"]) for b in p["batches"]]
+print(f'{len(p["batches"])} batches from {p["batches"][0]["start"]} to {p["batches"][-1]["start"]}, '
+      f'{min(sizes)}-{max(sizes)} services each; {len(p["skipped"])} skipped')
+PY
+
+echo
+echo "== first run"
+time run 1
+echo
+echo "== second run, same day: restarts nothing"
+run 2
+echo
+echo "owner notifications: $out/messages-1.txt; metrics (CloudWatch EMF): $out/metrics-1.jsonl"
