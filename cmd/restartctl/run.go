@@ -235,16 +235,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return flagError(fs, stderr, "--day %q: want YYYY-MM-DD, e.g. 2026-11-26", *day)
 		}
 	}
-	s, closers, err := ef.settings(ctx, fs, stderr)
+	e, closers, err := ef.engine(ctx, fs, stderr)
 	defer closeAll(closers)
-	if err != nil {
-		return err
-	}
-	var opts []engine.Option
-	if *ef.verbose {
-		opts = append(opts, engine.WithProgress(progressTo(stderr)))
-	}
-	e, err := setup.Build(ctx, s, opts...)
 	if err != nil {
 		return err
 	}
@@ -285,6 +277,21 @@ func progressTo(w io.Writer) func(string, ...any) {
 	}
 }
 
+// engine builds the engine the flags describe; the closers are to be
+// closed when the command ends, even on error.
+func (ef *engineFlags) engine(ctx context.Context, fs *flag.FlagSet, stderr io.Writer) (*engine.Engine, []io.Closer, error) {
+	s, closers, err := ef.settings(ctx, fs, stderr)
+	if err != nil {
+		return nil, closers, err
+	}
+	var opts []engine.Option
+	if *ef.verbose {
+		opts = append(opts, engine.WithProgress(progressTo(stderr)))
+	}
+	e, err := setup.Build(ctx, s, opts...)
+	return e, closers, err
+}
+
 func closeAll(cs []io.Closer) {
 	for _, c := range cs {
 		c.Close()
@@ -305,16 +312,8 @@ func cmdInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
 	}
-	s, closers, err := ef.settings(ctx, fs, stderr)
+	e, closers, err := ef.engine(ctx, fs, stderr)
 	defer closeAll(closers)
-	if err != nil {
-		return err
-	}
-	var opts []engine.Option
-	if *ef.verbose {
-		opts = append(opts, engine.WithProgress(progressTo(stderr)))
-	}
-	e, err := setup.Build(ctx, s, opts...)
 	if err != nil {
 		return err
 	}

@@ -195,11 +195,6 @@ func newPlanner(services []Service, w Window) (*planner, error) {
 	return p, nil
 }
 
-// weight is item i's rendezvous weight for slot j: its preference for j.
-func (p *planner) weight(i int32, j int32) uint64 {
-	return mix64(p.items[i].hash ^ p.seeds[j])
-}
-
 // allowed reports whether item i's cluster has room in slot j.
 func (p *planner) allowed(i int32, j int32) bool {
 	c := p.items[i].cluster
@@ -372,7 +367,6 @@ func (p *planner) batches() []Batch {
 // otherwise need a counter per slot for each of them.
 type clusterCounts struct {
 	base   []int32
-	slots  int32
 	dense  []int32
 	sparse map[int64]int32
 }

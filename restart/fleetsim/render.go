@@ -13,7 +13,7 @@ type wireTag struct {
 func wireTags(tags []tag) []wireTag {
 	out := make([]wireTag, len(tags))
 	for i, t := range tags {
-		out[i] = wireTag{t.Key, t.Value}
+		out[i] = wireTag(t)
 	}
 	return out
 }

@@ -19,7 +19,6 @@ package fleetsim
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/http"
@@ -373,4 +372,3 @@ func isAccountID(s string) bool {
 	return true
 }
 
-var errNotFound = errors.New("not found")

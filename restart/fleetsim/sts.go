@@ -107,8 +107,8 @@ type stsResponse[T any] struct {
 
 // MarshalXML names the result element after the response element, as the
 // SDK looks for <ActionResult>.
-func (r stsResponse[T]) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
-	start = xml.StartElement{Name: r.XMLName, Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: r.Xmlns}}}
+func (r stsResponse[T]) MarshalXML(e *xml.Encoder, _ xml.StartElement) error {
+	start := xml.StartElement{Name: r.XMLName, Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: r.Xmlns}}}
 	if err := e.EncodeToken(start); err != nil {
 		return err
 	}
