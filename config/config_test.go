@@ -80,6 +80,21 @@ func TestBadConfigIsRefusedWithAnActionableMessage(t *testing.T) {
 	}
 }
 
+func TestStackNamesMustFitAWSNames(t *testing.T) {
+	for stack, want := range map[string]string{
+		"Prod_1": `stack name "Prod_1" goes into AWS resource names; use lowercase letters, digits and hyphens`,
+		"production-eu-west-1-blue-green": `use a stack name of at most 22 characters`,
+	} {
+		_, err := config.Load(raw(""), "wordpress", stack)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("stack %q: err = %v, want %q", stack, err, want)
+		}
+	}
+	if _, err := config.Load(raw(""), "wordpress", "prod-eu-west-1"); err != nil {
+		t.Errorf("stack prod-eu-west-1: %v", err)
+	}
+}
+
 func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 	p := problems(t, raw(`{"azCount":1,"natStrategy":"double","flowLogRetentionDays":2}`, "wordpress:bogus", "1"))
 	if len(p) != 4 {

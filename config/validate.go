@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -26,8 +27,24 @@ var privateRanges = []netip.Prefix{
 	netip.MustParsePrefix("100.64.0.0/10"),
 }
 
+// maxNamePrefix bounds "<project>-<stack>", the prefix of every resource
+// name: IAM role names stop at 64 characters, and a role named after the
+// prefix, a component suffix such as "-flow-logs" and Pulumi's 8-character
+// random suffix must fit.
+const maxNamePrefix = 32
+
+// stackNamePattern is what AWS accepts in every name the stack builds (ALB
+// and S3 names refuse upper case and underscores).
+var stackNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
 func (c *Config) validate() Problems {
 	var p Problems
+	if c.Stack != "" && !stackNamePattern.MatchString(c.Stack) {
+		p.addf("stack name %q goes into AWS resource names; use lowercase letters, digits and hyphens, starting with a letter", c.Stack)
+	}
+	if prefix := c.Project + "-" + c.Stack; len(prefix) > maxNamePrefix {
+		p.addf("stack name %q makes resource names start with %q (%d characters); AWS name limits (64 for IAM roles) leave room for %d: use a stack name of at most %d characters", c.Stack, prefix, len(prefix), maxNamePrefix, maxNamePrefix-len(c.Project)-1)
+	}
 	switch c.Environment {
 	case Production, Development:
 	default:
