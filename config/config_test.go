@@ -82,7 +82,7 @@ func TestBadConfigIsRefusedWithAnActionableMessage(t *testing.T) {
 
 func TestStackNamesMustFitAWSNames(t *testing.T) {
 	for stack, want := range map[string]string{
-		"Prod_1": `stack name "Prod_1" goes into AWS resource names; use lowercase letters, digits and hyphens`,
+		"Prod_1":                          `stack name "Prod_1" goes into AWS resource names; use lowercase letters, digits and hyphens`,
 		"production-eu-west-1-blue-green": `use a stack name of at most 22 characters`,
 	} {
 		_, err := config.Load(raw(""), "wordpress", stack)

@@ -371,4 +371,3 @@ func isAccountID(s string) bool {
 	}
 	return true
 }
-
