@@ -8,6 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+for tool in curl node; do
+  command -v "$tool" >/dev/null || { echo "night.sh needs $tool on PATH (apt-get install $tool)" >&2; exit 1; }
+done
+[ -x node_modules/.bin/dynalite ] || npm ci --no-audit --no-fund
+
 scale=${SCALE:-1}
 out=${OUT:-.night}
 dynalite_port=${DYNALITE_PORT:-48567}
