@@ -412,6 +412,18 @@ func (c *ecsCall) resource(arn string) (cl *cluster, sv *service, aerr *apiError
 	return nil, nil, notFound
 }
 
+// tagsOf returns the tag list of the cluster or service arn names.
+func (c *ecsCall) tagsOf(arn string) (*[]tag, *apiError) {
+	cl, sv, err := c.resource(arn)
+	if err != nil {
+		return nil, err
+	}
+	if sv != nil {
+		return &sv.tags, nil
+	}
+	return &cl.tags, nil
+}
+
 func (s *Sim) tagResource(c *ecsCall, body []byte) (any, *apiError) {
 	var in struct {
 		ResourceArn string    `json:"resourceArn"`
@@ -420,13 +432,9 @@ func (s *Sim) tagResource(c *ecsCall, body []byte) (any, *apiError) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	cl, sv, err := c.resource(in.ResourceArn)
+	tags, err := c.tagsOf(in.ResourceArn)
 	if err != nil {
 		return nil, err
-	}
-	tags := &cl.tags
-	if sv != nil {
-		tags = &sv.tags
 	}
 	for _, t := range in.Tags {
 		if len(t.Key) < 1 || len(t.Key) > 128 || len(t.Value) > 256 {
@@ -452,13 +460,9 @@ func (s *Sim) untagResource(c *ecsCall, body []byte) (any, *apiError) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	cl, sv, err := c.resource(in.ResourceArn)
+	tags, err := c.tagsOf(in.ResourceArn)
 	if err != nil {
 		return nil, err
-	}
-	tags := &cl.tags
-	if sv != nil {
-		tags = &sv.tags
 	}
 	for _, k := range in.TagKeys {
 		*tags = removeTag(*tags, k)
@@ -473,17 +477,13 @@ func (s *Sim) listTagsForResource(c *ecsCall, body []byte) (any, *apiError) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	cl, sv, err := c.resource(in.ResourceArn)
+	tags, err := c.tagsOf(in.ResourceArn)
 	if err != nil {
 		return nil, err
 	}
-	tags := cl.tags
-	if sv != nil {
-		tags = sv.tags
-	}
 	return struct {
 		Tags []wireTag `json:"tags"`
-	}{wireTags(tags)}, nil
+	}{wireTags(*tags)}, nil
 }
 
 func (s *Sim) listServiceDeployments(c *ecsCall, body []byte) (any, *apiError) {
