@@ -240,19 +240,29 @@ func (s *Sim) callFault(kind FaultKind, acct, region, op string) *activeFault {
 		}
 		if af.Rate > 0 {
 			n := af.seen.Add(1)
-			if float64(s.hash("call", fmt.Sprint(af.index), fmt.Sprint(n))%1_000_000)/1_000_000 >= af.Rate {
+			if s.fraction("call", fmt.Sprint(af.index), fmt.Sprint(n)) >= af.Rate {
 				continue
 			}
 		}
-		if af.Count > 0 && af.fired.Add(1) > int64(af.Count) {
-			af.fired.Add(-1)
+		if !af.fire() {
 			continue
-		} else if af.Count == 0 {
-			af.fired.Add(1)
 		}
 		return af
 	}
 	return nil
+}
+
+// fire counts one firing of the fault and reports whether it may fire: a
+// fault with a Count stops once it has fired Count times.
+func (af *activeFault) fire() bool {
+	if af.Count > 0 && af.fired.Add(1) > int64(af.Count) {
+		af.fired.Add(-1)
+		return false
+	}
+	if af.Count == 0 {
+		af.fired.Add(1)
+	}
+	return true
 }
 
 func matches(filter, v string) bool { return filter == "" || strings.EqualFold(filter, v) }
@@ -265,7 +275,7 @@ func (s *Sim) serviceMatches(af *activeFault, sv *service) bool {
 	if !matches(af.Account, sv.account) || !matches(af.Region, sv.region) {
 		return false
 	}
-	return af.Rate == 0 || float64(s.hash("pick", fmt.Sprint(af.index), sv.arn)%1_000_000)/1_000_000 < af.Rate
+	return af.Rate == 0 || s.fraction("pick", fmt.Sprint(af.index), sv.arn) < af.Rate
 }
 
 // deploymentOutcome decides how a deployment of sv that starts now ends.
@@ -284,11 +294,8 @@ func (s *Sim) deploymentOutcome(sv *service) outcome {
 		if !s.serviceMatches(af, sv) {
 			continue
 		}
-		if af.Count > 0 && af.fired.Add(1) > int64(af.Count) {
-			af.fired.Add(-1)
+		if !af.fire() {
 			continue
-		} else if af.Count == 0 {
-			af.fired.Add(1)
 		}
 		return o
 	}

@@ -261,7 +261,7 @@ func (s *Sim) newDeployment(sv *service, taskDef string, at time.Time, o outcome
 	id := fmt.Sprintf("ecs-svc/%019d", 1_000_000_000_000_000_000+h%8_000_000_000_000_000_000)
 	dur := s.cfg.DeployTime
 	if j := s.cfg.DeployJitter; j > 0 {
-		u := float64(s.hash("duration", id)%1_000_000) / 1_000_000
+		u := s.fraction("duration", id)
 		dur = time.Duration(float64(dur) * (1 + j*(2*u-1)))
 	}
 	d := &deployment{
@@ -312,6 +312,11 @@ func (s *Sim) Now() time.Time { return s.clock.Now() }
 // hash is a seeded, stable 64-bit hash: every "random" choice that must be
 // reproducible derives from it.
 func (s *Sim) hash(parts ...string) uint64 { return seededHash(s.cfg.Seed, parts...) }
+
+// fraction is a seeded, repeatable number in [0, 1) for parts.
+func (s *Sim) fraction(parts ...string) float64 {
+	return float64(s.hash(parts...)%1_000_000) / 1_000_000
+}
 
 func seededHash(seed int64, parts ...string) uint64 {
 	h := fnv.New64a()
