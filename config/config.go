@@ -5,7 +5,9 @@ package config
 
 import "slices"
 
-// Namespace is the project's config namespace (the project name in Pulumi.yaml).
+// Namespace is this repository's project name in Pulumi.yaml. Load reads
+// keys under whatever name the project has; tests and tools that build raw
+// config use this one.
 const Namespace = "wordpress"
 
 // Environment says which safety rules apply to a stack.
@@ -48,7 +50,20 @@ type Config struct {
 	Network Network
 	// Policy is wordpress:policy.
 	Policy Policy
+
+	// offline is set when the config was read for the offline plan, which
+	// has no secrets provider.
+	offline bool
 }
+
+// ReservedTags are the tags the program sets on every resource; the policy
+// checks and cost reports rely on them, so stack config may not override
+// them.
+var ReservedTags = []string{"Project", "Stack", "Environment", "ManagedBy"}
+
+// Production reports whether the stack is held to production rules. It
+// comes from wordpress:environment only, never from a tag a user can set.
+func (c *Config) Production() bool { return c.Environment == Production }
 
 // Network configures the VPC and its subnet tiers.
 type Network struct {

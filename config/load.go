@@ -49,14 +49,50 @@ func Keys() []string {
 	return keys
 }
 
+// Option changes how Load reads raw config.
+type Option func(*loadOptions)
+
+type loadOptions struct {
+	secretKeys map[string]bool
+	offline    bool
+}
+
+// WithSecretKeys names the raw keys ("namespace:key") whose values were set
+// with `pulumi config set --secret`: under the engine they arrive decrypted
+// in PULUMI_CONFIG and are listed in PULUMI_CONFIG_SECRET_KEYS.
+func WithSecretKeys(keys ...string) Option {
+	return func(o *loadOptions) {
+		for _, k := range keys {
+			o.secretKeys[k] = true
+		}
+	}
+}
+
+// Offline reads config the way the offline plan sees it: there is no
+// secrets provider, so a `secure:` value arrives as SecretPlaceholder and
+// counts as secret, and a secret the stack needs but has not set becomes
+// the placeholder instead of an error.
+func Offline() Option { return func(o *loadOptions) { o.offline = true } }
+
+// wellKnownNamespaces belong to Pulumi and the AWS provider; a key in any
+// other namespace that is not the project's is checked for being one of
+// ours under an old project name.
+var wellKnownNamespaces = map[string]bool{"aws": true, "pulumi": true}
+
 // Load builds the stack's Config from raw Pulumi config: keys are
 // "namespace:key" and values are strings, objects as JSON (which is how the
-// Pulumi engine hands config to a program). Keys missing from raw keep their
-// defaults. Every problem is returned at once, as Problems.
-func Load(raw map[string]string, project, stack string) (*Config, error) {
+// Pulumi engine hands config to a program). The namespace is the project's
+// name, so a renamed project reads its own keys. Keys missing from raw keep
+// their defaults. Every problem is returned at once, as Problems.
+func Load(raw map[string]string, project, stack string, opts ...Option) (*Config, error) {
+	o := loadOptions{secretKeys: map[string]bool{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	cfg := Defaults()
-	cfg.Project, cfg.Stack = project, stack
+	cfg.Project, cfg.Stack, cfg.offline = project, stack, o.offline
 	var probs Problems
+	mustBeSecret := secretKeys()
 
 	names := make([]string, 0, len(raw))
 	for k := range raw {
@@ -65,16 +101,40 @@ func Load(raw map[string]string, project, stack string) (*Config, error) {
 	sort.Strings(names)
 	for _, full := range names {
 		ns, key, ok := strings.Cut(full, ":")
-		if !ok || ns != Namespace {
+		if !ok {
+			continue
+		}
+		if ns != project {
+			// A project renamed in Pulumi.yaml must not deploy defaults
+			// while the stack file still says how it wants to be built.
+			if top, _, _ := strings.Cut(key, "."); !wellKnownNamespaces[ns] && projectKeys[top] != nil {
+				probs.addf("%s: looks like this project's setting, but the project is named %q in Pulumi.yaml; rename the key to %s:%s (or the project back to %q)", full, project, project, key, ns)
+			}
 			continue // other namespaces (aws:, pulumi:) belong to their owners
 		}
 		field, known := projectKeys[key]
 		if !known {
+			if top, rest, nested := strings.Cut(key, "."); nested && projectKeys[top] != nil {
+				probs.addf("%s: a nested setting needs --path, or Pulumi stores it as a key with a dot in its name; run `pulumi config rm '%s' -s %s` and then `pulumi config set --path '%s:%s.%s' <value> -s %s`", full, full, stack, ns, top, rest, stack)
+				continue
+			}
 			probs.addf("%s: unknown config key%s; known keys are %s", full, suggest(key, Keys()), strings.Join(Keys(), ", "))
+			continue
+		}
+		secret := o.secretKeys[full] || (o.offline && looksSecret(raw[full]))
+		switch {
+		case mustBeSecret[key] && !secret:
+			// The value is never echoed: it is already in a file in clear.
+			probs.addf("%s: is stored in clear text in Pulumi.%s.yaml; a secret must be encrypted: run `pulumi config set --secret %s <value> -s %s` (and rotate the value if the file was shared)", full, stack, full, stack)
+			continue
+		case secret && !mustBeSecret[key]:
+			probs.addf("%s: is stored as a secret, but its settings go into resource names, tags and network addresses that AWS shows in clear; set it again without --secret", full)
 			continue
 		}
 		decode(key, raw[full], field(&cfg), &probs)
 	}
+
+	cfg.Network.azCountFromZones(raw[project+":network"])
 
 	cfg.Region = raw["aws:region"]
 	if cfg.Region == "" {
@@ -87,9 +147,25 @@ func Load(raw map[string]string, project, stack string) (*Config, error) {
 	return &cfg, nil
 }
 
+// azCountFromZones lets a stack that pins its zones by name leave out
+// azCount: the list says how many.
+func (n *Network) azCountFromZones(raw string) {
+	var set map[string]json.RawMessage
+	if json.Unmarshal([]byte(raw), &set) != nil {
+		return
+	}
+	if _, given := set["azCount"]; !given && len(n.AvailabilityZones) > 0 {
+		n.AZCount = len(n.AvailabilityZones)
+	}
+}
+
 // decode unmarshals one config value into dst (which holds the defaults),
 // reporting unknown keys and type mismatches with the path a person edits.
 func decode(path, value string, dst any, probs *Problems) {
+	if s, ok := dst.(*Secret); ok {
+		*s = NewSecret(value)
+		return
+	}
 	target := reflect.ValueOf(dst).Elem()
 	if target.Kind() == reflect.String {
 		// Plain strings are passed unquoted by the engine.

@@ -48,7 +48,7 @@ func (c *Config) validate() Problems {
 	switch c.Environment {
 	case Production, Development:
 	default:
-		p.addf("%s:environment: must be %q or %q, got %q", Namespace, Production, Development, c.Environment)
+		p.addf("%s:environment: must be %q or %q, got %q", c.Project, Production, Development, c.Environment)
 	}
 	p = append(p, validateTags(c.Tags)...)
 	p = append(p, c.Network.validate(c.Region, c.Environment)...)
@@ -71,6 +71,8 @@ func validateTags(tags map[string]string) Problems {
 		switch {
 		case k == "":
 			p.addf("tags: a tag key is empty")
+		case slices.Contains(ReservedTags, k):
+			p.addf("tags.%s: is set by the program on every resource (from the stack name and %s); remove it from tags, and set environment instead of an Environment tag", k, "wordpress:environment")
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
 			p.addf("tags.%s: keys starting with \"aws:\" are reserved by AWS", k)
 		case len(k) > 128:
@@ -132,6 +134,10 @@ func (n Network) validate(region string, env Environment) Problems {
 		}
 	default:
 		p.addf("network.natStrategy: must be one of \"perAz\", \"single\", \"none\", got %q", n.NATStrategy)
+	}
+
+	if n.NATStrategy == NATNone && !n.InterfaceEndpoints {
+		p.addf("network.natStrategy is \"none\" and network.interfaceEndpoints is false: private tasks could pull no images and ship no logs; turn network.interfaceEndpoints on, or choose natStrategy \"single\" or \"perAz\"")
 	}
 
 	if n.FlowLogs && !validRetention(n.FlowLogRetentionDays) {

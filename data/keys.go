@@ -8,14 +8,14 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/nequi-platform/wordpress-ecs/account"
 )
 
 // KeysArgs are what the keys need to know about where they live.
 type KeysArgs struct {
-	// AccountID, Region and Partition scope the key policies.
-	AccountID string
-	Region    string
-	Partition string
+	// Env scopes the key policies to this account and Region.
+	Env account.Env
 	// LogGroupARNPrefix limits the logs key to log groups whose ARN starts
 	// with it (CloudWatch Logs passes the group's ARN as encryption context).
 	LogGroupARNPrefix string
@@ -64,7 +64,7 @@ func NewKeys(ctx *pulumi.Context, name string, args KeysArgs, opts ...pulumi.Res
 // logsKeyPolicy lets the account administer the key through IAM, and lets
 // CloudWatch Logs use it only for this stack's log groups.
 func logsKeyPolicy(a KeysArgs) (string, error) {
-	root := fmt.Sprintf("arn:%s:iam::%s:root", a.Partition, a.AccountID)
+	root := a.Env.RootARN()
 	doc := map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []map[string]any{
@@ -76,9 +76,12 @@ func logsKeyPolicy(a KeysArgs) (string, error) {
 				"Resource":  "*",
 			},
 			{
-				"Sid":       "CloudWatchLogsUsesKeyForStackLogGroups",
-				"Effect":    "Allow",
-				"Principal": map[string]any{"Service": fmt.Sprintf("logs.%s.amazonaws.com", a.Region)},
+				"Sid":    "CloudWatchLogsUsesKeyForStackLogGroups",
+				"Effect": "Allow",
+				// CloudWatch Logs signs as the regional principal
+				// (CloudWatch Logs guide, "Encrypt log data in CloudWatch
+				// Logs using AWS KMS").
+				"Principal": map[string]any{"Service": fmt.Sprintf("logs.%s.%s", a.Env.Region, a.Env.DNSSuffix)},
 				"Action":    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
 				"Resource":  "*",
 				"Condition": map[string]any{

@@ -1,7 +1,9 @@
 package network
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -14,7 +16,11 @@ import (
 var interfaceServices = []string{"ssm", "ssmmessages", "ec2messages", "ecr.api", "ecr.dkr", "logs"}
 
 // interfaceEndpoints declares the private endpoints in the private subnets
-// behind a security group that admits HTTPS from inside the VPC only.
+// behind a security group that admits HTTPS from inside the VPC only. An
+// endpoint goes only into the AZs whose zone the service is offered in:
+// CreateVpcEndpoint fails for a subnet in any other AZ (VPC guide, "Access
+// an AWS service using an interface VPC endpoint": "for each AZ ... the
+// service must be available").
 func interfaceEndpoints(ctx *pulumi.Context, name string, args NetworkArgs, vpc *ec2.Vpc, private []*ec2.Subnet, tags func(string) pulumi.StringMap, parent pulumi.ResourceOption) (*ec2.SecurityGroup, error) {
 	sgName := name + "-endpoints"
 	sg, err := ec2.NewSecurityGroup(ctx, sgName, &ec2.SecurityGroupArgs{
@@ -34,15 +40,35 @@ func interfaceEndpoints(ctx *pulumi.Context, name string, args NetworkArgs, vpc 
 	if err != nil {
 		return nil, err
 	}
-	subnets := make(pulumi.StringArray, len(private))
-	for i, s := range private {
-		subnets[i] = s.ID().ToStringOutput()
-	}
 	for _, svc := range interfaceServices {
+		found, err := ec2.LookupVpcEndpointService(ctx, &ec2.LookupVpcEndpointServiceArgs{
+			Service:     pulumi.StringRef(svc),
+			ServiceType: pulumi.StringRef("Interface"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("look up the %s endpoint service in %s: %w", svc, args.Env.Region, err)
+		}
+		var subnets pulumi.StringArray
+		var skipped []string
+		for i, az := range args.AvailabilityZones {
+			if slices.Contains(found.AvailabilityZones, az) {
+				subnets = append(subnets, private[i].ID().ToStringOutput())
+			} else {
+				skipped = append(skipped, az)
+			}
+		}
+		if len(skipped) > 0 {
+			// Tasks in those AZs still reach the service through another
+			// AZ's endpoint (private DNS answers with every endpoint ENI).
+			_ = ctx.Log.Warn(fmt.Sprintf("%s is not offered in %v: its endpoint covers the other zones only", found.ServiceName, skipped), nil)
+		}
+		if len(subnets) == 0 {
+			continue
+		}
 		en := fmt.Sprintf("%s-%s", name, svc)
 		if _, err := ec2.NewVpcEndpoint(ctx, en, &ec2.VpcEndpointArgs{
 			VpcId:             vpc.ID(),
-			ServiceName:       pulumi.String(fmt.Sprintf("com.amazonaws.%s.%s", args.Region, svc)),
+			ServiceName:       pulumi.String(found.ServiceName),
 			VpcEndpointType:   pulumi.String("Interface"),
 			PrivateDnsEnabled: pulumi.Bool(true),
 			SubnetIds:         subnets,
@@ -53,4 +79,68 @@ func interfaceEndpoints(ctx *pulumi.Context, name string, args NetworkArgs, vpc 
 		}
 	}
 	return sg, nil
+}
+
+// s3Endpoint declares the S3 gateway endpoint for the private subnets. It
+// is not attached to the data tier, which needs no S3 (RDS and EFS reach S3
+// for backups through their own service, not the VPC), so the data subnets
+// keep no path out at all. Its policy admits this account's buckets and the
+// AWS-owned buckets the private tier really reads: ECR image layers ("Amazon
+// ECR interface VPC endpoints": the starport layer bucket) and the Amazon
+// Linux 2023 package repositories the bastion updates from.
+func s3Endpoint(ctx *pulumi.Context, name string, args NetworkArgs, vpc *ec2.Vpc, routeTables pulumi.StringArray, tags func(string) pulumi.StringMap, parent pulumi.ResourceOption) error {
+	found, err := ec2.LookupVpcEndpointService(ctx, &ec2.LookupVpcEndpointServiceArgs{
+		Service:     pulumi.StringRef("s3"),
+		ServiceType: pulumi.StringRef("Gateway"),
+	})
+	if err != nil {
+		return fmt.Errorf("look up the s3 gateway endpoint service in %s: %w", args.Env.Region, err)
+	}
+	policy, err := s3EndpointPolicy(args)
+	if err != nil {
+		return err
+	}
+	_, err = ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
+		VpcId:           vpc.ID(),
+		ServiceName:     pulumi.String(found.ServiceName),
+		VpcEndpointType: pulumi.String("Gateway"),
+		RouteTableIds:   routeTables,
+		Policy:          pulumi.String(policy),
+		Tags:            tags(name + "-s3"),
+	}, parent)
+	return err
+}
+
+func s3EndpointPolicy(args NetworkArgs) (string, error) {
+	e := args.Env
+	s3 := func(resource string) string { return fmt.Sprintf("arn:%s:s3:::%s", e.Partition, resource) }
+	doc := map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{
+			{
+				"Sid":       "ThisAccountsBuckets",
+				"Effect":    "Allow",
+				"Principal": "*",
+				"Action":    "s3:*",
+				"Resource":  "*",
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:ResourceAccount": e.AccountID}},
+			},
+			{
+				"Sid":       "ECRImageLayers",
+				"Effect":    "Allow",
+				"Principal": "*",
+				"Action":    "s3:GetObject",
+				"Resource":  s3(fmt.Sprintf("prod-%s-starport-layer-bucket/*", e.Region)),
+			},
+			{
+				"Sid":       "AmazonLinuxRepositories",
+				"Effect":    "Allow",
+				"Principal": "*",
+				"Action":    "s3:GetObject",
+				"Resource":  s3(fmt.Sprintf("al2023-repos-%s-*/*", e.Region)),
+			},
+		},
+	}
+	b, err := json.Marshal(doc)
+	return string(b), err
 }

@@ -7,6 +7,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/nequi-platform/wordpress-ecs/account"
 )
 
 // FlowLogArgs configures VPC flow logs to CloudWatch Logs.
@@ -16,11 +18,9 @@ type FlowLogArgs struct {
 	LogGroupName  string
 	RetentionDays int
 	KMSKeyARN     pulumi.StringInput
-	// AccountID scopes the delivery role's trust to this account.
-	AccountID string
 }
 
-func flowLogs(ctx *pulumi.Context, name string, args FlowLogArgs, vpc *ec2.Vpc, tags map[string]string, parent pulumi.ResourceOption) error {
+func flowLogs(ctx *pulumi.Context, name string, args FlowLogArgs, env account.Env, vpc *ec2.Vpc, tags map[string]string, parent pulumi.ResourceOption) error {
 	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(args.LogGroupName),
 		RetentionInDays: pulumi.Int(args.RetentionDays),
@@ -30,14 +30,24 @@ func flowLogs(ctx *pulumi.Context, name string, args FlowLogArgs, vpc *ec2.Vpc, 
 	if err != nil {
 		return err
 	}
+	principal, err := account.ServicePrincipal(ctx, env, "vpc-flow-logs")
+	if err != nil {
+		return err
+	}
 	trust, err := json.Marshal(map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []map[string]any{{
 			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": "vpc-flow-logs.amazonaws.com"},
+			"Principal": map[string]any{"Service": principal},
 			"Action":    "sts:AssumeRole",
-			// Only this account's flow logs may use the role (confused deputy).
-			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": args.AccountID}},
+			// Only this account's flow logs may use the role, so another
+			// account cannot make the service deliver into our group (the
+			// confused-deputy conditions of the VPC guide, "IAM role for
+			// publishing flow logs to CloudWatch Logs").
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": env.AccountID},
+				"ArnLike":      map[string]any{"aws:SourceArn": env.ARN("ec2", env.Region, env.AccountID, "vpc-flow-log/*")},
+			},
 		}},
 	})
 	if err != nil {
@@ -51,23 +61,36 @@ func flowLogs(ctx *pulumi.Context, name string, args FlowLogArgs, vpc *ec2.Vpc, 
 	if err != nil {
 		return err
 	}
+	// The actions the VPC guide lists for the delivery role, scoped to our
+	// group; DescribeLogGroups cannot name one group, so it gets this
+	// account's groups in this Region.
 	policy := group.Arn.ApplyT(func(arn string) (string, error) {
 		b, err := json.Marshal(map[string]any{
 			"Version": "2012-10-17",
-			"Statement": []map[string]any{{
-				"Effect":   "Allow",
-				"Action":   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
-				"Resource": []string{arn, arn + ":*"},
-			}},
+			"Statement": []map[string]any{
+				{
+					"Effect":   "Allow",
+					"Action":   []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+					"Resource": []string{arn, arn + ":*"},
+				},
+				{
+					"Effect":   "Allow",
+					"Action":   "logs:DescribeLogGroups",
+					"Resource": env.ARN("logs", env.Region, env.AccountID, "log-group:*"),
+				},
+			},
 		})
 		return string(b), err
 	}).(pulumi.StringOutput)
-	if _, err := iam.NewRolePolicy(ctx, name+"-flow-logs", &iam.RolePolicyArgs{
+	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-flow-logs", &iam.RolePolicyArgs{
 		Role:   role.Name,
 		Policy: policy,
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return err
 	}
+	// Without the policy in place first, the flow log is created but its
+	// first deliveries fail with an access error.
 	_, err = ec2.NewFlowLog(ctx, name, &ec2.FlowLogArgs{
 		VpcId:                  vpc.ID(),
 		TrafficType:            pulumi.String("ALL"),
@@ -76,6 +99,6 @@ func flowLogs(ctx *pulumi.Context, name string, args FlowLogArgs, vpc *ec2.Vpc, 
 		IamRoleArn:             role.Arn,
 		MaxAggregationInterval: pulumi.Int(60),
 		Tags:                   pulumi.ToStringMap(tags),
-	}, parent)
+	}, parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
 	return err
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/nequi-platform/wordpress-ecs/account"
 )
 
 // NATStrategy says how private subnets reach the internet.
@@ -33,9 +35,9 @@ type NetworkArgs struct {
 	FlowLogs *FlowLogArgs
 	// InterfaceEndpoints adds private endpoints for SSM, ECR and Logs.
 	InterfaceEndpoints bool
-	// Region names the endpoint services.
-	Region string
-	Tags   map[string]string
+	// Env is the account and Region: ARNs, principals, endpoint policies.
+	Env  account.Env
+	Tags map[string]string
 }
 
 // Network is the VPC and its tiers.
@@ -105,7 +107,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 	}
 	for _, t := range tiers {
 		for i, az := range args.AvailabilityZones {
-			sn := fmt.Sprintf("%s-%s-%s", name, t.name, azSuffix(az, args.Region))
+			sn := fmt.Sprintf("%s-%s-%s", name, t.name, azSuffix(az, args.Env.Region))
 			s, err := ec2.NewSubnet(ctx, sn, &ec2.SubnetArgs{
 				VpcId:            vpc.ID(),
 				CidrBlock:        pulumi.String(t.cidrs[i]),
@@ -158,7 +160,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 	// between single and perAz only changes where the default route points.
 	var privateRTs []*ec2.RouteTable
 	for i, az := range args.AvailabilityZones {
-		suffix := azSuffix(az, args.Region)
+		suffix := azSuffix(az, args.Env.Region)
 		rt, err := routeTable(ctx, fmt.Sprintf("%s-private-%s", name, suffix), vpc, tags, parent)
 		if err != nil {
 			return nil, err
@@ -191,18 +193,12 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 	}
 
 	// S3 through a gateway endpoint is free and keeps ECR layer pulls off
-	// the NAT, so it is always on.
-	rtIDs := pulumi.StringArray{dataRT.ID().ToStringOutput()}
+	// the NAT, so it is always on for the private tier.
+	rtIDs := pulumi.StringArray{}
 	for _, rt := range privateRTs {
 		rtIDs = append(rtIDs, rt.ID().ToStringOutput())
 	}
-	if _, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
-		VpcId:           vpc.ID(),
-		ServiceName:     pulumi.String(fmt.Sprintf("com.amazonaws.%s.s3", args.Region)),
-		VpcEndpointType: pulumi.String("Gateway"),
-		RouteTableIds:   rtIDs,
-		Tags:            tags(name + "-s3"),
-	}, parent); err != nil {
+	if err := s3Endpoint(ctx, name, args, vpc, rtIDs, tags, parent); err != nil {
 		return nil, err
 	}
 
@@ -215,7 +211,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 	}
 
 	if args.FlowLogs != nil {
-		if err := flowLogs(ctx, name, *args.FlowLogs, vpc, args.Tags, parent); err != nil {
+		if err := flowLogs(ctx, name, *args.FlowLogs, args.Env, vpc, args.Tags, parent); err != nil {
 			return nil, err
 		}
 	}
@@ -262,7 +258,7 @@ func natGateways(ctx *pulumi.Context, name string, args NetworkArgs, public []*e
 	}
 	var nats []*ec2.NatGateway
 	for i := range count {
-		nn := fmt.Sprintf("%s-nat-%s", name, azSuffix(args.AvailabilityZones[i], args.Region))
+		nn := fmt.Sprintf("%s-nat-%s", name, azSuffix(args.AvailabilityZones[i], args.Env.Region))
 		eip, err := ec2.NewEip(ctx, nn, &ec2.EipArgs{
 			Domain: pulumi.String("vpc"),
 			Tags:   tags(nn),
@@ -301,7 +297,7 @@ func routeTable(ctx *pulumi.Context, name string, vpc *ec2.Vpc, tags func(string
 
 func associate(ctx *pulumi.Context, name string, t *tier, rt *ec2.RouteTable, args NetworkArgs, parent pulumi.ResourceOption) error {
 	for i, s := range t.subnets {
-		an := fmt.Sprintf("%s-%s-%s", name, t.name, azSuffix(args.AvailabilityZones[i], args.Region))
+		an := fmt.Sprintf("%s-%s-%s", name, t.name, azSuffix(args.AvailabilityZones[i], args.Env.Region))
 		if _, err := ec2.NewRouteTableAssociation(ctx, an, &ec2.RouteTableAssociationArgs{
 			SubnetId:     s.ID(),
 			RouteTableId: rt.ID(),

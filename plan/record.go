@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,6 +22,13 @@ type Options struct {
 	Config map[string]string
 	// AccountID is what aws:getCallerIdentity answers; default 123456789012.
 	AccountID string
+	// SecretKeys are the raw keys set with --secret. Keys whose value holds
+	// SecretPlaceholder (a `secure:` value the offline plan cannot
+	// decrypt) are secret without being listed.
+	SecretKeys []string
+	// EndpointGaps lists, per endpoint service ("ssm"), zones it is not
+	// offered in, to show what the program does where AWS lacks a service.
+	EndpointGaps map[string][]string
 }
 
 // Record runs program under mocks and returns every resource it declared,
@@ -30,10 +38,18 @@ func Record(program pulumi.RunFunc, opts Options) (*Plan, error) {
 		opts.AccountID = "123456789012"
 	}
 	rec := &recorder{opts: opts, region: opts.Config["aws:region"]}
+	secret := slices.Clone(opts.SecretKeys)
+	for k, v := range opts.Config {
+		if strings.Contains(v, SecretPlaceholder) && !slices.Contains(secret, k) {
+			secret = append(secret, k)
+		}
+	}
+	sort.Strings(secret)
 	err := pulumi.RunErr(program,
 		pulumi.WithMocks(opts.Project, opts.Stack, rec),
 		func(info *pulumi.RunInfo) {
 			info.Config = opts.Config
+			info.ConfigSecretKeys = secret
 			// Like `pulumi preview`: nothing is created.
 			info.DryRun = true
 		})
@@ -67,6 +83,11 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	if args.Custom {
 		id = offlineID(args.TypeToken, urn)
 	}
+	if args.TypeToken == typeDefaultSecurityGroup {
+		// AWS makes one default group per VPC; adopting it does not create
+		// another, so its id is the one the VPC reports.
+		id = defaultSecurityGroupID(args.Inputs["vpcId"].StringValue())
+	}
 	r.mu.Lock()
 	r.resources = append(r.resources, Resource{
 		URN: urn, Type: args.TypeToken, Name: args.Name, Parent: parent, ID: id,
@@ -85,14 +106,17 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 func (r *recorder) computed(args pulumi.MockResourceArgs, id string, state resource.PropertyMap) {
 	svc := Resource{Type: args.TypeToken}.Service()
 	kind := args.TypeToken[strings.LastIndex(args.TypeToken, ":")+1:]
-	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", svc, r.region, r.opts.AccountID, strings.ToLower(kind), id)
+	part, _, _ := partitionOf(r.region)
+	arn := fmt.Sprintf("arn:%s:%s:%s:%s:%s/%s", part, svc, r.region, r.opts.AccountID, strings.ToLower(kind), id)
 	switch args.TypeToken {
 	case "aws:cloudwatch/logGroup:LogGroup":
-		arn = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", r.region, r.opts.AccountID, args.Inputs["name"].StringValue())
+		arn = fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", part, r.region, r.opts.AccountID, args.Inputs["name"].StringValue())
 	case "aws:iam/role:Role":
-		arn = fmt.Sprintf("arn:aws:iam::%s:role/%s", r.opts.AccountID, args.Name)
+		arn = fmt.Sprintf("arn:%s:iam::%s:role/%s", part, r.opts.AccountID, args.Name)
 	case "aws:kms/key:Key":
 		state["keyId"] = resource.NewProperty(id)
+	case "aws:ec2/vpc:Vpc":
+		state["defaultSecurityGroupId"] = resource.NewProperty(defaultSecurityGroupID(id))
 	}
 	if _, ok := state["arn"]; !ok {
 		state["arn"] = resource.NewProperty(arn)
@@ -108,27 +132,100 @@ func (r *recorder) computed(args pulumi.MockResourceArgs, id string, state resou
 func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
+		part, _, _ := partitionOf(r.region)
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"accountId": r.opts.AccountID,
-			"arn":       fmt.Sprintf("arn:aws:iam::%s:user/offline-plan", r.opts.AccountID),
+			"arn":       fmt.Sprintf("arn:%s:iam::%s:user/offline-plan", part, r.opts.AccountID),
 			"userId":    "AIDAOFFLINEPLAN",
 			"id":        r.opts.AccountID,
 		}), nil
 	case "aws:index/getPartition:getPartition":
+		name, suffix, reverse := partitionOf(r.region)
 		return resource.NewPropertyMapFromMap(map[string]any{
-			"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws",
+			"partition": name, "dnsSuffix": suffix, "id": name, "reverseDnsPrefix": reverse,
 		}), nil
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{"name": r.region, "id": r.region}), nil
-	case "aws:index/getAvailabilityZones:getAvailabilityZones":
-		var names, ids []any
-		for i, l := range "abcdef" {
-			names = append(names, fmt.Sprintf("%s%c", r.region, l))
-			ids = append(ids, fmt.Sprintf("use1-az%d", i+1))
+	case "aws:index/getServicePrincipal:getServicePrincipal":
+		region := r.region
+		if v, ok := args.Args["region"]; ok && v.IsString() {
+			region = v.StringValue()
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": r.region}), nil
+		_, suffix, _ := partitionOf(region)
+		svc := args.Args["serviceName"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": svc + "." + suffix, "suffix": suffix, "region": region, "serviceName": svc, "id": svc + "." + suffix,
+		}), nil
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		return r.availabilityZones(args.Args)
+	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
+		return r.endpointService(args.Args)
 	}
 	return nil, fmt.Errorf("the offline plan has no answer for invoke %s: teach plan/record.go what AWS returns", args.Token)
+}
+
+func (r *recorder) availabilityZones(in resource.PropertyMap) (resource.PropertyMap, error) {
+	state := ""
+	if v, ok := in["state"]; ok && v.IsString() {
+		state = v.StringValue()
+	}
+	filters := map[string][]string{}
+	if v, ok := in["filters"]; ok && v.IsArray() {
+		for _, f := range v.ArrayValue() {
+			obj := f.ObjectValue()
+			var values []string
+			for _, x := range obj["values"].ArrayValue() {
+				values = append(values, x.StringValue())
+			}
+			filters[obj["name"].StringValue()] = values
+		}
+	}
+	zones, err := zonesOf(r.region, state, filters)
+	if err != nil {
+		return nil, err
+	}
+	var names, ids []any
+	for _, z := range zones {
+		names = append(names, z.name)
+		ids = append(ids, z.id)
+	}
+	return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": r.region}), nil
+}
+
+// endpointService answers DescribeVpcEndpointServices for an AWS service:
+// its name in the Region's partition and the zones it is offered in (every
+// zone of the Region, less Options.EndpointGaps).
+func (r *recorder) endpointService(in resource.PropertyMap) (resource.PropertyMap, error) {
+	if v, ok := in["service"]; !ok || !v.IsString() {
+		return nil, fmt.Errorf("the offline plan answers getVpcEndpointService by service only (plan/record.go)")
+	}
+	svc := in["service"].StringValue()
+	typ := "Interface"
+	if v, ok := in["serviceType"]; ok && v.IsString() {
+		typ = v.StringValue()
+	}
+	zones, err := zonesOf(r.region, "available", map[string][]string{"zone-type": {"availability-zone"}})
+	if err != nil {
+		return nil, err
+	}
+	var offered []any
+	for _, z := range zones {
+		if !slices.Contains(r.opts.EndpointGaps[svc], z.name) {
+			offered = append(offered, z.name)
+		}
+	}
+	_, _, reverse := partitionOf(r.region)
+	name := fmt.Sprintf("%s.%s.%s", reverse, r.region, svc)
+	return resource.NewPropertyMapFromMap(map[string]any{
+		"serviceName": name, "service": svc, "serviceType": typ, "availabilityZones": offered,
+		"id": name, "owner": "amazon", "vpcEndpointPolicySupported": true,
+	}), nil
+}
+
+const typeDefaultSecurityGroup = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+
+func defaultSecurityGroupID(vpcID string) string {
+	return offlineID(typeDefaultSecurityGroup, "default-security-group-of-"+vpcID)
 }
 
 func (r *recorder) urn(parent, typ, name string) string {

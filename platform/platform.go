@@ -12,14 +12,23 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/nequi-platform/wordpress-ecs/account"
 	"github.com/nequi-platform/wordpress-ecs/config"
 	"github.com/nequi-platform/wordpress-ecs/data"
 	"github.com/nequi-platform/wordpress-ecs/network"
+	"github.com/nequi-platform/wordpress-ecs/security"
 )
 
-// Deploy is the Pulumi program.
-func Deploy(ctx *pulumi.Context) error {
-	cfg, err := loadConfig(ctx)
+// Deploy is the Pulumi program, as `pulumi preview` and `pulumi up` run it.
+func Deploy(ctx *pulumi.Context) error { return deploy(ctx, false) }
+
+// DeployOffline is the program as the offline plan and the tests run it:
+// there is no secrets provider, so a secret the stack needs but has not set
+// becomes a placeholder instead of stopping the run.
+func DeployOffline(ctx *pulumi.Context) error { return deploy(ctx, true) }
+
+func deploy(ctx *pulumi.Context, offline bool) error {
+	cfg, err := loadConfig(ctx, offline)
 	if err != nil {
 		return err
 	}
@@ -30,8 +39,10 @@ func Deploy(ctx *pulumi.Context) error {
 // stack config arrives in PULUMI_CONFIG, so a misspelled key is caught
 // there too; otherwise (tests, the offline plan) the known keys are read
 // from the context, whose config the caller has already checked with
-// config.Load.
-func loadConfig(ctx *pulumi.Context) (*config.Config, error) {
+// config.Load. Secretness comes from the engine (PULUMI_CONFIG_SECRET_KEYS,
+// which the SDK exposes as ctx.IsConfigSecret), so a value set with
+// --secret stays a secret in every input built from it.
+func loadConfig(ctx *pulumi.Context, offline bool) (*config.Config, error) {
 	raw := map[string]string{}
 	if env := os.Getenv(pulumi.EnvConfig); env != "" {
 		if err := json.Unmarshal([]byte(env), &raw); err != nil {
@@ -40,34 +51,42 @@ func loadConfig(ctx *pulumi.Context) (*config.Config, error) {
 	}
 	keys := []string{"aws:region"}
 	for _, k := range config.Keys() {
-		keys = append(keys, config.Namespace+":"+k)
+		keys = append(keys, ctx.Project()+":"+k)
 	}
 	for _, k := range keys {
 		if v, ok := ctx.GetConfig(k); ok {
 			raw[k] = v
 		}
 	}
-	return config.Load(raw, ctx.Project(), ctx.Stack())
+	var secret []string
+	for k := range raw {
+		if ctx.IsConfigSecret(k) {
+			secret = append(secret, k)
+		}
+	}
+	opts := []config.Option{config.WithSecretKeys(secret...)}
+	if offline {
+		opts = append(opts, config.Offline())
+	}
+	return config.Load(raw, ctx.Project(), ctx.Stack(), opts...)
 }
 
 // Build declares the stack described by cfg.
 func Build(ctx *pulumi.Context, cfg *config.Config) error {
 	prefix := fmt.Sprintf("%s-%s", cfg.Project, cfg.Stack)
-	tags := map[string]string{
+	// Config refuses user tags with these keys, so they always say what the
+	// stack is.
+	tags := maps.Clone(cfg.Tags)
+	maps.Copy(tags, map[string]string{
 		"Project":     cfg.Project,
 		"Stack":       cfg.Stack,
 		"Environment": string(cfg.Environment),
 		"ManagedBy":   "pulumi",
-	}
-	maps.Copy(tags, cfg.Tags)
+	})
 
-	caller, err := aws.GetCallerIdentity(ctx, nil)
+	env, err := account.Lookup(ctx, cfg.Region)
 	if err != nil {
-		return fmt.Errorf("look up the AWS account: %w", err)
-	}
-	partition, err := aws.GetPartition(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("look up the AWS partition: %w", err)
+		return err
 	}
 	azs, err := availabilityZones(ctx, cfg)
 	if err != nil {
@@ -76,10 +95,8 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 
 	logGroupPrefix := fmt.Sprintf("/%s/%s/", cfg.Project, cfg.Stack)
 	keys, err := data.NewKeys(ctx, prefix, data.KeysArgs{
-		AccountID:         caller.AccountId,
-		Region:            cfg.Region,
-		Partition:         partition.Partition,
-		LogGroupARNPrefix: fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", partition.Partition, cfg.Region, caller.AccountId, logGroupPrefix),
+		Env:               env,
+		LogGroupARNPrefix: env.ARN("logs", env.Region, env.AccountID, "log-group:"+logGroupPrefix),
 		Tags:              tags,
 	})
 	if err != nil {
@@ -88,6 +105,7 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 
 	subnets := cfg.Network.Subnets()
 	netArgs := network.NetworkArgs{
+		Env:                env,
 		CIDR:               cfg.Network.CIDR,
 		AvailabilityZones:  azs,
 		PublicSubnetCIDRs:  subnets.Public,
@@ -95,7 +113,6 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 		DataSubnetCIDRs:    subnets.Data,
 		NATStrategy:        network.NATStrategy(cfg.Network.NATStrategy),
 		InterfaceEndpoints: cfg.Network.InterfaceEndpoints,
-		Region:             cfg.Region,
 		Tags:               tags,
 	}
 	if cfg.Network.FlowLogs {
@@ -103,11 +120,21 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 			LogGroupName:  logGroupPrefix + "vpc-flow-logs",
 			RetentionDays: cfg.Network.FlowLogRetentionDays,
 			KMSKeyARN:     keys.LogsKeyARN,
-			AccountID:     caller.AccountId,
 		}
 	}
 	net, err := network.NewNetwork(ctx, prefix, netArgs)
 	if err != nil {
+		return err
+	}
+
+	// The groups that data and compute both refer to, made before either
+	// (see package security).
+	if _, err := security.NewGroups(ctx, prefix, security.GroupsArgs{
+		VpcID:   net.VpcID.ToStringOutput(),
+		AppPort: wordpressPort,
+		DBPort:  mysqlPort,
+		Tags:    tags,
+	}); err != nil {
 		return err
 	}
 
@@ -118,6 +145,13 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 	ctx.Export("dataSubnetIds", net.DataSubnetIDs)
 	return nil
 }
+
+// The ports until the data and compute tiers make them configurable: the
+// official wordpress image's Apache listens on 80; MySQL's default is 3306.
+const (
+	wordpressPort = 80
+	mysqlPort     = 3306
+)
 
 // availabilityZones returns the configured zones, or the first azCount zones
 // the region reports as available to this account.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/nequi-platform/wordpress-ecs/internal/stacktest"
@@ -273,9 +274,14 @@ func TestProdInterfaceEndpointsAdmitOnlyHTTPSFromTheVPC(t *testing.T) {
 	for _, s := range subnetsOfTier(p, "private") {
 		private[s.ID] = true
 	}
-	sgs := p.OfType(typeSG)
+	var sgs []plan.Resource
+	for _, sg := range p.OfType(typeSG) {
+		if sg.Name == "wordpress-prod-endpoints" {
+			sgs = append(sgs, sg)
+		}
+	}
 	if len(sgs) != 1 {
-		t.Fatalf("security groups = %d, want the endpoints' one", len(sgs))
+		t.Fatalf("endpoint security groups = %d, want 1", len(sgs))
 	}
 	for _, e := range p.OfType(typeEndpoint) {
 		svc := e.String("serviceName")
@@ -313,7 +319,7 @@ func TestProdInterfaceEndpointsAdmitOnlyHTTPSFromTheVPC(t *testing.T) {
 
 func TestNATStrategyNoneLeavesPrivateSubnetsWithoutEgress(t *testing.T) {
 	raw := stacktest.RawConfig(t, "dev")
-	stacktest.SetNetwork(t, raw, map[string]any{"natStrategy": "none"})
+	stacktest.SetNetwork(t, raw, map[string]any{"natStrategy": "none", "interfaceEndpoints": true})
 	p, _ := stacktest.Record(t, "dev", raw)
 	if n := len(p.OfType(typeNAT)); n != 0 {
 		t.Errorf("NATs = %d, want 0", n)
@@ -365,7 +371,7 @@ func TestTwoRecordingsOfTheSameStackAreIdentical(t *testing.T) {
 func TestEveryResourceIsParentedToAComponent(t *testing.T) {
 	p := stacktest.Stack(t, "prod")
 	for _, r := range p.Resources {
-		if r.Parent == "" && r.Type != typeNetwork && r.Type != "wordpress:data:Keys" {
+		if r.Parent == "" && !strings.HasPrefix(r.Type, "wordpress:") {
 			t.Errorf("%s sits at the top of the stack; parent it to its component", r.Label())
 		}
 		if r.Tag("ManagedBy") == "" && r.Inputs["tags"] != nil {

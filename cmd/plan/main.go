@@ -63,12 +63,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: %v\n", err)
 		return 2
 	}
-	cfg, err := config.Load(raw, project.Name, *stack)
+	cfg, err := config.Load(raw, project.Name, *stack, config.Offline())
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2
 	}
-	p, err := plan.Record(platform.Deploy, plan.Options{Project: project.Name, Stack: *stack, Config: raw})
+	p, err := plan.Record(platform.DeployOffline, plan.Options{Project: project.Name, Stack: *stack, Config: raw})
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2

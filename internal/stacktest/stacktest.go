@@ -71,11 +71,11 @@ func SetNetwork(t testing.TB, raw map[string]string, settings map[string]any) {
 // Record validates raw and records the program for stack.
 func Record(t testing.TB, stack string, raw map[string]string) (*plan.Plan, *config.Config) {
 	t.Helper()
-	cfg, err := config.Load(raw, config.Namespace, stack)
+	cfg, err := config.Load(raw, config.Namespace, stack, config.Offline())
 	if err != nil {
 		t.Fatalf("stack %s config: %v", stack, err)
 	}
-	p, err := plan.Record(platform.Deploy, plan.Options{Project: config.Namespace, Stack: stack, Config: raw})
+	p, err := plan.Record(platform.DeployOffline, plan.Options{Project: config.Namespace, Stack: stack, Config: raw})
 	if err != nil {
 		t.Fatalf("record stack %s: %v", stack, err)
 	}
