@@ -24,6 +24,9 @@ type Resource struct {
 	// Inputs are the inputs as the program set them; unknowns are null and
 	// secrets are SecretPlaceholder.
 	Inputs map[string]any `json:"inputs"`
+	// DependsOn are the URNs the engine waits for before creating this
+	// resource: the ones its inputs come from and explicit dependencies.
+	DependsOn []string `json:"dependsOn,omitempty"`
 }
 
 // SecretPlaceholder stands in for any secret value.

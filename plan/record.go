@@ -72,8 +72,11 @@ type recorder struct {
 
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	parent := ""
+	var deps []string
 	if args.RegisterRPC != nil {
 		parent = args.RegisterRPC.GetParent()
+		deps = slices.Sorted(slices.Values(args.RegisterRPC.GetDependencies()))
+		deps = slices.Compact(deps)
 	}
 	urn := r.urn(parent, args.TypeToken, args.Name)
 	if resource.URN(parent).QualifiedType() == resource.RootStackType {
@@ -91,7 +94,7 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	r.mu.Lock()
 	r.resources = append(r.resources, Resource{
 		URN: urn, Type: args.TypeToken, Name: args.Name, Parent: parent, ID: id,
-		Inputs: toPlain(args.Inputs).(map[string]any),
+		Inputs: toPlain(args.Inputs).(map[string]any), DependsOn: deps,
 	})
 	r.mu.Unlock()
 
@@ -223,6 +226,11 @@ func (r *recorder) endpointService(in resource.PropertyMap) (resource.PropertyMa
 }
 
 const typeDefaultSecurityGroup = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+
+// DefaultSecurityGroupID is the offline id of the default security group of
+// the VPC whose offline id is vpcID: what the VPC's defaultSecurityGroupId
+// output and an adopted aws:ec2/defaultSecurityGroup both carry.
+func DefaultSecurityGroupID(vpcID string) string { return defaultSecurityGroupID(vpcID) }
 
 func defaultSecurityGroupID(vpcID string) string {
 	return offlineID(typeDefaultSecurityGroup, "default-security-group-of-"+vpcID)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -376,6 +377,113 @@ func TestEveryResourceIsParentedToAComponent(t *testing.T) {
 		}
 		if r.Tag("ManagedBy") == "" && r.Inputs["tags"] != nil {
 			t.Errorf("%s lacks the stack tags", r.Label())
+		}
+	}
+}
+
+func policyDoc(t *testing.T, raw string) map[string]any {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+		t.Fatalf("policy %q: %v", raw, err)
+	}
+	return doc
+}
+
+func TestFlowLogRoleHasWhatTheVPCGuideListsAndOnlyOurFlowLogsMayUseIt(t *testing.T) {
+	p := stacktest.Stack(t, "prod")
+	rp, ok := p.Named("aws:iam/rolePolicy:RolePolicy", "wordpress-prod-flow-logs")
+	if !ok {
+		t.Fatal("no flow-log role policy")
+	}
+	b, _ := json.Marshal(policyDoc(t, rp.String("policy")))
+	for _, action := range []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"} {
+		if !strings.Contains(string(b), `"`+action+`"`) {
+			t.Errorf("flow-log role policy lacks %s: %s", action, b)
+		}
+	}
+	role, _ := p.Named("aws:iam/role:Role", "wordpress-prod-flow-logs")
+	trust := role.String("assumeRolePolicy")
+	for _, want := range []string{`"aws:SourceAccount":"123456789012"`, `"aws:SourceArn":"arn:aws:ec2:us-east-1:123456789012:vpc-flow-log/*"`, `"Service":"vpc-flow-logs.amazonaws.com"`} {
+		if !strings.Contains(trust, want) {
+			t.Errorf("flow-log trust lacks %s: %s", want, trust)
+		}
+	}
+	fl := p.OfType(typeFlowLog)[0]
+	if !slices.Contains(fl.DependsOn, rp.URN) {
+		t.Errorf("the flow log does not wait for its role policy: depends on %v", fl.DependsOn)
+	}
+}
+
+func TestInterfaceEndpointsSkipZonesThatLackTheService(t *testing.T) {
+	raw := stacktest.RawConfig(t, "prod")
+	p, _ := stacktest.Record(t, "prod", raw, func(o *plan.Options) {
+		o.EndpointGaps = map[string][]string{"ssmmessages": {"us-east-1b"}}
+	})
+	private := map[string]string{}
+	for _, s := range subnetsOfTier(p, "private") {
+		private[s.ID] = s.String("availabilityZone")
+	}
+	for _, e := range p.OfType(typeEndpoint) {
+		if e.String("vpcEndpointType") != "Interface" {
+			continue
+		}
+		var zones []string
+		for _, id := range e.List("subnetIds") {
+			zones = append(zones, private[id.(string)])
+		}
+		slices.Sort(zones)
+		want := []string{"us-east-1a", "us-east-1b", "us-east-1c"}
+		if e.Name == "wordpress-prod-ssmmessages" {
+			want = []string{"us-east-1a", "us-east-1c"}
+		}
+		if !slices.Equal(zones, want) {
+			t.Errorf("%s is in %v, want %v", e.Name, zones, want)
+		}
+	}
+}
+
+func TestS3GatewayServesOnlyThePrivateTierAndThisAccountsBuckets(t *testing.T) {
+	p := stacktest.Stack(t, "prod")
+	ep, ok := p.Named(typeEndpoint, "wordpress-prod-s3")
+	if !ok {
+		t.Fatal("no S3 gateway endpoint")
+	}
+	privateRTs := map[string]bool{}
+	for _, s := range subnetsOfTier(p, "private") {
+		for _, a := range p.OfType(typeAssoc) {
+			if a.String("subnetId") == s.ID {
+				privateRTs[a.String("routeTableId")] = true
+			}
+		}
+	}
+	for _, rt := range ep.List("routeTableIds") {
+		if !privateRTs[rt.(string)] {
+			t.Errorf("the S3 endpoint is attached to %v, which is not a private route table", rt)
+		}
+	}
+	if len(ep.List("routeTableIds")) != len(privateRTs) {
+		t.Errorf("S3 endpoint route tables = %d, want the %d private ones", len(ep.List("routeTableIds")), len(privateRTs))
+	}
+	policy := ep.String("policy")
+	if !strings.Contains(policy, `"aws:ResourceAccount":"123456789012"`) || !strings.Contains(policy, "prod-us-east-1-starport-layer-bucket") {
+		t.Errorf("S3 endpoint policy = %s", policy)
+	}
+}
+
+func TestAnotherPartitionGetsItsOwnARNsAndServiceNames(t *testing.T) {
+	raw := stacktest.RawConfig(t, "prod")
+	raw["aws:region"] = "cn-north-1"
+	stacktest.SetNetwork(t, raw, map[string]any{"azCount": 3})
+	p, _ := stacktest.Record(t, "prod", raw)
+	b, _ := json.Marshal(p)
+	plain := string(b)
+	if strings.Contains(plain, "arn:aws:") {
+		t.Error("a cn-north-1 plan contains arn:aws: ARNs")
+	}
+	for _, want := range []string{"arn:aws-cn:", "cn.com.amazonaws.cn-north-1.s3", "vpc-flow-logs.amazonaws.com.cn", "logs.cn-north-1.amazonaws.com.cn"} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("the cn-north-1 plan lacks %s", want)
 		}
 	}
 }

@@ -1,6 +1,10 @@
 package policy
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/nequi-platform/wordpress-ecs/plan"
 )
 
@@ -16,8 +20,15 @@ const (
 	typeKMSKey       = "aws:kms/key:Key"
 	internetIPv4     = "0.0.0.0/0"
 	internetIPv6     = "::/0"
-	productionTagVal = "production"
 )
+
+// securityGroupRuleTypes are the resources that add a rule to a group
+// from outside it.
+var securityGroupRuleTypes = []string{
+	"aws:ec2/securityGroupRule:SecurityGroupRule",
+	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+}
 
 func checkDefaultSecurityGroup(p *plan.Plan) []Result {
 	var out []Result
@@ -29,11 +40,24 @@ func checkDefaultSecurityGroup(p *plan.Plan) []Result {
 				break
 			}
 		}
+		// Rules can be attached to the default group by id from anywhere
+		// in the program, not only inline on the adopted group.
+		var attached []string
+		defaultID := plan.DefaultSecurityGroupID(vpc.ID)
+		for _, typ := range securityGroupRuleTypes {
+			for _, r := range p.OfType(typ) {
+				if r.String("securityGroupId") == defaultID {
+					attached = append(attached, r.Name)
+				}
+			}
+		}
 		switch {
 		case sg == nil:
 			out = append(out, fail(vpc, "the default security group is not managed, so AWS's allow-all rules stay on it; declare an aws:ec2/defaultSecurityGroup with no rules"))
 		case len(sg.List("ingress")) > 0 || len(sg.List("egress")) > 0:
 			out = append(out, fail(vpc, "the default security group %s has rules; remove them and use dedicated groups", sg.Name))
+		case len(attached) > 0:
+			out = append(out, fail(vpc, "rules %v are attached to the default security group; attach them to a dedicated group", attached))
 		default:
 			out = append(out, pass(vpc, "default security group %s has no rules", sg.Name))
 		}
@@ -41,17 +65,30 @@ func checkDefaultSecurityGroup(p *plan.Plan) []Result {
 	return out
 }
 
+// flowLogTrafficTypes record rejected traffic, which is what EC2.6 asks
+// for (its trafficType parameter defaults to REJECT; ALL includes it).
+var flowLogTrafficTypes = []string{"ALL", "REJECT"}
+
 func checkFlowLogs(p *plan.Plan) []Result {
 	var out []Result
 	for _, vpc := range p.OfType(typeVPC) {
-		found := false
+		var good, partial []string
 		for _, fl := range p.OfType(typeFlowLog) {
-			if fl.String("vpcId") == vpc.ID {
-				found = true
-				out = append(out, pass(vpc, "flow log %s sends %s traffic to %s", fl.Name, fl.String("trafficType"), fl.String("logDestinationType")))
+			if fl.String("vpcId") != vpc.ID {
+				continue
+			}
+			if slices.Contains(flowLogTrafficTypes, fl.String("trafficType")) {
+				good = append(good, fmt.Sprintf("%s (%s to %s)", fl.Name, fl.String("trafficType"), fl.String("logDestinationType")))
+			} else {
+				partial = append(partial, fmt.Sprintf("%s (%s)", fl.Name, fl.String("trafficType")))
 			}
 		}
-		if !found {
+		switch {
+		case len(good) > 0:
+			out = append(out, pass(vpc, "flow log %s records rejected traffic", strings.Join(good, ", ")))
+		case len(partial) > 0:
+			out = append(out, fail(vpc, "flow log %s does not record rejected traffic; set its trafficType to ALL or REJECT", strings.Join(partial, ", ")))
+		default:
 			out = append(out, fail(vpc, "no flow log records this VPC's traffic; set network.flowLogs: true"))
 		}
 	}
@@ -141,7 +178,7 @@ func checkDataTierIsolated(p *plan.Plan) []Result {
 func checkNATPerAZ(p *plan.Plan) []Result {
 	var out []Result
 	for _, s := range p.OfType(typeSubnet) {
-		if s.Tag("Tier") != "private" || s.Tag("Environment") != productionTagVal {
+		if s.Tag("Tier") != "private" {
 			continue
 		}
 		az := s.String("availabilityZone")

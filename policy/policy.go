@@ -21,6 +21,9 @@ const (
 	Fail Status = "fail"
 	// Waived is a failure the stack accepts in its config, with a reason.
 	Waived Status = "waived"
+	// NotApplicable says a check found nothing to check in this stack, and
+	// why; it is never reported as a pass.
+	NotApplicable Status = "n/a"
 )
 
 // Result is one check's outcome for one resource.
@@ -38,22 +41,41 @@ type Check struct {
 	ID    string
 	Title string
 	Run   func(p *plan.Plan) []Result
+	// Scope names what the check looks at ("VPCs"), for the n/a reason
+	// when the stack has none.
+	Scope string
+	// ProductionOnly checks are n/a in other environments.
+	ProductionOnly bool
+	// RequiredInProduction checks fail, rather than say n/a, when a
+	// production stack has nothing for them to check: a production stack
+	// without a VPC to look at has lost something.
+	RequiredInProduction bool
+}
+
+// Options are what Evaluate needs to know about the stack.
+type Options struct {
+	// Production comes from the stack's typed config (environment), never
+	// from a tag.
+	Production bool
+	// Waivers maps a check id to the reason the stack accepts its failure.
+	Waivers map[string]string
 }
 
 // Checks are every rule, in report order.
 var Checks = []Check{
-	{"EC2.2", "VPC default security groups should not allow inbound or outbound traffic", checkDefaultSecurityGroup},
-	{"EC2.6", "VPC flow logging should be enabled in all VPCs", checkFlowLogs},
-	{"EC2.15", "EC2 subnets should not automatically assign public IP addresses", checkSubnetPublicIPs},
-	{"KMS.4", "AWS KMS key rotation should be enabled", checkKeyRotation},
-	{"WP.NET.1", "The data tier has no route to the internet", checkDataTierIsolated},
-	{"WP.NET.2", "In production, each private subnet egresses through a NAT gateway in its own AZ", checkNATPerAZ},
+	{ID: "EC2.2", Title: "VPC default security groups should not allow inbound or outbound traffic", Run: checkDefaultSecurityGroup, Scope: "VPCs", RequiredInProduction: true},
+	{ID: "EC2.6", Title: "VPC flow logging should be enabled in all VPCs", Run: checkFlowLogs, Scope: "VPCs", RequiredInProduction: true},
+	{ID: "EC2.15", Title: "EC2 subnets should not automatically assign public IP addresses", Run: checkSubnetPublicIPs, Scope: "subnets"},
+	{ID: "KMS.4", Title: "AWS KMS key rotation should be enabled", Run: checkKeyRotation, Scope: "customer-managed KMS keys"},
+	{ID: "WP.NET.1", Title: "The data tier has no route to the internet", Run: checkDataTierIsolated, Scope: "data-tier subnets"},
+	{ID: "WP.NET.2", Title: "In production, each private subnet egresses through a NAT gateway in its own AZ", Run: checkNATPerAZ, Scope: "private subnets", ProductionOnly: true, RequiredInProduction: true},
 }
 
 // Evaluate runs every check and applies the stack's waivers (check id ->
 // reason). A waiver for a check that does not exist is an error, so that a
-// typo never silently waives nothing.
-func Evaluate(p *plan.Plan, waivers map[string]string) ([]Result, error) {
+// typo never silently waives nothing. A check with nothing to look at is
+// reported n/a with the reason, never as a pass.
+func Evaluate(p *plan.Plan, opts Options) ([]Result, error) {
 	known := map[string]bool{}
 	var ids []string
 	for _, c := range Checks {
@@ -61,7 +83,7 @@ func Evaluate(p *plan.Plan, waivers map[string]string) ([]Result, error) {
 		ids = append(ids, c.ID)
 	}
 	var bad []string
-	for id := range waivers {
+	for id := range opts.Waivers {
 		if !known[id] {
 			bad = append(bad, fmt.Sprintf("policy.waivers.%s: no such check; known checks are %s", id, strings.Join(ids, ", ")))
 		}
@@ -72,11 +94,27 @@ func Evaluate(p *plan.Plan, waivers map[string]string) ([]Result, error) {
 	}
 	var out []Result
 	for _, c := range Checks {
-		results := c.Run(p)
+		var results []Result
+		if c.ProductionOnly && !opts.Production {
+			results = []Result{{Status: NotApplicable, Detail: "applies to production stacks only (environment: production)"}}
+		} else {
+			results = c.Run(p)
+		}
+		if len(results) == 0 {
+			scope := c.Scope
+			if scope == "" {
+				scope = "resources it applies to"
+			}
+			r := Result{Status: NotApplicable, Detail: fmt.Sprintf("nothing to check: the stack declares no %s", scope)}
+			if c.RequiredInProduction && opts.Production {
+				r = Result{Status: Fail, Detail: fmt.Sprintf("a production stack must have %s for this check to look at, and this one has none", scope)}
+			}
+			results = []Result{r}
+		}
 		sort.SliceStable(results, func(i, j int) bool { return results[i].Resource < results[j].Resource })
 		for _, r := range results {
 			r.ID = c.ID
-			if reason, ok := waivers[c.ID]; ok && r.Status == Fail {
+			if reason, ok := opts.Waivers[c.ID]; ok && r.Status == Fail {
 				r.Status, r.Waiver = Waived, reason
 			}
 			out = append(out, r)
@@ -101,4 +139,8 @@ func pass(r plan.Resource, format string, args ...any) Result {
 
 func fail(r plan.Resource, format string, args ...any) Result {
 	return Result{Resource: r.URN, Status: Fail, Detail: fmt.Sprintf(format, args...)}
+}
+
+func notApplicable(format string, args ...any) Result {
+	return Result{Status: NotApplicable, Detail: fmt.Sprintf(format, args...)}
 }

@@ -19,15 +19,17 @@ func statuses(results []policy.Result, id string) map[policy.Status]int {
 	return out
 }
 
+var prod = policy.Options{Production: true}
+
 func TestProdPassesEveryCheck(t *testing.T) {
 	p := stacktest.Stack(t, "prod")
-	results, err := policy.Evaluate(p, nil)
+	results, err := policy.Evaluate(p, prod)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range policy.Checks {
 		s := statuses(results, c.ID)
-		if s[policy.Pass] == 0 || s[policy.Fail] > 0 {
+		if s[policy.Fail] > 0 || s[policy.Waived] > 0 || s[policy.Pass]+s[policy.NotApplicable] == 0 {
 			t.Errorf("%s on prod: %v", c.ID, s)
 		}
 	}
@@ -36,7 +38,7 @@ func TestProdPassesEveryCheck(t *testing.T) {
 func TestDevWaivesOnlyFlowLogsAndSaysWhy(t *testing.T) {
 	raw := stacktest.RawConfig(t, "dev")
 	p, cfg := stacktest.Record(t, "dev", raw)
-	results, err := policy.Evaluate(p, cfg.Policy.Waivers)
+	results, err := policy.Evaluate(p, policy.Options{Waivers: cfg.Policy.Waivers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +54,7 @@ func TestDevWaivesOnlyFlowLogsAndSaysWhy(t *testing.T) {
 		t.Error("dev's missing flow logs are not reported as waived")
 	}
 	// Without the waiver the same plan fails.
-	if results, _ := policy.Evaluate(p, nil); !policy.Failed(results) {
+	if results, _ := policy.Evaluate(p, policy.Options{}); !policy.Failed(results) {
 		t.Error("dev without flow logs passes policy without a waiver")
 	}
 }
@@ -61,7 +63,7 @@ func TestSingleNATInProductionFailsNATPerAZ(t *testing.T) {
 	raw := stacktest.RawConfig(t, "prod")
 	stacktest.SetNetwork(t, raw, map[string]any{"natStrategy": "single", "singleNatReason": "test"})
 	p, _ := stacktest.Record(t, "prod", raw)
-	results, err := policy.Evaluate(p, nil)
+	results, err := policy.Evaluate(p, prod)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +76,7 @@ func TestSingleNATInProductionFailsNATPerAZ(t *testing.T) {
 
 func TestWaiverForAnUnknownCheckIsAnError(t *testing.T) {
 	p := stacktest.Stack(t, "dev")
-	_, err := policy.Evaluate(p, map[string]string{"EC2.66": "typo"})
+	_, err := policy.Evaluate(p, policy.Options{Waivers: map[string]string{"EC2.66": "typo"}})
 	if err == nil || !strings.Contains(err.Error(), "policy.waivers.EC2.66: no such check") {
 		t.Errorf("err = %v", err)
 	}
@@ -93,7 +95,7 @@ func TestChecksCatchInsecureNetworks(t *testing.T) {
 			"subnetId": "subnet-1", "routeTableId": "rtb-1"}},
 		{URN: "key", Type: "aws:kms/key:Key", Name: "key", ID: "k-1", Inputs: map[string]any{}},
 	}}
-	results, err := policy.Evaluate(p, nil)
+	results, err := policy.Evaluate(p, policy.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,5 +103,107 @@ func TestChecksCatchInsecureNetworks(t *testing.T) {
 		if s := statuses(results, id); s[policy.Fail] != 1 {
 			t.Errorf("%s: %v, want one failure", id, s)
 		}
+	}
+}
+
+func TestACheckWithNothingToCheckSaysNotApplicableAndWhy(t *testing.T) {
+	empty := &plan.Plan{Stack: "empty"}
+	results, err := policy.Evaluate(empty, policy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range policy.Checks {
+		s := statuses(results, c.ID)
+		if s[policy.NotApplicable] != 1 || s[policy.Pass] != 0 {
+			t.Errorf("%s on an empty development plan: %v, want one n/a and no pass", c.ID, s)
+		}
+	}
+	for _, r := range results {
+		if r.Status == policy.NotApplicable && !strings.Contains(r.Detail, "no ") && !strings.Contains(r.Detail, "production stacks only") {
+			t.Errorf("%s n/a without a reason: %q", r.ID, r.Detail)
+		}
+	}
+}
+
+func TestChecksThatMustApplyInProductionFailWhenTheirResourcesAreMissing(t *testing.T) {
+	results, err := policy.Evaluate(&plan.Plan{Stack: "empty"}, prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"EC2.6", "WP.NET.2"} {
+		if s := statuses(results, id); s[policy.Fail] != 1 {
+			t.Errorf("%s on a production plan with no VPC: %v, want a failure", id, s)
+		}
+	}
+	if s := statuses(results, "KMS.4"); s[policy.NotApplicable] != 1 {
+		t.Errorf("KMS.4 with no keys: %v, want n/a", s)
+	}
+}
+
+func TestProductionComesFromConfigNotTags(t *testing.T) {
+	// A development stack that tags itself "production" is still held to
+	// development rules, and WP.NET.2 says why it does not apply.
+	raw := stacktest.RawConfig(t, "dev")
+	p, cfg := stacktest.Record(t, "dev", raw)
+	results, err := policy.Evaluate(p, policy.Options{Production: cfg.Production(), Waivers: cfg.Policy.Waivers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if r.ID == "WP.NET.2" && (r.Status != policy.NotApplicable || !strings.Contains(r.Detail, "production")) {
+			t.Errorf("WP.NET.2 on dev = %s %q, want n/a for production stacks only", r.Status, r.Detail)
+		}
+	}
+}
+
+func TestDefaultSecurityGroupWithAnAttachedRuleFailsEC22(t *testing.T) {
+	vpcID := "vpc-1"
+	sgID := plan.DefaultSecurityGroupID(vpcID)
+	for _, typ := range []string{
+		"aws:ec2/securityGroupRule:SecurityGroupRule",
+		"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+		"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+	} {
+		p := &plan.Plan{Stack: "x", Resources: []plan.Resource{
+			{URN: "vpc", Type: "aws:ec2/vpc:Vpc", Name: "vpc", ID: vpcID, Inputs: map[string]any{}},
+			{URN: "dsg", Type: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", Name: "default", ID: sgID, Inputs: map[string]any{"vpcId": vpcID}},
+			{URN: "rule", Type: typ, Name: "sneaky", ID: "sgr-1", Inputs: map[string]any{"securityGroupId": sgID, "cidrIpv4": "0.0.0.0/0"}},
+		}}
+		results, err := policy.Evaluate(p, policy.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := statuses(results, "EC2.2"); s[policy.Fail] != 1 {
+			t.Errorf("%s on the default group: EC2.2 %v, want a failure", typ, s)
+		}
+	}
+}
+
+func TestFlowLogTrafficTypeDecidesEC26(t *testing.T) {
+	for traffic, want := range map[string]policy.Status{"ALL": policy.Pass, "REJECT": policy.Pass, "ACCEPT": policy.Fail} {
+		p := &plan.Plan{Stack: "x", Resources: []plan.Resource{
+			{URN: "vpc", Type: "aws:ec2/vpc:Vpc", Name: "vpc", ID: "vpc-1", Inputs: map[string]any{}},
+			{URN: "fl", Type: "aws:ec2/flowLog:FlowLog", Name: "fl", ID: "fl-1", Inputs: map[string]any{"vpcId": "vpc-1", "trafficType": traffic}},
+		}}
+		results, err := policy.Evaluate(p, policy.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := statuses(results, "EC2.6"); s[want] != 1 {
+			t.Errorf("flow log of %s traffic: EC2.6 %v, want %s", traffic, s, want)
+		}
+	}
+}
+
+func TestProdWithFlowLogsOffAndNoWaiverFails(t *testing.T) {
+	raw := stacktest.RawConfig(t, "prod")
+	stacktest.SetNetwork(t, raw, map[string]any{"flowLogs": false})
+	p, cfg := stacktest.Record(t, "prod", raw)
+	results, err := policy.Evaluate(p, policy.Options{Production: cfg.Production(), Waivers: cfg.Policy.Waivers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !policy.Failed(results) || statuses(results, "EC2.6")[policy.Fail] != 1 {
+		t.Errorf("prod without flow logs: EC2.6 %v", statuses(results, "EC2.6"))
 	}
 }

@@ -73,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2
 	}
-	results, err := policy.Evaluate(p, cfg.Policy.Waivers)
+	results, err := policy.Evaluate(p, policy.Options{Production: cfg.Production(), Waivers: cfg.Policy.Waivers})
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2
@@ -110,7 +110,7 @@ func writePolicy(w io.Writer, results []policy.Result) error {
 	for _, r := range results {
 		counts[r.Status]++
 	}
-	fmt.Fprintf(w, "\npolicy: %d pass, %d fail, %d waived\n", counts[policy.Pass], counts[policy.Fail], counts[policy.Waived])
+	fmt.Fprintf(w, "\npolicy: %d pass, %d fail, %d waived, %d n/a\n", counts[policy.Pass], counts[policy.Fail], counts[policy.Waived], counts[policy.NotApplicable])
 	for _, c := range policy.Checks {
 		per := map[policy.Status]int{}
 		var notable []policy.Result

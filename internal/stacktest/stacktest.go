@@ -68,14 +68,19 @@ func SetNetwork(t testing.TB, raw map[string]string, settings map[string]any) {
 	raw[key] = string(b)
 }
 
-// Record validates raw and records the program for stack.
-func Record(t testing.TB, stack string, raw map[string]string) (*plan.Plan, *config.Config) {
+// Record validates raw and records the program for stack. Options change
+// what the recorder answers (secret keys, endpoint gaps).
+func Record(t testing.TB, stack string, raw map[string]string, options ...func(*plan.Options)) (*plan.Plan, *config.Config) {
 	t.Helper()
-	cfg, err := config.Load(raw, config.Namespace, stack, config.Offline())
+	opts := plan.Options{Project: config.Namespace, Stack: stack, Config: raw}
+	for _, o := range options {
+		o(&opts)
+	}
+	cfg, err := config.Load(raw, config.Namespace, stack, config.Offline(), config.WithSecretKeys(opts.SecretKeys...))
 	if err != nil {
 		t.Fatalf("stack %s config: %v", stack, err)
 	}
-	p, err := plan.Record(platform.DeployOffline, plan.Options{Project: config.Namespace, Stack: stack, Config: raw})
+	p, err := plan.Record(platform.DeployOffline, opts)
 	if err != nil {
 		t.Fatalf("record stack %s: %v", stack, err)
 	}
