@@ -9,17 +9,17 @@ import (
 )
 
 const (
-	typeVPC          = "aws:ec2/vpc:Vpc"
-	typeSubnet       = "aws:ec2/subnet:Subnet"
-	typeDefaultSG    = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
-	typeFlowLog      = "aws:ec2/flowLog:FlowLog"
-	typeRoute        = "aws:ec2/route:Route"
-	typeRouteTable   = "aws:ec2/routeTable:RouteTable"
-	typeAssociation  = "aws:ec2/routeTableAssociation:RouteTableAssociation"
-	typeNATGateway   = "aws:ec2/natGateway:NatGateway"
-	typeKMSKey       = "aws:kms/key:Key"
-	internetIPv4     = "0.0.0.0/0"
-	internetIPv6     = "::/0"
+	typeVPC         = "aws:ec2/vpc:Vpc"
+	typeSubnet      = "aws:ec2/subnet:Subnet"
+	typeDefaultSG   = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+	typeFlowLog     = "aws:ec2/flowLog:FlowLog"
+	typeRoute       = "aws:ec2/route:Route"
+	typeRouteTable  = "aws:ec2/routeTable:RouteTable"
+	typeAssociation = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+	typeNATGateway  = "aws:ec2/natGateway:NatGateway"
+	typeKMSKey      = "aws:kms/key:Key"
+	internetIPv4    = "0.0.0.0/0"
+	internetIPv6    = "::/0"
 )
 
 // securityGroupRuleTypes are the resources that add a rule to a group
