@@ -5,6 +5,7 @@ GO        ?= go
 STACK     ?= dev
 FORMAT    ?= tree
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+ACTIONLINT  = github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
 .PHONY: test demo plan night vet lint bench e2e ci clean
 
@@ -30,9 +31,10 @@ plan:
 vet:
 	$(GO) vet ./...
 
-## lint: staticcheck, fetched through the module proxy
+## lint: staticcheck and actionlint (the CI workflows), both through the module proxy
 lint:
 	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(ACTIONLINT) -no-color
 
 ## bench: speed and memory targets (planner, discovery, fleetsim)
 bench: node_modules
