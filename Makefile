@@ -7,7 +7,7 @@ FORMAT    ?= tree
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT  = github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: test demo plan night vet lint bench e2e ci clean
+.PHONY: test demo plan night vet lint bench e2e ci clean readme-costs
 
 ## test: set up the local AWS services and run the whole suite
 test: node_modules
@@ -24,7 +24,11 @@ demo: node_modules
 night: node_modules
 	scripts/night.sh
 
-## plan: the offline plan of a stack (STACK=dev|prod, FORMAT=tree|json|mermaid)
+## readme-costs: regenerate the README's cost table from the offline plans' estimates
+readme-costs:
+	$(GO) run ./cmd/costtable
+
+## plan: the offline plan of a stack (STACK=dev|prod, FORMAT=tree|json|mermaid|cost)
 plan:
 	$(GO) run ./cmd/plan --stack $(STACK) --format $(FORMAT)
 

@@ -3,7 +3,11 @@
 // passes them the typed values from here.
 package config
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/nequi-platform/wordpress-ecs/cost"
+)
 
 // Namespace is this repository's project name in Pulumi.yaml. Load reads
 // keys under whatever name the project has; tests and tools that build raw
@@ -50,6 +54,8 @@ type Config struct {
 	Network Network
 	// Policy is wordpress:policy.
 	Policy Policy
+	// Cost is wordpress:cost.
+	Cost Cost
 
 	// offline is set when the config was read for the offline plan, which
 	// has no secrets provider.
@@ -109,6 +115,7 @@ func Defaults() Config {
 		Tags:        map[string]string{},
 		Network:     DefaultNetwork(),
 		Policy:      Policy{Waivers: map[string]string{}},
+		Cost:        Cost{Usage: cost.DefaultUsage()},
 	}
 }
 

@@ -141,6 +141,13 @@ func TestPulumiYamlDeclaresTheSameDefaultsAsTheCode(t *testing.T) {
 	if !reflect.DeepEqual(fromYaml, config.DefaultNetwork()) {
 		t.Errorf("Pulumi.yaml network default = %+v\ncode default = %+v", fromYaml, config.DefaultNetwork())
 	}
+	var costFromYaml config.Cost
+	if err := json.Unmarshal([]byte(project.Defaults["wordpress:cost"]), &costFromYaml); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(costFromYaml, config.Defaults().Cost) {
+		t.Errorf("Pulumi.yaml cost default = %+v\ncode default = %+v", costFromYaml, config.Defaults().Cost)
+	}
 	if project.Defaults["wordpress:environment"] != string(config.Production) {
 		t.Errorf("Pulumi.yaml environment default = %q", project.Defaults["wordpress:environment"])
 	}

@@ -21,6 +21,9 @@ type Resource struct {
 	// ID is the offline stand-in for the physical id, so that references
 	// between resources (a route's natGatewayId) can be followed.
 	ID string `json:"id,omitempty"`
+	// ARN is the offline stand-in for the ARN AWS would give it, so that
+	// references by ARN (a service's task definition) can be followed.
+	ARN string `json:"arn,omitempty"`
 	// Inputs are the inputs as the program set them; unknowns are null and
 	// secrets are SecretPlaceholder.
 	Inputs map[string]any `json:"inputs"`
@@ -64,6 +67,16 @@ func (p *Plan) Named(token, name string) (Resource, bool) {
 func (p *Plan) ByID(id string) (Resource, bool) {
 	for _, r := range p.Resources {
 		if r.ID == id && id != "" {
+			return r, true
+		}
+	}
+	return Resource{}, false
+}
+
+// ByARN returns the resource whose offline ARN is arn.
+func (p *Plan) ByARN(arn string) (Resource, bool) {
+	for _, r := range p.Resources {
+		if r.ARN == arn && arn != "" {
 			return r, true
 		}
 	}

@@ -91,17 +91,20 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		// another, so its id is the one the VPC reports.
 		id = defaultSecurityGroupID(args.Inputs["vpcId"].StringValue())
 	}
+	state := args.Inputs.Copy()
+	arn := ""
+	if args.Custom {
+		r.computed(args, id, state)
+		if v, ok := state["arn"]; ok && v.IsString() {
+			arn = v.StringValue()
+		}
+	}
 	r.mu.Lock()
 	r.resources = append(r.resources, Resource{
-		URN: urn, Type: args.TypeToken, Name: args.Name, Parent: parent, ID: id,
+		URN: urn, Type: args.TypeToken, Name: args.Name, Parent: parent, ID: id, ARN: arn,
 		Inputs: toPlain(args.Inputs).(map[string]any), DependsOn: deps,
 	})
 	r.mu.Unlock()
-
-	state := args.Inputs.Copy()
-	if args.Custom {
-		r.computed(args, id, state)
-	}
 	return id, state, nil
 }
 

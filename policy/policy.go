@@ -41,6 +41,9 @@ type Check struct {
 	ID    string
 	Title string
 	Run   func(p *plan.Plan) []Result
+	// RunWith is for checks that need the stack's options too (the
+	// budget); it is used instead of Run when set.
+	RunWith func(p *plan.Plan, o Options) []Result
 	// Scope names what the check looks at ("VPCs"), for the n/a reason
 	// when the stack has none.
 	Scope string
@@ -59,6 +62,17 @@ type Options struct {
 	Production bool
 	// Waivers maps a check id to the reason the stack accepts its failure.
 	Waivers map[string]string
+	// Cost is the stack's monthly estimate and budget, when priced.
+	Cost *Budget
+}
+
+// Budget is what WP.COST.1 compares.
+type Budget struct {
+	EstimateUSD float64
+	// BudgetUSD is 0 when the stack sets no budget.
+	BudgetUSD float64
+	// NotPriced counts billed resources the estimate leaves out.
+	NotPriced int
 }
 
 // Checks are every rule, in report order.
@@ -97,6 +111,8 @@ func Evaluate(p *plan.Plan, opts Options) ([]Result, error) {
 		var results []Result
 		if c.ProductionOnly && !opts.Production {
 			results = []Result{{Status: NotApplicable, Detail: "applies to production stacks only (environment: production)"}}
+		} else if c.RunWith != nil {
+			results = c.RunWith(p, opts)
 		} else {
 			results = c.Run(p)
 		}

@@ -15,6 +15,7 @@ import (
 	"os"
 
 	"github.com/nequi-platform/wordpress-ecs/config"
+	"github.com/nequi-platform/wordpress-ecs/cost"
 	"github.com/nequi-platform/wordpress-ecs/plan"
 	"github.com/nequi-platform/wordpress-ecs/platform"
 	"github.com/nequi-platform/wordpress-ecs/policy"
@@ -27,16 +28,18 @@ type report struct {
 	Stack     string          `json:"stack"`
 	Resources []plan.Resource `json:"resources"`
 	Policy    []policy.Result `json:"policy"`
+	Cost      *cost.Estimate  `json:"cost,omitempty"`
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	stack := fs.String("stack", "", "stack to plan: the name in Pulumi.<stack>.yaml (dev, prod)")
-	format := fs.String("format", "tree", "output: tree (for people), json (the contract), mermaid (a diagram)")
+	format := fs.String("format", "tree", "output: tree (for people), json (the contract), mermaid (a diagram), cost (the monthly estimate)")
+	against := fs.String("against", "", "with --format cost: a saved JSON plan to compare with (what a change adds or removes per month)")
 	dir := fs.String("dir", ".", "directory holding Pulumi.yaml")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: plan --stack <dev|prod> [--format tree|json|mermaid] [--dir DIR]")
+		fmt.Fprintln(stderr, "usage: plan --stack <dev|prod> [--format tree|json|mermaid|cost] [--against FILE] [--dir DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -47,9 +50,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch *format {
-	case "tree", "json", "mermaid":
+	case "tree", "json", "mermaid", "cost":
 	default:
-		fmt.Fprintf(stderr, "plan: --format must be tree, json or mermaid, got %q\n", *format)
+		fmt.Fprintf(stderr, "plan: --format must be tree, json, mermaid or cost, got %q\n", *format)
+		return 2
+	}
+	if *against != "" && *format != "cost" {
+		fmt.Fprintln(stderr, "plan: --against compares costs; use it with --format cost")
 		return 2
 	}
 
@@ -73,7 +80,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2
 	}
-	results, err := policy.Evaluate(p, policy.Options{Production: cfg.Production(), Waivers: cfg.Policy.Waivers})
+	prices, err := cost.LoadPrices(cfg.Region)
+	var estimate *cost.Estimate
+	var budget *policy.Budget
+	if err == nil {
+		estimate = cost.Compute(p, prices, cfg.Cost.Usage)
+		budget = &policy.Budget{EstimateUSD: estimate.MonthlyUSD, BudgetUSD: cfg.Cost.MonthlyBudgetUSD, NotPriced: estimate.NotPriced}
+	} else if *format == "cost" {
+		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
+		return 2
+	}
+	results, err := policy.Evaluate(p, policy.Options{Production: cfg.Production(), Waivers: cfg.Policy.Waivers, Cost: budget})
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2
@@ -83,7 +100,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		err = enc.Encode(report{Stack: p.Stack, Resources: p.Resources, Policy: results})
+		err = enc.Encode(report{Stack: p.Stack, Resources: p.Resources, Policy: results, Cost: estimate})
+	case "cost":
+		if *against != "" {
+			var before *cost.Estimate
+			if before, err = savedEstimate(*against); err == nil {
+				cost.WriteDiff(stdout, before, estimate)
+			}
+		} else {
+			err = estimate.WriteText(stdout, p.Stack)
+		}
 	case "mermaid":
 		err = p.WriteMermaid(stdout)
 	default:
@@ -102,6 +128,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// savedEstimate reads the cost section of a JSON plan saved earlier.
+func savedEstimate(path string) (*cost.Estimate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var saved report
+	if err := json.Unmarshal(b, &saved); err != nil {
+		return nil, fmt.Errorf("%s: not a JSON plan: %w", path, err)
+	}
+	if saved.Cost == nil {
+		return nil, fmt.Errorf("%s: has no cost section; save it with `plan --stack <stack> --format json`", path)
+	}
+	return saved.Cost, nil
 }
 
 // writePolicy prints a summary per check and every failure or waiver.
