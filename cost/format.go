@@ -90,8 +90,10 @@ func WriteDiff(w io.Writer, before, after *Estimate) {
 	}
 }
 
-func usd(v float64) string  { return fmt.Sprintf("$%.2f", v) }
-func usd4(v float64) string { return strings.TrimRight(strings.TrimRight(fmt.Sprintf("$%.6f", v), "0"), ".") }
+func usd(v float64) string { return fmt.Sprintf("$%.2f", v) }
+func usd4(v float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("$%.6f", v), "0"), ".")
+}
 
 func signed(v float64) string {
 	if v >= 0 {
