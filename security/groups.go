@@ -127,62 +127,73 @@ type rules struct {
 	err    error
 }
 
+// peer is the other side of a rule: a security group, or an address range
+// (only ever the internet, for the load balancer's listeners and HTTPS out).
+type peer struct {
+	group *ec2.SecurityGroup
+	cidr  string
+}
+
+func (p peer) groupID() pulumi.StringPtrInput {
+	if p.group == nil {
+		return nil
+	}
+	return p.group.ID().ToStringOutput().ToStringPtrOutput()
+}
+
+func (p peer) cidrBlock() pulumi.StringPtrInput {
+	if p.cidr == "" {
+		return nil
+	}
+	return pulumi.String(p.cidr)
+}
+
+var internet = peer{cidr: "0.0.0.0/0"}
+
 // between lets from open TCP connections to to on port: an egress rule on
 // from and the matching ingress rule on to, both naming the other group,
 // never an address range.
 func (r *rules) between(from, to *ec2.SecurityGroup, id string, port int, why string) {
-	if r.err != nil {
-		return
-	}
-	if _, err := vpc.NewSecurityGroupEgressRule(r.ctx, r.name+"-"+id+"-out", &vpc.SecurityGroupEgressRuleArgs{
-		SecurityGroupId:           from.ID(),
-		ReferencedSecurityGroupId: to.ID(),
-		IpProtocol:                pulumi.String("tcp"),
-		FromPort:                  pulumi.Int(port),
-		ToPort:                    pulumi.Int(port),
-		Description:               pulumi.String(why),
-		Tags:                      pulumi.ToStringMap(r.tags),
-	}, r.parent); err != nil {
-		r.err = err
-		return
-	}
-	_, r.err = vpc.NewSecurityGroupIngressRule(r.ctx, r.name+"-"+id+"-in", &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId:           to.ID(),
-		ReferencedSecurityGroupId: from.ID(),
-		IpProtocol:                pulumi.String("tcp"),
-		FromPort:                  pulumi.Int(port),
-		ToPort:                    pulumi.Int(port),
-		Description:               pulumi.String(why),
-		Tags:                      pulumi.ToStringMap(r.tags),
-	}, r.parent)
+	r.egress(from, peer{group: to}, id+"-out", port, why)
+	r.ingress(to, peer{group: from}, id+"-in", port, why)
 }
 
 func (r *rules) fromInternet(sg *ec2.SecurityGroup, id string, port int, why string) {
+	r.ingress(sg, internet, id, port, why)
+}
+
+func (r *rules) toInternet(sg *ec2.SecurityGroup, id string, port int, why string) {
+	r.egress(sg, internet, id, port, why)
+}
+
+func (r *rules) ingress(sg *ec2.SecurityGroup, from peer, id string, port int, why string) {
 	if r.err != nil {
 		return
 	}
 	_, r.err = vpc.NewSecurityGroupIngressRule(r.ctx, r.name+"-"+id, &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId: sg.ID(),
-		CidrIpv4:        pulumi.String("0.0.0.0/0"),
-		IpProtocol:      pulumi.String("tcp"),
-		FromPort:        pulumi.Int(port),
-		ToPort:          pulumi.Int(port),
-		Description:     pulumi.String(why),
-		Tags:            pulumi.ToStringMap(r.tags),
+		SecurityGroupId:           sg.ID(),
+		ReferencedSecurityGroupId: from.groupID(),
+		CidrIpv4:                  from.cidrBlock(),
+		IpProtocol:                pulumi.String("tcp"),
+		FromPort:                  pulumi.Int(port),
+		ToPort:                    pulumi.Int(port),
+		Description:               pulumi.String(why),
+		Tags:                      pulumi.ToStringMap(r.tags),
 	}, r.parent)
 }
 
-func (r *rules) toInternet(sg *ec2.SecurityGroup, id string, port int, why string) {
+func (r *rules) egress(sg *ec2.SecurityGroup, to peer, id string, port int, why string) {
 	if r.err != nil {
 		return
 	}
 	_, r.err = vpc.NewSecurityGroupEgressRule(r.ctx, r.name+"-"+id, &vpc.SecurityGroupEgressRuleArgs{
-		SecurityGroupId: sg.ID(),
-		CidrIpv4:        pulumi.String("0.0.0.0/0"),
-		IpProtocol:      pulumi.String("tcp"),
-		FromPort:        pulumi.Int(port),
-		ToPort:          pulumi.Int(port),
-		Description:     pulumi.String(why),
-		Tags:            pulumi.ToStringMap(r.tags),
+		SecurityGroupId:           sg.ID(),
+		ReferencedSecurityGroupId: to.groupID(),
+		CidrIpv4:                  to.cidrBlock(),
+		IpProtocol:                pulumi.String("tcp"),
+		FromPort:                  pulumi.Int(port),
+		ToPort:                    pulumi.Int(port),
+		Description:               pulumi.String(why),
+		Tags:                      pulumi.ToStringMap(r.tags),
 	}, r.parent)
 }
