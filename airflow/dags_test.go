@@ -158,7 +158,7 @@ type dagRecord struct {
 	DagID             string `json:"dag_id"`
 	Schedule          string
 	Catchup           *bool
-	StartDateAware    bool `json:"start_date_aware"`
+	StartDateAware    bool     `json:"start_date_aware"`
 	DefaultArgs       []string `json:"default_args"`
 	Retries           int
 	RetryDelaySeconds float64 `json:"retry_delay_seconds"`
