@@ -109,6 +109,11 @@ func TestAirflowOnPutsAPrivateEnvironmentInTwoPrivateSubnets(t *testing.T) {
 	if env.String("name") != "wordpress-dev" || env.String("environmentClass") != "mw1.small" || env.String("airflowVersion") != "3.0.6" {
 		t.Errorf("environment name/class/version = %q/%q/%q, want wordpress-dev/mw1.small/3.0.6", env.String("name"), env.String("environmentClass"), env.String("airflowVersion"))
 	}
+	for _, r := range p.Resources {
+		if r.Parent == "" && r.Type != typeNetwork && r.Type != "wordpress:data:Keys" && r.Type != typeAirflow {
+			t.Errorf("%s sits at the top of the stack; parent it to its component", r.Label())
+		}
+	}
 	if env.String("webserverAccessMode") != "PRIVATE_ONLY" {
 		t.Errorf("webserverAccessMode = %q, want PRIVATE_ONLY", env.String("webserverAccessMode"))
 	}
