@@ -36,6 +36,8 @@ type EnvironmentArgs struct {
 	AirflowVersion      string
 	EnvironmentClass    string
 	WebserverAccessMode string
+	// WebserverClientCIDRs may reach the web server's VPC endpoint on 443.
+	WebserverClientCIDRs []string
 	// LogLevel applies to every module: CRITICAL, ERROR, WARNING, INFO or
 	// DEBUG.
 	LogLevel         string
@@ -151,16 +153,29 @@ func NewEnvironment(ctx *pulumi.Context, name string, args EnvironmentArgs, opts
 	// "About networking on Amazon MWAA": the group must admit all traffic
 	// from itself and allow all outbound traffic
 	// (https://docs.aws.amazon.com/mwaa/latest/userguide/networking-about.html).
+	ingress := ec2.SecurityGroupIngressArray{ec2.SecurityGroupIngressArgs{
+		Description: pulumi.String("MWAA workers, schedulers, web server and database endpoint"),
+		Protocol:    pulumi.String("-1"),
+		FromPort:    pulumi.Int(0),
+		ToPort:      pulumi.Int(0),
+		Self:        pulumi.Bool(true),
+	}}
+	// A private web server's endpoint carries this group too, so a browser
+	// behind a bastion or VPN needs its own rule ("Configuring private
+	// network access using a Linux Bastion Host", step three).
+	if len(args.WebserverClientCIDRs) > 0 {
+		ingress = append(ingress, ec2.SecurityGroupIngressArgs{
+			Description: pulumi.String("Airflow UI from the bastion or VPN"),
+			Protocol:    pulumi.String("tcp"),
+			FromPort:    pulumi.Int(443),
+			ToPort:      pulumi.Int(443),
+			CidrBlocks:  pulumi.ToStringArray(args.WebserverClientCIDRs),
+		})
+	}
 	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
-		Description: pulumi.String("MWAA environment " + args.EnvironmentName + ": its own members only"),
+		Description: pulumi.String("MWAA environment " + args.EnvironmentName + ": its own members and the UI's clients"),
 		VpcId:       args.VpcID,
-		Ingress: ec2.SecurityGroupIngressArray{ec2.SecurityGroupIngressArgs{
-			Description: pulumi.String("MWAA workers, schedulers, web server and database endpoint"),
-			Protocol:    pulumi.String("-1"),
-			FromPort:    pulumi.Int(0),
-			ToPort:      pulumi.Int(0),
-			Self:        pulumi.Bool(true),
-		}},
+		Ingress:     ingress,
 		Egress: ec2.SecurityGroupEgressArray{ec2.SecurityGroupEgressArgs{
 			Description: pulumi.String("AWS APIs through the NAT gateway, as MWAA requires"),
 			Protocol:    pulumi.String("-1"),

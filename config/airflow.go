@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,6 +23,10 @@ type Airflow struct {
 	// WebserverAccessMode is PRIVATE_ONLY (the UI is reachable only from
 	// inside the VPC) or PUBLIC_ONLY.
 	WebserverAccessMode string `json:"webserverAccessMode"`
+	// WebserverClientCIDRs may reach the private web server's endpoint on
+	// port 443: the subnet of a bastion, or of a Client VPN's network
+	// associations. Empty means only the environment itself.
+	WebserverClientCIDRs []string `json:"webserverClientCidrs"`
 	// LogRetentionDays is how long the environment's CloudWatch logs are
 	// kept.
 	LogRetentionDays int `json:"logRetentionDays"`
@@ -84,6 +89,17 @@ func (c *Config) validateAirflow() Problems {
 	}
 	if !slices.Contains(WebserverAccessModes, a.WebserverAccessMode) {
 		p.addf("airflow.webserverAccessMode: must be %s, got %q", strings.Join(WebserverAccessModes, " or "), a.WebserverAccessMode)
+	}
+	for i, c := range a.WebserverClientCIDRs {
+		pfx, err := netip.ParsePrefix(c)
+		switch {
+		case err != nil || !pfx.Addr().Is4():
+			p.addf("airflow.webserverClientCidrs[%d]: %q is not an IPv4 CIDR block such as 10.10.0.0/19", i, c)
+		case pfx.Masked() != pfx:
+			p.addf("airflow.webserverClientCidrs[%d]: %q has host bits set; did you mean %s?", i, c, pfx.Masked())
+		case !slices.ContainsFunc(privateRanges, func(r netip.Prefix) bool { return r.Contains(pfx.Addr()) && r.Bits() <= pfx.Bits() }):
+			p.addf("airflow.webserverClientCidrs[%d]: %s is not a private range; the web server's endpoint is reached from inside the VPC (a bastion or VPN subnet)", i, c)
+		}
 	}
 	if !validRetention(a.LogRetentionDays) {
 		p.addf("airflow.logRetentionDays: CloudWatch Logs accepts %v, got %d", RetentionDays, a.LogRetentionDays)

@@ -19,19 +19,20 @@ func deployAirflow(ctx *pulumi.Context, cfg *config.Config, prefix string, tags 
 	}
 	subnet := func(i int) pulumi.StringInput { return privateSubnetIDs.Index(pulumi.Int(i)).ToStringOutput() }
 	env, err := airflow.NewEnvironment(ctx, prefix+"-airflow", airflow.EnvironmentArgs{
-		EnvironmentName:     a.Name(cfg.Project, cfg.Stack),
-		AirflowVersion:      a.AirflowVersion,
-		EnvironmentClass:    a.EnvironmentClass,
-		WebserverAccessMode: a.WebserverAccessMode,
-		LogLevel:            "INFO",
-		LogRetentionDays:    a.LogRetentionDays,
-		VpcID:               vpcID.ToStringOutput(),
-		SubnetIDs:           [2]pulumi.StringInput{subnet(0), subnet(1)},
-		DAGs:                airflow.DAGs,
-		AccountID:           accountID,
-		Region:              cfg.Region,
-		Partition:           partition,
-		Tags:                tags,
+		EnvironmentName:      a.Name(cfg.Project, cfg.Stack),
+		AirflowVersion:       a.AirflowVersion,
+		EnvironmentClass:     a.EnvironmentClass,
+		WebserverAccessMode:  a.WebserverAccessMode,
+		WebserverClientCIDRs: a.WebserverClientCIDRs,
+		LogLevel:             "INFO",
+		LogRetentionDays:     a.LogRetentionDays,
+		VpcID:                vpcID.ToStringOutput(),
+		SubnetIDs:            [2]pulumi.StringInput{subnet(0), subnet(1)},
+		DAGs:                 airflow.DAGs,
+		AccountID:            accountID,
+		Region:               cfg.Region,
+		Partition:            partition,
+		Tags:                 tags,
 	})
 	if err != nil {
 		return err

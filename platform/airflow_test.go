@@ -355,6 +355,28 @@ func TestAirflowExecutionRoleHasLeastPrivilege(t *testing.T) {
 	}
 }
 
+func TestAirflowUIClientsReachOnlyPort443(t *testing.T) {
+	p := withAirflow(t, "dev", `{"enabled":true,"webserverClientCidrs":["10.10.0.0/19","10.10.32.0/19"]}`)
+	sg := ofComponent(p, typeSG)
+	if len(sg) != 1 {
+		t.Fatalf("airflow security groups = %d, want 1", len(sg))
+	}
+	var clients []map[string]any
+	for _, r := range sg[0].List("ingress") {
+		if rule := object(r); len(strs(rule["cidrBlocks"])) > 0 {
+			clients = append(clients, rule)
+		}
+	}
+	if len(clients) != 1 {
+		t.Fatalf("client ingress rules = %v, want 1", clients)
+	}
+	c := clients[0]
+	if c["protocol"] != "tcp" || c["fromPort"] != float64(443) || c["toPort"] != float64(443) ||
+		!reflect.DeepEqual(strs(c["cidrBlocks"]), []string{"10.10.0.0/19", "10.10.32.0/19"}) {
+		t.Errorf("client rule = %v, want HTTPS from the two configured blocks", c)
+	}
+}
+
 func TestAirflowSettingsReachTheEnvironment(t *testing.T) {
 	p := withAirflow(t, "prod", `{"enabled":true,"environmentName":"nequi-airflow","airflowVersion":"2.10.3","environmentClass":"mw1.medium","webserverAccessMode":"PUBLIC_ONLY"}`)
 	env := only(t, p, typeMWAA)
