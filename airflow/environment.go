@@ -32,7 +32,9 @@ var LogModules = []string{"DAGProcessing", "Scheduler", "Task", "WebServer", "Wo
 type EnvironmentArgs struct {
 	// EnvironmentName is the MWAA environment's name; its log groups are
 	// airflow-<EnvironmentName>-<module>.
-	EnvironmentName     string
+	EnvironmentName string
+	// AirflowVersion, EnvironmentClass and WebserverAccessMode are passed
+	// to MWAA as they are.
 	AirflowVersion      string
 	EnvironmentClass    string
 	WebserverAccessMode string
@@ -63,11 +65,16 @@ type EnvironmentArgs struct {
 type Environment struct {
 	pulumi.ResourceState
 
-	Arn              pulumi.StringOutput
-	WebserverURL     pulumi.StringOutput
-	BucketName       pulumi.StringOutput
+	// Arn is the environment's ARN; WebserverURL the Airflow UI's host.
+	Arn          pulumi.StringOutput
+	WebserverURL pulumi.StringOutput
+	// BucketName is the DAG bucket; DAGs live under DAGFolder in it.
+	BucketName pulumi.StringOutput
+	// ExecutionRoleArn is the role Airflow's tasks run as: grant it what
+	// new DAGs need.
 	ExecutionRoleArn pulumi.StringOutput
-	KeyArn           pulumi.StringOutput
+	// KeyArn is the environment's own KMS key.
+	KeyArn pulumi.StringOutput
 }
 
 func (a EnvironmentArgs) check() error {
