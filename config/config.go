@@ -60,6 +60,8 @@ type Config struct {
 	// offline is set when the config was read for the offline plan, which
 	// has no secrets provider.
 	offline bool
+
+	Airflow Airflow // wordpress:airflow
 }
 
 // ReservedTags are the tags the program sets on every resource; the policy
@@ -116,6 +118,7 @@ func Defaults() Config {
 		Network:     DefaultNetwork(),
 		Policy:      Policy{Waivers: map[string]string{}},
 		Cost:        Cost{Usage: cost.DefaultUsage()},
+		Airflow:     DefaultAirflow(),
 	}
 }
 

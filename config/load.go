@@ -38,6 +38,7 @@ var projectKeys = map[string]func(*Config) any{
 	"network":     func(c *Config) any { return &c.Network },
 	"policy":      func(c *Config) any { return &c.Policy },
 	"cost":        func(c *Config) any { return &c.Cost },
+	"airflow":     func(c *Config) any { return &c.Airflow },
 }
 
 // Keys returns the project's config keys without the namespace, sorted.

@@ -137,6 +137,9 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 	}); err != nil {
 		return err
 	}
+	if err := deployAirflow(ctx, cfg, prefix, tags, env, net.VpcID, net.PrivateSubnetIDs); err != nil {
+		return err
+	}
 
 	ctx.Export("vpcId", net.VpcID)
 	ctx.Export("availabilityZones", pulumi.ToStringArray(azs))
