@@ -86,6 +86,15 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 		return err
 	}
 
+	gov := where{prefix: prefix, accountID: caller.AccountId, partition: partition.Partition, tags: tags}
+	topic, err := newAlarmTopic(ctx, cfg, gov)
+	if err != nil {
+		return err
+	}
+	if err := newAccountServices(ctx, cfg, gov, topic); err != nil {
+		return err
+	}
+
 	subnets := cfg.Network.Subnets()
 	netArgs := network.NetworkArgs{
 		CIDR:               cfg.Network.CIDR,
@@ -111,6 +120,18 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 		return err
 	}
 
+	// The data and compute tiers add their targets here as they land.
+	alarms, err := newAlarms(ctx, cfg, gov, topic, AlarmTargets{
+		NAT: natTarget(net, cfg.Network.NATStrategy),
+	})
+	if err != nil {
+		return err
+	}
+
+	ctx.Export("alarmTopicArn", topic.TopicARN)
+	if cfg.Governance.Dashboard {
+		ctx.Export("dashboardUrl", alarms.DashboardURL)
+	}
 	ctx.Export("vpcId", net.VpcID)
 	ctx.Export("availabilityZones", pulumi.ToStringArray(azs))
 	ctx.Export("publicSubnetIds", net.PublicSubnetIDs)

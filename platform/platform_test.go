@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/nequi-platform/wordpress-ecs/internal/stacktest"
@@ -223,7 +224,10 @@ func TestProdFlowLogsGoToAnEncryptedLogGroupWithRetention(t *testing.T) {
 	if g.Inputs["retentionInDays"] != float64(365) {
 		t.Errorf("flow log retention = %v, want 365", g.Inputs["retentionInDays"])
 	}
-	key := p.OfType(typeKey)[0]
+	key, ok := p.Named(typeKey, "wordpress-prod-logs")
+	if !ok {
+		t.Fatal("prod has no logs key wordpress-prod-logs")
+	}
 	if g.String("kmsKeyId") == "" || g.String("kmsKeyId") != "arn:aws:kms:us-east-1:123456789012:key/"+key.ID {
 		t.Errorf("log group kmsKeyId = %q, want the stack's logs key", g.String("kmsKeyId"))
 	}
@@ -365,7 +369,7 @@ func TestTwoRecordingsOfTheSameStackAreIdentical(t *testing.T) {
 func TestEveryResourceIsParentedToAComponent(t *testing.T) {
 	p := stacktest.Stack(t, "prod")
 	for _, r := range p.Resources {
-		if r.Parent == "" && r.Type != typeNetwork && r.Type != "wordpress:data:Keys" {
+		if r.Parent == "" && !strings.HasPrefix(r.Type, "wordpress:") {
 			t.Errorf("%s sits at the top of the stack; parent it to its component", r.Label())
 		}
 		if r.Tag("ManagedBy") == "" && r.Inputs["tags"] != nil {
