@@ -31,9 +31,10 @@ func newAlarmTopic(ctx *pulumi.Context, cfg *config.Config, w where) (*governanc
 }
 
 // newAccountServices declares the account-level services the stack's
-// config turns on; nothing when all are off (an account managed by a
-// delegated administrator).
-func newAccountServices(ctx *pulumi.Context, cfg *config.Config, w where, topic *governance.AlarmTopic) error {
+// config turns on; nothing (nil) when all are off, as in an account managed
+// by a delegated administrator. Its AccessLogBucket is where other tiers'
+// buckets send their server access logs.
+func newAccountServices(ctx *pulumi.Context, cfg *config.Config, w where, topic *governance.AlarmTopic) (*governance.AccountServices, error) {
 	g := cfg.Governance
 	args := governance.AccountServicesArgs{
 		AccountID:                  w.accountID,
@@ -58,10 +59,9 @@ func newAccountServices(ctx *pulumi.Context, cfg *config.Config, w where, topic 
 		}
 	}
 	if args.SecurityHub == nil && args.GuardDuty == nil && args.Config == nil && !args.S3AccountPublicAccessBlock {
-		return nil
+		return nil, nil
 	}
-	_, err := governance.NewAccountServices(ctx, w.prefix, args)
-	return err
+	return governance.NewAccountServices(ctx, w.prefix, args)
 }
 
 // AlarmTargets are the resources the alarms watch. Each tier fills in its

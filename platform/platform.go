@@ -91,7 +91,8 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	if err := newAccountServices(ctx, cfg, gov, topic); err != nil {
+	// Its AccessLogBucket output is for the compute tier's buckets.
+	if _, err := newAccountServices(ctx, cfg, gov, topic); err != nil {
 		return err
 	}
 

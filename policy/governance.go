@@ -92,6 +92,10 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
+// checkConfigRecorder follows Security Hub's Config.1: Config is on,
+// records every type that an enabled control evaluates, and records with
+// the service-linked role AWSServiceRoleForConfig (Security Hub user
+// guide, "Security Hub controls for AWS Config").
 func checkConfigRecorder(p *plan.Plan) []Result {
 	recorders := p.OfType(typeRecorder)
 	if len(recorders) == 0 {
