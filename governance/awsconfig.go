@@ -138,7 +138,7 @@ func (a *AccountServices) awsConfig(ctx *pulumi.Context, name string, args Accou
 	if err != nil {
 		return err
 	}
-	bucket, err := privateBucket(ctx, bucketSpec{
+	store, err := privateBucket(ctx, bucketSpec{
 		name: configName, partition: args.Partition, kmsKeyARN: key.Arn, retentionDays: c.RetentionDays,
 		logBucket: logs, tags: args.Tags,
 		allow: func(arn string) []statement {
@@ -170,14 +170,16 @@ func (a *AccountServices) awsConfig(ctx *pulumi.Context, name string, args Accou
 	if err != nil {
 		return fmt.Errorf("config recorder: %w", err)
 	}
+	// PutDeliveryChannel checks that Config may write to the bucket, so the
+	// bucket's policy and encryption come first.
 	channel, err := cfg.NewDeliveryChannel(ctx, name, &cfg.DeliveryChannelArgs{
 		Name:         pulumi.String(name),
-		S3BucketName: bucket.Bucket,
+		S3BucketName: store.Bucket,
 		S3KmsKeyArn:  key.Arn,
 		SnapshotDeliveryProperties: &cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs{
 			DeliveryFrequency: pulumi.String("TwentyFour_Hours"),
 		},
-	}, opt, pulumi.DependsOn([]pulumi.Resource{recorder}))
+	}, opt, pulumi.DependsOn(append([]pulumi.Resource{recorder}, store.ready...)))
 	if err != nil {
 		return fmt.Errorf("config delivery channel: %w", err)
 	}
@@ -211,7 +213,7 @@ func (a *AccountServices) awsConfig(ctx *pulumi.Context, name string, args Accou
 			return fmt.Errorf("config rule %s: %w", r.Name, err)
 		}
 	}
-	a.ConfigBucket = bucket.Bucket
+	a.ConfigBucket = store.Bucket
 	a.AccessLogBucket = logs.Bucket
 	return nil
 }

@@ -21,17 +21,25 @@ type bucketSpec struct {
 	retentionDays int
 	// logBucket receives this bucket's server access logs (S3.9); nil for
 	// the log bucket itself, which must not log into itself.
-	logBucket *s3.BucketV2
+	logBucket *bucket
 	// allow are statements added to the bucket policy after the TLS-only
 	// deny; they are built from the bucket's ARN.
 	allow func(bucketARN string) []statement
 	tags  map[string]string
 }
 
+// bucket is a declared private bucket and the settings a writer must wait
+// for: a service that checks the bucket's permissions when it is configured
+// (AWS Config's PutDeliveryChannel does) depends on ready.
+type bucket struct {
+	*s3.BucketV2
+	ready []pulumi.Resource
+}
+
 // privateBucket declares a bucket that is owner-enforced (no ACLs), blocks
 // every form of public access, is encrypted by default, versioned, expires
 // old objects and refuses requests without TLS.
-func privateBucket(ctx *pulumi.Context, spec bucketSpec, parent pulumi.Resource) (*s3.BucketV2, error) {
+func privateBucket(ctx *pulumi.Context, spec bucketSpec, parent pulumi.Resource) (*bucket, error) {
 	opt := pulumi.Parent(parent)
 	b, err := s3.NewBucketV2(ctx, spec.name, &s3.BucketV2Args{
 		Bucket: pulumi.String(spec.name),
@@ -40,10 +48,12 @@ func privateBucket(ctx *pulumi.Context, spec bucketSpec, parent pulumi.Resource)
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", spec.name, err)
 	}
-	if _, err := s3.NewBucketOwnershipControls(ctx, spec.name, &s3.BucketOwnershipControlsArgs{
+	out := &bucket{BucketV2: b}
+	own, err := s3.NewBucketOwnershipControls(ctx, spec.name, &s3.BucketOwnershipControlsArgs{
 		Bucket: b.ID(),
 		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, opt); err != nil {
+	}, opt)
+	if err != nil {
 		return nil, fmt.Errorf("bucket %s ownership: %w", spec.name, err)
 	}
 	pab, err := s3.NewBucketPublicAccessBlock(ctx, spec.name, &s3.BucketPublicAccessBlockArgs{
@@ -63,14 +73,15 @@ func privateBucket(ctx *pulumi.Context, spec bucketSpec, parent pulumi.Resource)
 			KmsMasterKeyId: spec.kmsKeyARN,
 		}
 	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, spec.name, &s3.BucketServerSideEncryptionConfigurationV2Args{
+	enc, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, spec.name, &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: b.ID(),
 		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
 			ApplyServerSideEncryptionByDefault: sse,
 			// A bucket key cuts KMS requests (and their cost) by ~99%.
 			BucketKeyEnabled: pulumi.Bool(spec.kmsKeyARN != nil),
 		}},
-	}, opt); err != nil {
+	}, opt)
+	if err != nil {
 		return nil, fmt.Errorf("bucket %s encryption: %w", spec.name, err)
 	}
 	if _, err := s3.NewBucketVersioningV2(ctx, spec.name, &s3.BucketVersioningV2Args{
@@ -104,20 +115,22 @@ func privateBucket(ctx *pulumi.Context, spec bucketSpec, parent pulumi.Resource)
 	}
 	// After the public access block, so that S3 never sees the policy on a
 	// bucket whose block is still being set.
-	if _, err := s3.NewBucketPolicy(ctx, spec.name, &s3.BucketPolicyArgs{
+	pol, err := s3.NewBucketPolicy(ctx, spec.name, &s3.BucketPolicyArgs{
 		Bucket: b.ID(),
 		Policy: pulumi.String(policy),
-	}, opt, pulumi.DependsOn([]pulumi.Resource{pab})); err != nil {
+	}, opt, pulumi.DependsOn([]pulumi.Resource{pab}))
+	if err != nil {
 		return nil, fmt.Errorf("bucket %s policy: %w", spec.name, err)
 	}
+	out.ready = []pulumi.Resource{own, pab, enc, pol}
 	if spec.logBucket != nil {
 		if _, err := s3.NewBucketLoggingV2(ctx, spec.name, &s3.BucketLoggingV2Args{
 			Bucket:       b.ID(),
 			TargetBucket: spec.logBucket.Bucket,
 			TargetPrefix: pulumi.String(spec.name + "/"),
-		}, opt); err != nil {
+		}, opt, pulumi.DependsOn(spec.logBucket.ready)); err != nil {
 			return nil, fmt.Errorf("bucket %s access logging: %w", spec.name, err)
 		}
 	}
-	return b, nil
+	return out, nil
 }

@@ -81,7 +81,8 @@ func topicAndAlarms(args governance.AlarmsArgs, dashboardURL *string) pulumi.Run
 			return err
 		}
 		if dashboardURL != nil {
-			a.DashboardURL.ApplyT(func(s string) string { *dashboardURL = s; return s })
+			// Exported, so that the run waits for it.
+			ctx.Export("dashboardUrl", a.DashboardURL.ApplyT(func(s string) string { *dashboardURL = s; return s }))
 		}
 		return nil
 	}
