@@ -449,3 +449,15 @@ func TestEachEmailIsSubscribedUnderItsOwnName(t *testing.T) {
 		t.Errorf("subscriptions = %v, want %v", got, want)
 	}
 }
+
+func TestEmailsThatWouldShareASubscriptionNameAreRefused(t *testing.T) {
+	_, err := plan.Record(func(ctx *pulumi.Context) error {
+		_, err := governance.NewAlarmTopic(ctx, "wp-test-alarms", governance.AlarmTopicArgs{
+			AccountID: account, Region: region, Partition: "aws", Emails: []string{"a.b@example.com", "a-b@example.com"},
+		})
+		return err
+	}, plan.Options{Project: "wordpress", Stack: "test", Config: map[string]string{"aws:region": region}})
+	if err == nil || !strings.Contains(err.Error(), `emails "a.b@example.com" and "a-b@example.com" would share the subscription name`) {
+		t.Errorf("err = %v", err)
+	}
+}

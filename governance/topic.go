@@ -93,13 +93,13 @@ func NewAlarmTopic(ctx *pulumi.Context, name string, args AlarmTopicArgs, opts .
 		return nil, fmt.Errorf("alarm topic policy: %w", err)
 	}
 
-	seen := map[string]bool{}
+	seen := map[string]string{}
 	for _, email := range args.Emails {
 		slug := emailSlug(email)
-		if seen[slug] {
-			return nil, fmt.Errorf("alarm topic: email %q is subscribed twice", email)
+		if other, dup := seen[slug]; dup {
+			return nil, fmt.Errorf("alarm topic %s: emails %q and %q would share the subscription name %s; list each address once", name, other, email, name+"-"+slug)
 		}
-		seen[slug] = true
+		seen[slug] = email
 		// Email endpoints stay "pending confirmation" until the person
 		// clicks the link AWS sends; Pulumi does not wait for it.
 		if _, err := sns.NewTopicSubscription(ctx, name+"-"+slug, &sns.TopicSubscriptionArgs{
