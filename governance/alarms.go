@@ -2,6 +2,7 @@ package governance
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -159,15 +160,8 @@ func NewAlarms(ctx *pulumi.Context, name string, args AlarmsArgs, opts ...pulumi
 	if err := ctx.RegisterComponentResource("wordpress:governance:Alarms", name, a, opts...); err != nil {
 		return nil, err
 	}
-	if args.TopicARN == nil {
-		return nil, fmt.Errorf("alarms %s: TopicARN is required: every alarm notifies the alarm topic", name)
-	}
-	if args.EFS != nil {
-		switch args.EFS.ThroughputMode {
-		case EFSBursting, EFSElastic, EFSProvisioned:
-		default:
-			return nil, fmt.Errorf("alarms %s: EFS throughput mode must be %q, %q or %q, got %q", name, EFSBursting, EFSElastic, EFSProvisioned, args.EFS.ThroughputMode)
-		}
+	if err := args.check(); err != nil {
+		return nil, fmt.Errorf("alarms %s: %w", name, err)
 	}
 
 	specs, err := alarmSpecs(ctx, name, args, a)
@@ -239,6 +233,43 @@ func declareAlarm(ctx *pulumi.Context, name string, s alarm, args AlarmsArgs, pa
 		return nil, fmt.Errorf("alarm %s: %w", full, err)
 	}
 	return m, nil
+}
+
+// check refuses a target without the values its alarms need, so that a
+// wiring mistake fails the preview instead of declaring an alarm on nothing.
+func (args AlarmsArgs) check() error {
+	if args.TopicARN == nil {
+		return fmt.Errorf("TopicARN is required: every alarm notifies the alarm topic")
+	}
+	missing := func(target, field string) error {
+		return fmt.Errorf("the %s target has no %s", target, field)
+	}
+	switch {
+	case args.ALB != nil && args.ALB.LoadBalancerARNSuffix == nil:
+		return missing("ALB", "LoadBalancerARNSuffix")
+	case args.ECS != nil && (args.ECS.ClusterName == nil || args.ECS.ServiceName == nil):
+		return missing("ECS", "ClusterName or ServiceName")
+	case args.RDS != nil && args.RDS.InstanceID == nil:
+		return missing("RDS", "InstanceID")
+	case args.RDS != nil && slices.Contains(args.RDS.ReplicaIDs, nil):
+		return missing("RDS", "identifier for one of its ReplicaIDs")
+	case args.EFS != nil && args.EFS.FileSystemID == nil:
+		return missing("EFS", "FileSystemID")
+	case args.WAF != nil && (args.WAF.WebACLName == nil || args.WAF.Region == ""):
+		return missing("WAF", "WebACLName or Region")
+	case args.Logs != nil && args.Logs.LogGroupName == nil:
+		return missing("Logs", "LogGroupName")
+	case args.NAT != nil && slices.Contains(args.NAT.GatewayIDs, nil):
+		return missing("NAT", "id for one of its GatewayIDs")
+	}
+	if args.EFS != nil {
+		switch args.EFS.ThroughputMode {
+		case EFSBursting, EFSElastic, EFSProvisioned:
+		default:
+			return fmt.Errorf("EFS throughput mode must be %q, %q or %q, got %q", EFSBursting, EFSElastic, EFSProvisioned, args.EFS.ThroughputMode)
+		}
+	}
+	return nil
 }
 
 // alarmSpecs lists the alarms of every target given. Each says why it

@@ -461,3 +461,25 @@ func TestEmailsThatWouldShareASubscriptionNameAreRefused(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestATargetWithoutItsIdentifiersIsRefused(t *testing.T) {
+	cases := map[string]struct {
+		args governance.AlarmsArgs
+		want string
+	}{
+		"ALB": {governance.AlarmsArgs{ALB: &governance.ALBTarget{}}, "the ALB target has no LoadBalancerARNSuffix"},
+		"ECS": {governance.AlarmsArgs{ECS: &governance.ECSTarget{ClusterName: str("wp")}}, "the ECS target has no ClusterName or ServiceName"},
+		"RDS replica": {governance.AlarmsArgs{RDS: &governance.RDSTarget{InstanceID: str("db"), ReplicaIDs: []pulumi.StringInput{nil}}},
+			"the RDS target has no identifier for one of its ReplicaIDs"},
+		"WAF": {governance.AlarmsArgs{WAF: &governance.WAFTarget{WebACLName: str("acl")}}, "the WAF target has no WebACLName or Region"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			c.args.Region, c.args.Partition = region, "aws"
+			_, err := plan.Record(topicAndAlarms(c.args, nil), plan.Options{Project: "wordpress", Stack: "test", Config: map[string]string{"aws:region": region}})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
