@@ -12,9 +12,9 @@ type bucketSpec struct {
 	// name is both the Pulumi name and the S3 bucket name.
 	name      string
 	partition string
-	// kmsKeyARN encrypts objects with SSE-KMS; nil means SSE-S3, which
-	// server access log target buckets require (S3 server access logging:
-	// "SSE-KMS is not supported for the target bucket").
+	// kmsKeyARN encrypts objects with SSE-KMS; nil means SSE-S3, the only
+	// default encryption a server access log destination bucket may have
+	// (S3 user guide, "Enabling Amazon S3 server access logging").
 	kmsKeyARN pulumi.StringInput
 	// retentionDays expires current objects; noncurrent versions go 30
 	// days after they are replaced.
@@ -77,7 +77,8 @@ func privateBucket(ctx *pulumi.Context, spec bucketSpec, parent pulumi.Resource)
 		Bucket: b.ID(),
 		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
 			ApplyServerSideEncryptionByDefault: sse,
-			// A bucket key cuts KMS requests (and their cost) by ~99%.
+			// A bucket key cuts SSE-KMS request costs by up to 99% (S3
+			// Bucket Keys).
 			BucketKeyEnabled: pulumi.Bool(spec.kmsKeyARN != nil),
 		}},
 	}, opt)
