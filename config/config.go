@@ -62,6 +62,8 @@ type Config struct {
 	offline bool
 
 	Airflow Airflow // wordpress:airflow
+	// Governance is wordpress:governance.
+	Governance Governance
 }
 
 // ReservedTags are the tags the program sets on every resource; the policy
@@ -119,6 +121,7 @@ func Defaults() Config {
 		Policy:      Policy{Waivers: map[string]string{}},
 		Cost:        Cost{Usage: cost.DefaultUsage()},
 		Airflow:     DefaultAirflow(),
+		Governance:  DefaultGovernance(),
 	}
 }
 

@@ -39,6 +39,7 @@ var projectKeys = map[string]func(*Config) any{
 	"policy":      func(c *Config) any { return &c.Policy },
 	"cost":        func(c *Config) any { return &c.Cost },
 	"airflow":     func(c *Config) any { return &c.Airflow },
+	"governance":  func(c *Config) any { return &c.Governance },
 }
 
 // Keys returns the project's config keys without the namespace, sorted.

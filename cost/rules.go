@@ -49,7 +49,10 @@ func init() {
 		"aws:cloudformation/stackSet:StackSet", "aws:cloudformation/stackSetInstance:StackSetInstance",
 		"aws:cfg/deliveryChannel:DeliveryChannel", "aws:cfg/recorderStatus:RecorderStatus",
 		"aws:securityhub/standardsSubscription:StandardsSubscription",
-		"aws:guardduty/detectorFeature:DetectorFeature",
+		"aws:guardduty/detectorFeature:DetectorFeature", "aws:guardduty/organizationConfiguration:OrganizationConfiguration",
+		"aws:iam/serviceLinkedRole:ServiceLinkedRole", "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
+		"aws:cfg/conformancePack:ConformancePack", "aws:cfg/configurationRecorderStatus:ConfigurationRecorderStatus",
+		"aws:securityhub/standardsControl:StandardsControl",
 	} {
 		free[t] = true
 	}

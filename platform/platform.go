@@ -103,6 +103,16 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 		return err
 	}
 
+	gov := where{prefix: prefix, accountID: env.AccountID, partition: env.Partition, tags: tags}
+	topic, err := newAlarmTopic(ctx, cfg, gov)
+	if err != nil {
+		return err
+	}
+	// Its AccessLogBucket output is for the compute tier's buckets.
+	if _, err := newAccountServices(ctx, cfg, gov, topic); err != nil {
+		return err
+	}
+
 	subnets := cfg.Network.Subnets()
 	netArgs := network.NetworkArgs{
 		Env:                env,
@@ -141,6 +151,18 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 		return err
 	}
 
+	// The data and compute tiers add their targets here as they land.
+	alarms, err := newAlarms(ctx, cfg, gov, topic, AlarmTargets{
+		NAT: natTarget(net, cfg.Network.NATStrategy),
+	})
+	if err != nil {
+		return err
+	}
+
+	ctx.Export("alarmTopicArn", topic.TopicARN)
+	if cfg.Governance.Dashboard {
+		ctx.Export("dashboardUrl", alarms.DashboardURL)
+	}
 	ctx.Export("vpcId", net.VpcID)
 	ctx.Export("availabilityZones", pulumi.ToStringArray(azs))
 	ctx.Export("publicSubnetIds", net.PublicSubnetIDs)

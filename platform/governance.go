@@ -1,0 +1,136 @@
+package platform
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/nequi-platform/wordpress-ecs/config"
+	"github.com/nequi-platform/wordpress-ecs/governance"
+	"github.com/nequi-platform/wordpress-ecs/network"
+)
+
+// where is what the governance components need to know about the account.
+type where struct {
+	prefix    string
+	accountID string
+	partition string
+	tags      map[string]string
+}
+
+// newAlarmTopic declares the stack's alarm topic. It comes first so that
+// every other tier (the restart pipeline, airflow) can notify it.
+func newAlarmTopic(ctx *pulumi.Context, cfg *config.Config, w where) (*governance.AlarmTopic, error) {
+	return governance.NewAlarmTopic(ctx, w.prefix+"-alarms", governance.AlarmTopicArgs{
+		AccountID: w.accountID,
+		Region:    cfg.Region,
+		Partition: w.partition,
+		Emails:    cfg.Governance.AlarmEmails,
+		Tags:      w.tags,
+	})
+}
+
+// newAccountServices declares the account-level services the stack's
+// config turns on; nothing (nil) when all are off, as in an account managed
+// by a delegated administrator. Its AccessLogBucket is where other tiers'
+// buckets send their server access logs.
+func newAccountServices(ctx *pulumi.Context, cfg *config.Config, w where, topic *governance.AlarmTopic) (*governance.AccountServices, error) {
+	g := cfg.Governance
+	args := governance.AccountServicesArgs{
+		AccountID:                  w.accountID,
+		Region:                     cfg.Region,
+		Partition:                  w.partition,
+		TopicARN:                   topic.TopicARN,
+		S3AccountPublicAccessBlock: g.S3AccountPublicAccessBlock,
+		Tags:                       w.tags,
+	}
+	if g.SecurityHub.Enabled {
+		args.SecurityHub = &governance.SecurityHubArgs{Standards: g.SecurityHub.Standards}
+	}
+	if g.GuardDuty.Enabled {
+		args.GuardDuty = &governance.GuardDutyArgs{FindingSeverity: g.GuardDuty.FindingSeverity}
+	}
+	if c := g.AWSConfig; c.Enabled {
+		args.Config = &governance.ConfigArgs{
+			RecordGlobalResources:   c.RecordGlobalResources,
+			ExcludeECSServices:      c.ExcludeECSServices,
+			CreateServiceLinkedRole: c.CreateServiceLinkedRole,
+			RetentionDays:           c.RetentionDays,
+		}
+	}
+	if args.SecurityHub == nil && args.GuardDuty == nil && args.Config == nil && !args.S3AccountPublicAccessBlock {
+		return nil, nil
+	}
+	return governance.NewAccountServices(ctx, w.prefix, args)
+}
+
+// AlarmTargets are the resources the alarms watch. Each tier fills in its
+// own once it exists; nil means "not in this stack".
+type AlarmTargets struct {
+	ALB  *governance.ALBTarget
+	ECS  *governance.ECSTarget
+	RDS  *governance.RDSTarget
+	EFS  *governance.EFSTarget
+	WAF  *governance.WAFTarget
+	Logs *governance.LogsTarget
+	NAT  *governance.NATTarget
+}
+
+// natTarget is the network's NAT gateways, as many as its strategy makes.
+func natTarget(net *network.Network, strategy config.NATStrategy) *governance.NATTarget {
+	count := 0
+	switch strategy {
+	case config.NATPerAZ:
+		count = len(net.AvailabilityZones)
+	case config.NATSingle:
+		count = 1
+	}
+	if count == 0 {
+		return nil
+	}
+	t := &governance.NATTarget{}
+	for i := range count {
+		t.GatewayIDs = append(t.GatewayIDs, net.NatGatewayIDs.Index(pulumi.Int(i)).ToStringOutput())
+	}
+	return t
+}
+
+// newAlarms declares the alarms of the groups the stack's config asks for,
+// over the targets that exist, and the dashboard.
+func newAlarms(ctx *pulumi.Context, cfg *config.Config, w where, topic *governance.AlarmTopic, t AlarmTargets) (*governance.Alarms, error) {
+	g := cfg.Governance
+	args := governance.AlarmsArgs{
+		TopicARN:   topic.TopicARN,
+		Region:     cfg.Region,
+		Partition:  w.partition,
+		Thresholds: governance.Thresholds(g.Alarms.Thresholds),
+		Dashboard:  g.Dashboard,
+		Tags:       w.tags,
+	}
+	if g.HasAlarmGroup("alb") {
+		args.ALB = t.ALB
+	}
+	if g.HasAlarmGroup("ecs") {
+		args.ECS = t.ECS
+	}
+	if g.HasAlarmGroup("rds") {
+		args.RDS = t.RDS
+	}
+	if g.HasAlarmGroup("efs") {
+		args.EFS = t.EFS
+	}
+	if g.HasAlarmGroup("waf") {
+		args.WAF = t.WAF
+	}
+	if g.HasAlarmGroup("phpErrors") {
+		args.Logs = t.Logs
+	}
+	if g.HasAlarmGroup("nat") {
+		args.NAT = t.NAT
+	}
+	a, err := governance.NewAlarms(ctx, w.prefix, args)
+	if err != nil {
+		return nil, fmt.Errorf("alarms: %w", err)
+	}
+	return a, nil
+}
