@@ -72,7 +72,7 @@ func parsePolicy(t *testing.T, doc string) iamPolicy {
 	t.Helper()
 	var p iamPolicy
 	if err := json.Unmarshal([]byte(doc), &p); err != nil {
-		t.Fatalf("iamPolicy %q: %v", doc, err)
+		t.Fatalf("policy %q: %v", doc, err)
 	}
 	return p
 }
@@ -96,7 +96,7 @@ func TestAirflowIsOffInDevAndProd(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		p := stacktest.Stack(t, stack)
 		for _, r := range p.Resources {
-			if r.Type == typeAirflow || r.Service() == "mwaa" || r.Type == typeBucket || r.Type == typeObject {
+			if r.Type == typeAirflow || r.Service() == "mwaa" || strings.Contains(r.Parent, typeAirflow) {
 				t.Errorf("%s has %s with Airflow off", stack, r.Label())
 			}
 		}
@@ -212,7 +212,7 @@ func TestAirflowDAGBucketIsPrivateVersionedEncryptedAndTLSOnly(t *testing.T) {
 	if def["sseAlgorithm"] != "aws:kms" || def["kmsMasterKeyId"] != keyARN {
 		t.Errorf("bucket encryption = %v, want aws:kms with the environment's key (MWAA requires the same key)", def)
 	}
-	tls := parsePolicy(t, onBucket("aws:s3/bucketPolicy:BucketPolicy").String("iamPolicy"))
+	tls := parsePolicy(t, onBucket("aws:s3/bucketPolicy:BucketPolicy").String("policy"))
 	denies := false
 	for _, s := range tls.Statement {
 		if s.Effect == "Deny" && s.Condition["Bool"]["aws:SecureTransport"] == "false" && slices.Contains(strs(s.Resource), bucketARN+"/*") {
@@ -220,7 +220,7 @@ func TestAirflowDAGBucketIsPrivateVersionedEncryptedAndTLSOnly(t *testing.T) {
 		}
 	}
 	if !denies {
-		t.Errorf("bucket iamPolicy does not deny requests without TLS: %+v", tls)
+		t.Errorf("bucket policy does not deny requests without TLS: %+v", tls)
 	}
 }
 
@@ -283,23 +283,23 @@ func TestAirflowExecutionRoleHasLeastPrivilege(t *testing.T) {
 	envARN := "arn:aws:airflow:us-east-1:123456789012:environment/wordpress-dev"
 	trust := parsePolicy(t, role.String("assumeRolePolicy"))
 	if len(trust.Statement) != 1 {
-		t.Fatalf("trust iamPolicy = %+v", trust)
+		t.Fatalf("trust policy = %+v", trust)
 	}
 	ts := trust.Statement[0]
 	if !reflect.DeepEqual(strs(ts.Principal["Service"]), []string{"airflow.amazonaws.com", "airflow-env.amazonaws.com"}) ||
 		ts.Condition["ArnLike"]["aws:SourceArn"] != envARN || ts.Condition["StringEquals"]["aws:SourceAccount"] != "123456789012" {
-		t.Errorf("trust iamPolicy is not limited to MWAA acting for %s: %+v", envARN, ts)
+		t.Errorf("trust policy is not limited to MWAA acting for %s: %+v", envARN, ts)
 	}
 
 	rp := only(t, p, typeRolePolicy)
 	if rp.String("role") != role.Name {
-		t.Errorf("iamPolicy is attached to %q, not the execution role", rp.String("role"))
+		t.Errorf("policy is attached to %q, not the execution role", rp.String("role"))
 	}
 	bucketARN, keyARN := env.String("sourceBucketArn"), env.String("kmsKey")
-	// The only actions AWS lets a iamPolicy grant on "*" here: none of them
+	// The only actions AWS lets a policy grant on "*" here: none of them
 	// has a resource-level form.
 	anyResource := []string{"logs:DescribeLogGroups", "cloudwatch:PutMetricData", "s3:GetAccountPublicAccessBlock"}
-	pol := parsePolicy(t, rp.String("iamPolicy"))
+	pol := parsePolicy(t, rp.String("policy"))
 	seen := map[string]bool{}
 	for _, s := range pol.Statement {
 		actions, resources := strs(s.Action), strs(s.Resource)
@@ -339,19 +339,19 @@ func TestAirflowExecutionRoleHasLeastPrivilege(t *testing.T) {
 	}
 	for _, service := range []string{"airflow", "s3", "logs", "cloudwatch", "sqs", "kms"} {
 		if !seen[service] {
-			t.Errorf("execution iamPolicy grants nothing in %s; MWAA's execution role needs it", service)
+			t.Errorf("execution policy grants nothing in %s; MWAA's execution role needs it", service)
 		}
 	}
 
 	key, _ := p.ByID(keyARN[strings.LastIndex(keyARN, "/")+1:])
 	scoped := false
-	for _, s := range parsePolicy(t, key.String("iamPolicy")).Statement {
+	for _, s := range parsePolicy(t, key.String("policy")).Statement {
 		if s.Principal["Service"] == "logs.us-east-1.amazonaws.com" {
 			scoped = s.Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:us-east-1:123456789012:log-group:airflow-wordpress-dev-*"
 		}
 	}
 	if !scoped {
-		t.Errorf("airflow key lets CloudWatch Logs use it beyond the environment's groups: %s", key.String("iamPolicy"))
+		t.Errorf("airflow key lets CloudWatch Logs use it beyond the environment's groups: %s", key.String("policy"))
 	}
 }
 
