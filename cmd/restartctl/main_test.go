@@ -17,12 +17,7 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(testenv.CleanupM(m), map[string]func(){
 		"restartctl": func() {
-			if err := Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-				if err != errUsage {
-					os.Stderr.WriteString("restartctl: " + err.Error() + "\n")
-				}
-				os.Exit(1)
-			}
+			os.Exit(exit(Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr), os.Stderr))
 		},
 	})
 }
