@@ -55,6 +55,7 @@ type DynamoFaults struct {
 	throttledItems atomic.Int64
 	hidden         atomic.Int64
 	writes         atomic.Int64
+	eventualReads  atomic.Int64
 }
 
 // DynamoFaultStats counts what the proxy did.
@@ -65,13 +66,14 @@ type DynamoFaultStats struct {
 	// ThrottledItems were throttled in all (those calls' items and the
 	// UnprocessedItems added to BatchWriteItem answers).
 	ThrottledCalls, ThrottledItems int64
-	// Hidden items were left out of eventually consistent reads.
-	Hidden int64
+	// EventualReads counts the reads that were not strongly consistent
+	// (index queries included); Hidden items were left out of them.
+	EventualReads, Hidden int64
 }
 
 // Stats returns the proxy's counters.
 func (f *DynamoFaults) Stats() DynamoFaultStats {
-	return DynamoFaultStats{Writes: f.writes.Load(), ThrottledCalls: f.throttledCalls.Load(), ThrottledItems: f.throttledItems.Load(), Hidden: f.hidden.Load()}
+	return DynamoFaultStats{Writes: f.writes.Load(), ThrottledCalls: f.throttledCalls.Load(), ThrottledItems: f.throttledItems.Load(), Hidden: f.hidden.Load(), EventualReads: f.eventualReads.Load()}
 }
 
 type tableKeys struct{ hash, rng string }
@@ -118,7 +120,12 @@ func (f *DynamoFaults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.batchWrite(w, r, req, now)
 	case "Query", "Scan", "GetItem":
 		status, hdr, out := f.forward(r, body)
-		if status != http.StatusOK || (jsonBool(req["ConsistentRead"]) && len(req["IndexName"]) == 0) {
+		if jsonBool(req["ConsistentRead"]) && len(req["IndexName"]) == 0 {
+			reply(w, status, hdr, out)
+			return
+		}
+		f.eventualReads.Add(1)
+		if status != http.StatusOK {
 			reply(w, status, hdr, out)
 			return
 		}
@@ -137,6 +144,11 @@ func (f *DynamoFaults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal(out, &resp)
 		var tables map[string][]attrs
 		_ = json.Unmarshal(resp["Responses"], &tables)
+		for table := range items {
+			if !items[table].ConsistentRead {
+				f.eventualReads.Add(1)
+			}
+		}
 		for table, list := range tables {
 			if !items[table].ConsistentRead {
 				tables[table] = f.visible(r, table, list, now)

@@ -62,7 +62,7 @@ func WithTables(inventory, runs string) Option {
 }
 
 // WithBackoff sets the backoff between two attempts of a throttled write
-// (full jitter from base, doubling up to max; default 50ms and 5s).
+// (full jitter from base, doubling up to max; default 50ms and 2s).
 func WithBackoff(base, maxDelay time.Duration) Option {
 	return func(s *Store) { s.baseBackoff, s.maxBackoff = base, maxDelay }
 }
@@ -92,7 +92,7 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 func New(db API, opts ...Option) *Store {
 	s := &Store{
 		db: db, inventory: DefaultInventoryTable, runs: DefaultRunsTable,
-		baseBackoff: 50 * time.Millisecond, maxBackoff: 5 * time.Second, budget: 15 * time.Minute,
+		baseBackoff: 50 * time.Millisecond, maxBackoff: 2 * time.Second, budget: 15 * time.Minute,
 		writers: 4, ttl: DefaultRecordTTL, now: time.Now,
 	}
 	for _, o := range opts {
