@@ -17,7 +17,7 @@ import (
 // once, none is left undone, and a rerun restarts nothing.
 func TestNightIsCorrectWithDynamoDBHotKeysAndStaleReads(t *testing.T) {
 	lf := newLocalFleet(t, fleetsim.Config{Seed: 12, Accounts: 2, Clusters: 8, Services: 100, DeployTime: 30 * time.Millisecond})
-	f := &testenv.DynamoFaults{Upstream: lf.settings.DynamoDBEndpoint, PartitionRate: 20, PartitionBurst: 3, Delay: 2 * time.Second}
+	f := &testenv.DynamoFaults{Upstream: lf.settings.DynamoDBEndpoint, PartitionRate: 50, PartitionBurst: 1, Delay: 2 * time.Second}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	lf.settings.DynamoDBEndpoint = srv.URL

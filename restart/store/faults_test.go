@@ -40,7 +40,7 @@ func planned(n, batches int) []store.Item {
 // the run records claimed a moment ago: the store retries throttled
 // writes and reads only with strongly consistent reads.
 func TestPlanAndRecordsReadBackWholeUnderHotKeysAndStaleReads(t *testing.T) {
-	f := &testenv.DynamoFaults{PartitionRate: 10, PartitionBurst: 10, Delay: 2 * time.Second}
+	f := &testenv.DynamoFaults{PartitionRate: 5, PartitionBurst: 5, Delay: 2 * time.Second}
 	s := faultyStore(t, f, store.WithBackoff(5*time.Millisecond, 200*time.Millisecond))
 	ctx := t.Context()
 	const n, batches = 600, 3

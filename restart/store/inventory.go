@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -104,10 +105,12 @@ func (s *Store) LoadInventory(ctx context.Context, day, runID string) ([]Item, e
 		return nil, fmt.Errorf("load inventory of %s: %w", day, err)
 	}
 	slices.SortFunc(items, func(a, b Item) int { return strings.Compare(a.ARN, b.ARN) })
-	meta, err := s.GetRunMeta(ctx, day, runID)
-	if err != nil || !meta.Planned {
-		// Not planned (or not described): the items are in no batch.
-		return items, nil
+	meta, err := s.getRunMeta(ctx, day, metaRunKey+"#"+runID)
+	if errors.Is(err, errNoRun) || (err == nil && !meta.Planned) {
+		return items, nil // not planned: the items are in no batch
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load inventory of %s: read run %s: %w", day, runID, err)
 	}
 	byARN := make(map[string]*Item, len(items))
 	for i := range items {
@@ -130,7 +133,8 @@ func (s *Store) LoadInventory(ctx context.Context, day, runID string) ([]Item, e
 	}
 	for _, sk := range skips {
 		if it := byARN[sk.ARN]; it != nil {
-			it.Batch, it.Start, it.Skip, it.Unenrolled = NoBatch, "", sk.Reason, sk.Unenrolled
+			// A batch's skip list does not repeat the enrollment.
+			it.Batch, it.Start, it.Skip, it.Unenrolled = NoBatch, "", sk.Reason, it.Unenrolled || sk.Unenrolled
 		}
 	}
 	return items, nil
@@ -382,20 +386,24 @@ type RunMeta struct {
 	Batches    []Slot           `json:"batches,omitempty"`
 }
 
-// PutRunMeta writes the run's description (latest run of the day wins).
+// PutRunMeta writes the run's description, as the day's latest run and as
+// the run's own (which LoadInventory reads, so that an earlier run of the
+// day can still be reported).
 func (s *Store) PutRunMeta(ctx context.Context, m RunMeta) error {
 	doc, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	err = s.put(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.inventory),
-		Item: map[string]types.AttributeValue{
-			AttrPK: str(m.Day), AttrSK: str(metaRunKey), "runId": str(m.RunID), "doc": str(string(doc)), AttrTTL: s.expires(),
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("write run %s of %s: %w", m.RunID, m.Day, err)
+	for _, sk := range []string{metaRunKey, metaRunKey + "#" + m.RunID} {
+		err = s.put(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(s.inventory),
+			Item: map[string]types.AttributeValue{
+				AttrPK: str(m.Day), AttrSK: str(sk), "runId": str(m.RunID), "doc": str(string(doc)), AttrTTL: s.expires(),
+			},
+		})
+		if err != nil {
+			return fmt.Errorf("write run %s of %s: %w", m.RunID, m.Day, err)
+		}
 	}
 	return nil
 }
@@ -403,15 +411,8 @@ func (s *Store) PutRunMeta(ctx context.Context, m RunMeta) error {
 // GetRunMeta reads the run's description; it fails when the day's latest
 // run is another one.
 func (s *Store) GetRunMeta(ctx context.Context, day, runID string) (RunMeta, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.inventory), Key: key(day, metaRunKey), ConsistentRead: aws.Bool(true)})
+	m, err := s.getRunMeta(ctx, day, metaRunKey)
 	if err != nil {
-		return RunMeta{}, fmt.Errorf("read run %s of %s: %w", runID, day, err)
-	}
-	if out.Item == nil {
-		return RunMeta{}, fmt.Errorf("read run %s of %s: no run discovered that day", runID, day)
-	}
-	var m RunMeta
-	if err := json.Unmarshal([]byte(getS(out.Item, "doc")), &m); err != nil {
 		return RunMeta{}, fmt.Errorf("read run %s of %s: %w", runID, day, err)
 	}
 	if runID != "" && m.RunID != runID {
@@ -419,6 +420,28 @@ func (s *Store) GetRunMeta(ctx context.Context, day, runID string) (RunMeta, err
 	}
 	return m, nil
 }
+
+func (s *Store) getRunMeta(ctx context.Context, day, sk string) (RunMeta, error) {
+	var out *dynamodb.GetItemOutput
+	err := s.retrying(ctx, func() (bool, error) {
+		var err error
+		out, err = s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.inventory), Key: key(day, sk), ConsistentRead: aws.Bool(true)})
+		return err == nil, err
+	})
+	if err != nil {
+		return RunMeta{}, err
+	}
+	if out.Item == nil {
+		return RunMeta{}, errNoRun
+	}
+	var m RunMeta
+	if err := json.Unmarshal([]byte(getS(out.Item, "doc")), &m); err != nil {
+		return RunMeta{}, err
+	}
+	return m, nil
+}
+
+var errNoRun = errors.New("no run discovered that day")
 
 // AccountResult is how discovery went in one account and region.
 type AccountResult struct {

@@ -443,28 +443,6 @@ func getTime(it map[string]types.AttributeValue, k string) time.Time {
 	return t
 }
 
-func getMap(it map[string]types.AttributeValue, k string) map[string]string {
-	m, ok := it[k].(*types.AttributeValueMemberM)
-	if !ok {
-		return nil
-	}
-	out := make(map[string]string, len(m.Value))
-	for key, v := range m.Value {
-		if sv, ok := v.(*types.AttributeValueMemberS); ok {
-			out[key] = sv.Value
-		}
-	}
-	return out
-}
-
-func mapAttr(m map[string]string) types.AttributeValue {
-	v := make(map[string]types.AttributeValue, len(m))
-	for k, s := range m {
-		v[k] = str(s)
-	}
-	return &types.AttributeValueMemberM{Value: v}
-}
-
 func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{AttrPK: str(pk), AttrSK: str(sk)}
 }
