@@ -88,6 +88,7 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 		return nil, err
 	}
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.Retryer = store.SDKRetryer()
 		if s.DynamoDBEndpoint != "" {
 			o.BaseEndpoint = aws.String(s.DynamoDBEndpoint)
 		}

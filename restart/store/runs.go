@@ -251,9 +251,14 @@ func (s *Store) LoadRunBatch(ctx context.Context, day, runID string, batch int) 
 // GetRecords returns the day's run records of the given services (those
 // that have one).
 func (s *Store) GetRecords(ctx context.Context, day string, arns []string) ([]Record, error) {
-	keys := make([]map[string]types.AttributeValue, len(arns))
-	for i, arn := range arns {
-		keys[i] = key(ServicePK(day, arn), arn)
+	// BatchGetItem refuses a request that names a key twice.
+	seen := make(map[string]bool, len(arns))
+	keys := make([]map[string]types.AttributeValue, 0, len(arns))
+	for _, arn := range arns {
+		if !seen[arn] {
+			seen[arn] = true
+			keys = append(keys, key(ServicePK(day, arn), arn))
+		}
 	}
 	var out []Record
 	err := s.batchGet(ctx, s.runs, keys, func(av map[string]types.AttributeValue) {

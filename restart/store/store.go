@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -31,6 +32,23 @@ type API interface {
 type TableAPI interface {
 	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+}
+
+// SDKRetryer is the retryer for the store's DynamoDB client (its
+// Options.Retryer). DynamoDB throttles one partition at a time and the
+// store resends throttled and unprocessed requests itself, with a backoff
+// that restarts whenever part of a batch goes through, until the step's
+// deadline (see retrying); the SDK only retries briefly underneath, with
+// no client-wide retry quota (which sustained throttling would empty,
+// failing every call at once: aws-sdk-go-v2 #1665) and no backoff longer
+// than half a second (the SDK's default goes up to 20 s, which would leave
+// the writers idle while the partitions have room).
+func SDKRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.MaxBackoff = 500 * time.Millisecond
+		o.RateLimiter = ratelimit.None
+	})
 }
 
 // DefaultRecordTTL is how long the items are kept (DynamoDB's time to
@@ -243,16 +261,17 @@ func (s *Store) writeChunk(ctx context.Context, table string, chunk []map[string
 		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
 	}
 	pending := map[string][]types.WriteRequest{table: reqs}
-	err := s.retrying(ctx, func() (bool, error) {
+	err := s.retryingProgress(ctx, func() (bool, bool, error) {
 		out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		if len(out.UnprocessedItems[table]) == 0 {
-			return true, nil
+			return true, true, nil
 		}
+		progressed := len(out.UnprocessedItems[table]) < len(pending[table])
 		pending = out.UnprocessedItems
-		return false, nil
+		return false, progressed, nil
 	})
 	if err != nil {
 		return fmt.Errorf("batch write %d items to %s: %w", len(pending[table]), table, err)
@@ -269,18 +288,31 @@ func (s *Store) writeChunk(ctx context.Context, table string, chunk []map[string
 // with backoff, not to give up after a fixed count. Other errors are
 // returned at once (the SDK's retryer has already retried them).
 func (s *Store) retrying(ctx context.Context, try func() (done bool, err error)) error {
+	return s.retryingProgress(ctx, func() (bool, bool, error) {
+		done, err := try()
+		return done, false, err
+	})
+}
+
+// retryingProgress is retrying for calls that may do part of their work:
+// when an attempt made progress (fewer unprocessed items), the backoff
+// starts again from its base, so that a batch that DynamoDB takes a part
+// of at a time is not slowed down as if nothing went through.
+func (s *Store) retryingProgress(ctx context.Context, try func() (done, progressed bool, err error)) error {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(s.budget)
 	}
 	delay := s.baseBackoff
 	for attempt := 1; ; attempt++ {
-		done, err := try()
+		done, progressed, err := try()
 		switch {
 		case err == nil && done:
 			return nil
 		case err != nil && !isThrottle(err):
 			return err
+		case progressed:
+			delay = s.baseBackoff
 		}
 		wait := time.Duration(rand.Int64N(int64(delay) + 1))
 		// Keep a moment before the deadline to report instead of being
@@ -312,7 +344,13 @@ func isThrottle(err error) bool {
 func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue) error) error {
 	p := dynamodb.NewQueryPaginator(s.db, in)
 	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+		var page *dynamodb.QueryOutput
+		// A failed NextPage keeps its place: asking again reads the same page.
+		err := s.retrying(ctx, func() (bool, error) {
+			var err error
+			page, err = p.NextPage(ctx)
+			return err == nil, err
+		})
 		if err != nil {
 			return err
 		}

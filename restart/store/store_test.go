@@ -37,7 +37,7 @@ func newStoreAt(t testing.TB, ep string, opts ...store.Option) (*store.Store, *d
 	db := dynamodb.NewFromConfig(aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ep) })
+	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ep); o.Retryer = store.SDKRetryer() })
 	n := fmt.Sprintf("%s-%d-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano(), tableSeq.Add(1))
 	s := store.New(db, append([]store.Option{store.WithTables("inv-"+n, "runs-"+n)}, opts...)...)
 	if err := s.EnsureTables(t.Context(), db); err != nil {
