@@ -3,6 +3,7 @@ package store_test
 import (
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -206,7 +207,13 @@ func TestANoticeIsSentOncePerRunUnlessItsSendFailed(t *testing.T) {
 // 32 shards take at most 960 writes a second (one key per day would take
 // 30), and every throttled write is resent until it is in. Reports the
 // throttled writes and the store's retries.
+//
+// It takes minutes, so `make bench` skips it; run it with
+// BENCH_100K=1 go test -run '^$' -bench Inventory100k -benchtime 1x ./restart/store
 func BenchmarkInventory100kHotKeys(b *testing.B) {
+	if os.Getenv("BENCH_100K") == "" {
+		b.Skip("set BENCH_100K=1 to write 100,000 items through the fault proxy (minutes)")
+	}
 	items := make([]store.Item, 100_000)
 	for i := range items {
 		items[i] = store.Item{Service: svc(i), RunID: "r1", Batch: store.NoBatch}
