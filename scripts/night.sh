@@ -44,7 +44,7 @@ echo "local fleet at $fleet, DynamoDB at http://127.0.0.1:$dynalite_port (logs i
 
 run() {
   bin/restartctl run --endpoint "$fleet" --dynamodb-endpoint "http://127.0.0.1:$dynalite_port" \
-    --accounts-from-endpoint --no-wait --progress --rate-scale "$scale" \
+    --accounts-from-endpoint --no-wait --outside-window --progress --rate-scale "$scale" \
     --messages "$out/messages-$1.txt" --metrics "$out/metrics-$1.jsonl"
 }
 

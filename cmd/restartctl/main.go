@@ -1,12 +1,15 @@
 // Command restartctl runs the daily restart of ECS services from a shell:
 //
 //	restartctl plan --inventory FILE [--window-start 00:00] [--window 6h] [--batch-interval 10m] [--enrollment tagged|all]
-//	restartctl run [--endpoint URL] [--dynamodb-endpoint URL] [--accounts FILE|LIST | --accounts-from-endpoint] ...
+//	restartctl run [--endpoint URL] [--dynamodb-endpoint URL] [--accounts FILE|LIST | --accounts-from-endpoint]
+//	               [--time-zone ZONE] [--outside-window] [--min-interval 20h] [--record-ttl 90d] ...
 //	restartctl invoke HANDLER [run's flags] [EVENT_JSON] (else the event is read from stdin)
 //
 // plan prints the night's batches for an inventory; run discovers, plans,
 // restarts, verifies and reports against AWS or any AWS-compatible
-// endpoint (the local fleet); invoke runs one Lambda handler on an event,
+// endpoint (the local fleet), and exits with status 3, restarting nothing,
+// when started outside the window of the run's day without
+// --outside-window; invoke runs one Lambda handler on an event,
 // as the Lambda runtime would, so that a local Step Functions runner can
 // call the real code.
 package main
@@ -20,6 +23,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/nequi-platform/wordpress-ecs/restart/engine"
 )
 
 // errUsage marks errors for which the usage has been printed (exit 2).
@@ -28,20 +33,38 @@ var errUsage = errors.New("usage")
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	os.Exit(exit(Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr), os.Stderr))
+}
+
+// Exit statuses besides 0 (success) and 1 (the run failed).
+const (
+	// exitUsage: a flag or argument problem, printed with its fix.
+	exitUsage = 2
+	// exitOutsideWindow: run refused to restart outside the window of the
+	// run's day (engine.OutsideWindowError); nothing was restarted.
+	exitOutsideWindow = 3
+)
+
+// exit prints err, if any, and returns the process's exit status.
+func exit(err error, stderr io.Writer) int {
 	switch {
 	case err == nil:
+		return 0
 	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
-		os.Exit(2)
-	default:
-		fmt.Fprintln(os.Stderr, "restartctl:", err)
-		os.Exit(1)
+		return exitUsage
 	}
+	fmt.Fprintln(stderr, "restartctl:", err)
+	if errors.As(err, new(*engine.OutsideWindowError)) {
+		return exitOutsideWindow
+	}
+	return 1
 }
 
 const usage = `usage:
   restartctl plan --inventory FILE [--window-start 00:00] [--window 6h] [--batch-interval 10m] [--enrollment tagged|all]
-  restartctl run [--endpoint URL] [--dynamodb-endpoint URL] (--accounts FILE|LIST | --accounts-from-endpoint) [--regions LIST] [flags]
+  restartctl run [--endpoint URL] [--dynamodb-endpoint URL] (--accounts FILE|LIST | --accounts-from-endpoint) [--regions LIST]
+                 [--time-zone ZONE] [--outside-window] [--min-interval 20h] [--record-ttl 90d] [flags]
+                 (exit status 3: outside the window of the run's day, nothing restarted)
   restartctl invoke HANDLER [run's flags] [EVENT_JSON]     (HANDLER: discover, plan, restart, verify, report; event on stdin when not given)
 
 Run 'restartctl COMMAND -h' for a command's flags.

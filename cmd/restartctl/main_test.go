@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -17,12 +19,7 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(testenv.CleanupM(m), map[string]func(){
 		"restartctl": func() {
-			if err := Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-				if err != errUsage {
-					os.Stderr.WriteString("restartctl: " + err.Error() + "\n")
-				}
-				os.Exit(1)
-			}
+			os.Exit(exit(Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr), os.Stderr))
 		},
 	})
 }
@@ -50,6 +47,23 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// updatecalls prints how many UpdateService calls the local
+			// fleet received (GET $FLEET/_fleetsim/stats), throttled and
+			// failed ones included.
+			"updatecalls": func(ts *testscript.TestScript, neg bool, args []string) {
+				resp, err := http.Get(ts.Getenv("FLEET") + "/_fleetsim/stats")
+				ts.Check(err)
+				defer resp.Body.Close()
+				var st struct {
+					Calls map[string]map[string]int64 `json:"calls"`
+				}
+				ts.Check(json.NewDecoder(resp.Body).Decode(&st))
+				var n int64
+				for _, c := range st.Calls["UpdateService"] {
+					n += c
+				}
+				fmt.Fprintf(ts.Stdout(), "UpdateService calls: %d\n", n)
+			},
 			"localaws": func(ts *testscript.TestScript, neg bool, args []string) {
 				sim, err := fleetsim.New(fleetsim.Config{Seed: 5, Accounts: 3, Clusters: 10, Services: 60, DeployTime: 50 * time.Millisecond})
 				ts.Check(err)

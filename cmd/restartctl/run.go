@@ -34,6 +34,9 @@ type engineFlags struct {
 	rateScale                           *float64
 	verbose                             *bool
 	window                              windowFlags
+	outsideWindow                       *bool
+	minInterval                         *time.Duration
+	recordTTL                           *string
 }
 
 func addEngineFlags(fs *flag.FlagSet) *engineFlags {
@@ -56,6 +59,9 @@ func addEngineFlags(fs *flag.FlagSet) *engineFlags {
 		rateScale:      fs.Float64("rate-scale", 1, "multiply the client-side request limits (match the local fleet's --throttle-scale)"),
 		verbose:        fs.Bool("progress", isTerminal(os.Stderr), "progress lines on stderr (default: when stderr is a terminal)"),
 		window:         addWindowFlags(fs),
+		outsideWindow:  fs.Bool("outside-window", false, "restart even outside the window of the run's day (by default run refuses, exit status 3)"),
+		minInterval:    fs.Duration("min-interval", engine.DefaultMinInterval, "skip services restarted less than this ago (their tag or the day before's run records)"),
+		recordTTL:      fs.String("record-ttl", "90d", "how long the DynamoDB items are kept, in `DAYS` (90d)"),
 	}
 }
 
@@ -78,7 +84,15 @@ func (f *engineFlags) settings(ctx context.Context, fs *flag.FlagSet, stderr io.
 	if err != nil {
 		return setup.Settings{}, nil, flagError(fs, stderr, "--time-zone %q: %v; want an IANA zone such as America/Bogota", *f.timeZone, err)
 	}
+	if *f.minInterval <= 0 {
+		return setup.Settings{}, nil, flagError(fs, stderr, "--min-interval %v: want a positive duration such as 20h", *f.minInterval)
+	}
+	ttl, err := setup.ParseTTLDays(*f.recordTTL)
+	if err != nil {
+		return setup.Settings{}, nil, flagError(fs, stderr, "--record-ttl: %v", err)
+	}
 	s := setup.Settings{
+		OutsideWindow: *f.outsideWindow, MinInterval: *f.minInterval, RecordTTL: ttl,
 		Endpoint: *f.endpoint, DynamoDBEndpoint: *f.dynamoEndpoint, Region: *f.region,
 		Regions:    setup.List(*f.regions),
 		Roles:      awsfleet.Roles{Name: *f.roleName, ExternalID: *f.externalID},
@@ -245,21 +259,27 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Input:  engine.DiscoverInput{RunID: *runID, Day: *day},
 		NoWait: *noWait, TimeScale: *timeScale, VerifyTimeout: *verifyTimeout,
 	})
-	if err != nil {
+	if err != nil && (res.Summary.RunID == "" || !errors.As(err, new(*engine.OutsideWindowError))) {
 		return err
 	}
+	// The window closed during the night: the report is printed, then
+	// the error (exit status 3).
+	closed := err
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		if err := enc.Encode(struct {
 			engine.RunResult
 			Seconds float64 `json:"seconds"`
-		}{res, time.Since(started).Seconds()})
+		}{res, time.Since(started).Seconds()}); err != nil {
+			return err
+		}
+		return closed
 	}
 	fmt.Fprint(stdout, report.SummaryText(res.Summary))
 	fmt.Fprintf(stdout, "restarted by this run %d, already restarted earlier today %d\n", res.Report.RestartedThisRun, alreadyClaimed(res))
 	fmt.Fprintf(stdout, "batches %d, owners notified %d, wall time %s\n", len(res.Plan.Batches), len(res.Summary.Owners), time.Since(started).Round(time.Millisecond))
-	return nil
+	return closed
 }
 
 func alreadyClaimed(res engine.RunResult) int {

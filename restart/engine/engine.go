@@ -44,8 +44,12 @@ type Store interface {
 	Release(ctx context.Context, day, arn, detail string) error
 	Finish(ctx context.Context, day, arn string, status fleet.Status, detail string, at time.Time) error
 	Note(ctx context.Context, day, arn, detail string) error
-	LoadRunBatch(ctx context.Context, day string, batch int) ([]store.Record, error)
+	LoadRunBatch(ctx context.Context, day, runID string, batch int) ([]store.Record, error)
 	LoadRuns(ctx context.Context, day string) ([]store.Record, error)
+
+	PutPlan(ctx context.Context, day, runID string, items []store.Item) error
+	PutBatchSkips(ctx context.Context, day, runID string, batch int, skips []fleet.Skip) error
+	GetRecords(ctx context.Context, day string, arns []string) ([]store.Record, error)
 }
 
 // Notifier sends the report (report.Notifier).
@@ -72,6 +76,13 @@ type Config struct {
 	// Workers bounds the account/Region pairs worked on at once in a batch
 	// (default 32; each pair has at most 4 calls in flight).
 	Workers int
+	// OutsideWindow lets batches restart outside the window of the run's
+	// day (a demo, an emergency run by hand); by default RestartBatch and
+	// Run refuse with an *OutsideWindowError.
+	OutsideWindow bool
+	// MinInterval is the least time between two restarts of a service
+	// (DefaultMinInterval when zero; negative turns the check off).
+	MinInterval time.Duration
 }
 
 // Engine runs the steps. Build one with New.
@@ -126,6 +137,9 @@ func New(cfg Config, newFleet func(runID string) Fleet, st Store, opts ...Option
 	if cfg.Workers <= 0 {
 		cfg.Workers = 32
 	}
+	if cfg.MinInterval == 0 {
+		cfg.MinInterval = DefaultMinInterval
+	}
 	e := &Engine{cfg: cfg, newFleet: newFleet, store: st, now: time.Now, fleets: map[string]Fleet{}}
 	for _, o := range opts {
 		o(e)
@@ -149,9 +163,6 @@ func (e *Engine) logf(format string, args ...any) {
 		e.progress(format, args...)
 	}
 }
-
-// Day returns the local day of t in the stack's time zone.
-func (e *Engine) Day(t time.Time) string { return t.In(e.cfg.Location).Format(time.DateOnly) }
 
 // NewRunID returns a run id for a day: the day and a random suffix.
 func NewRunID(day string) string {

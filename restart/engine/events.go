@@ -68,6 +68,9 @@ type RestartOutput struct {
 	// Unknown restarts failed in a way that leaves the outcome unknown;
 	// the verifier resolves them.
 	Unknown int `json:"unknown"`
+	// RestartedRecently services were skipped: restarted less than the
+	// minimum interval ago (ReasonRestartedRecently).
+	RestartedRecently int `json:"restartedRecently"`
 }
 
 // VerifyOutput counts the batch's restarts by state; Pending > 0 means

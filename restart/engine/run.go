@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -42,9 +43,26 @@ type RunResult struct {
 // plan, then each batch at its (possibly scaled) start time with the
 // restarts of earlier batches checked while waiting, a last round of
 // checks, and the report. It is the state machine's work, in order.
+//
+// Outside the window of the run's day (unless Config.OutsideWindow) it
+// returns an *OutsideWindowError before discovering anything; when the
+// window closes during the night, the remaining batches are not
+// restarted, the report is made, and the error is returned with it.
 func (e *Engine) Run(ctx context.Context, opts RunOptions) (RunResult, error) {
 	var res RunResult
 	var err error
+	day := opts.Input.Day
+	if day == "" {
+		at := opts.Input.Time
+		if at.IsZero() {
+			at = e.now()
+		}
+		day = e.Day(at)
+		opts.Input.Day = day
+	}
+	if err := e.CheckWindow(day); err != nil {
+		return res, err
+	}
 	if res.Discover, err = e.Discover(ctx, opts.Input); err != nil {
 		return res, err
 	}
@@ -81,6 +99,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (RunResult, error) {
 		}
 		return b.StartAt
 	}
+	var closed error
 	pending := map[int]BatchRef{}
 	verifyPending := func() error {
 		for _, i := range slices.Sorted(maps.Keys(pending)) {
@@ -112,13 +131,18 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (RunResult, error) {
 			}
 		}
 		r, err := e.RestartBatch(ctx, b)
+		if ow := (*OutsideWindowError)(nil); errors.As(err, &ow) {
+			e.logf("batch %d/%d (%s) and later not restarted: %v", i+1, len(res.Plan.Batches), b.Start, err)
+			closed = err
+			break
+		}
 		res.Restarts = append(res.Restarts, r)
 		if err != nil {
 			return res, err
 		}
 		pending[b.Batch] = b
-		e.logf("batch %d/%d (%s): %d services, %d restarted, %d already restarted today, %d gone, %d not started, %d unknown",
-			i+1, len(res.Plan.Batches), b.Start, r.Services, r.Restarted, r.AlreadyClaimed, r.Gone, r.NotStarted, r.Unknown)
+		e.logf("batch %d/%d (%s): %d services, %d restarted, %d already restarted today, %d gone, %d not started, %d unknown, %d restarted recently",
+			i+1, len(res.Plan.Batches), b.Start, r.Services, r.Restarted, r.AlreadyClaimed, r.Gone, r.NotStarted, r.Unknown, r.RestartedRecently)
 	}
 	all := BatchRef{RunID: res.Discover.RunID, Day: res.Discover.Day, Batch: AllBatches}
 	deadline := time.Now().Add(timeout)
@@ -148,7 +172,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (RunResult, error) {
 	if err := res.Summary.Counts.Accounted(); err != nil {
 		return res, fmt.Errorf("run %s: report does not add up: %w", res.Discover.RunID, err)
 	}
-	return res, nil
+	return res, closed
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -85,8 +85,7 @@ func (e *Engine) Plan(ctx context.Context, ref RunRef) (PlanOutput, error) {
 	if err != nil {
 		return out, fmt.Errorf("plan: %w", err)
 	}
-	midnight, err := e.midnight(ref.Day)
-	if err != nil {
+	if _, err := e.midnight(ref.Day); err != nil {
 		return out, fmt.Errorf("plan: %w", err)
 	}
 	items, err := e.store.LoadInventory(ctx, ref.Day, ref.RunID)
@@ -115,7 +114,10 @@ func (e *Engine) Plan(ctx context.Context, ref RunRef) (PlanOutput, error) {
 	}
 	meta.Batches = nil
 	for _, b := range plan.Batches {
-		at := midnight.Add(e.cfg.Window.SlotOffset(b.Index))
+		at, err := e.slotAt(ref.Day, b.Index)
+		if err != nil {
+			return out, fmt.Errorf("plan: %w", err)
+		}
 		for _, arn := range b.Services {
 			if it := byARN[arn]; it != nil {
 				it.Batch, it.Start = b.Index, b.Start
@@ -131,7 +133,7 @@ func (e *Engine) Plan(ctx context.Context, ref RunRef) (PlanOutput, error) {
 		}
 	}
 	out.Skipped = len(items) - out.Eligible
-	if err := e.store.PutInventory(ctx, ref.Day, items); err != nil {
+	if err := e.store.PutPlan(ctx, ref.Day, ref.RunID, items); err != nil {
 		return out, fmt.Errorf("plan: %w", err)
 	}
 	meta.Planned = true
@@ -148,11 +150,17 @@ func (e *Engine) Plan(ctx context.Context, ref RunRef) (PlanOutput, error) {
 // duplicated invocation restarts nothing twice.
 func (e *Engine) RestartBatch(ctx context.Context, ref BatchRef) (RestartOutput, error) {
 	out := RestartOutput{BatchRef: ref}
+	if err := e.CheckWindow(ref.Day); err != nil {
+		return out, err // unwrapped: its type name is the Lambda errorType
+	}
 	items, err := e.store.LoadBatch(ctx, ref.Day, ref.RunID, ref.Batch)
 	if err != nil {
 		return out, fmt.Errorf("restart: %w", err)
 	}
 	out.Services = len(items)
+	if items, out.RestartedRecently, err = e.skipRecent(ctx, ref, items); err != nil {
+		return out, fmt.Errorf("restart: %w", err)
+	}
 	f := e.fleetFor(ref.RunID)
 	var (
 		mu       sync.Mutex
@@ -229,7 +237,7 @@ func (e *Engine) VerifyBatch(ctx context.Context, ref BatchRef) (VerifyOutput, e
 	if ref.Batch == AllBatches {
 		recs, err = e.store.LoadRuns(ctx, ref.Day)
 	} else {
-		recs, err = e.store.LoadRunBatch(ctx, ref.Day, ref.Batch)
+		recs, err = e.store.LoadRunBatch(ctx, ref.Day, ref.RunID, ref.Batch)
 	}
 	if err != nil {
 		return out, fmt.Errorf("verify: %w", err)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +49,15 @@ type Settings struct {
 	Enrollment fleet.Enrollment
 	Window     fleet.Window
 	Location   *time.Location
+	// OutsideWindow lets the engine restart outside the window
+	// (engine.Config.OutsideWindow).
+	OutsideWindow bool
+	// MinInterval is the least time between two restarts of a service
+	// (engine.DefaultMinInterval when zero).
+	MinInterval time.Duration
+	// RecordTTL is how long the DynamoDB items live (store.DefaultRecordTTL
+	// when zero).
+	RecordTTL time.Duration
 
 	InventoryTable, RunsTable string
 	// CreateTables creates the tables when missing (local use only).
@@ -78,11 +88,13 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 		return nil, err
 	}
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.Retryer = store.SDKRetryer()
 		if s.DynamoDBEndpoint != "" {
 			o.BaseEndpoint = aws.String(s.DynamoDBEndpoint)
 		}
 	})
-	st := store.New(db, store.WithTables(orDefault(s.InventoryTable, store.DefaultInventoryTable), orDefault(s.RunsTable, store.DefaultRunsTable)))
+	st := store.New(db, store.WithTables(orDefault(s.InventoryTable, store.DefaultInventoryTable), orDefault(s.RunsTable, store.DefaultRunsTable)),
+		store.WithRecordTTL(s.RecordTTL))
 	if s.CreateTables {
 		if err := st.EnsureTables(ctx, db); err != nil {
 			return nil, fmt.Errorf("setup: %w", err)
@@ -103,13 +115,14 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 		}
 		return awsfleet.New(awsfleet.AssumeRoleClients(ecsCfg, roles), awsfleet.WithLimits(limits))
 	}
-	n := report.Notifier{SummaryTopic: s.SummaryTopic, OwnerTopic: s.OwnerTopic, Out: s.Messages}
+	n := report.Notifier{SummaryTopic: s.SummaryTopic, OwnerTopic: s.OwnerTopic, Out: s.Messages, Ledger: st}
 	if s.SummaryTopic != "" || s.OwnerTopic != "" {
 		n.SNS = sns.NewFromConfig(cfg)
 	}
 	ecfg := engine.Config{
 		Accounts: s.Accounts, Regions: s.Regions, Enrollment: s.Enrollment,
 		Window: s.Window, Location: s.Location,
+		OutsideWindow: s.OutsideWindow, MinInterval: s.MinInterval,
 	}
 	all := append([]engine.Option{engine.WithNotifier(n), engine.WithMetrics(s.Metrics)}, opts...)
 	return engine.New(ecfg, newFleet, st, all...), nil
@@ -152,6 +165,9 @@ func orDefault(v, d string) string {
 //	ENROLLMENT          tagged (default) or all
 //	WINDOW_START        HH:MM (00:00), WINDOW_LENGTH (6h), BATCH_INTERVAL (10m)
 //	TIME_ZONE           IANA zone of the window (UTC)
+//	MIN_INTERVAL        least time between two restarts of a service (20h)
+//	OUTSIDE_WINDOW      true to restart outside the window (false)
+//	RECORD_TTL_DAYS     days the DynamoDB items are kept (90)
 //	INVENTORY_TABLE, RUNS_TABLE
 //	SUMMARY_TOPIC_ARN, OWNER_TOPIC_ARN
 //	ECS_ENDPOINT, DYNAMODB_ENDPOINT   endpoint overrides (local runs)
@@ -198,7 +214,29 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	if s.Location, err = time.LoadLocation(orDefault(getenv("TIME_ZONE"), "UTC")); err != nil {
 		errs = append(errs, fmt.Errorf("TIME_ZONE: %w", err))
 	}
+	if s.MinInterval = dur("MIN_INTERVAL", "20h"); s.MinInterval <= 0 && getenv("MIN_INTERVAL") != "" {
+		errs = append(errs, fmt.Errorf("MIN_INTERVAL=%q: want a positive duration like 20h", getenv("MIN_INTERVAL")))
+	}
+	switch v := strings.ToLower(getenv("OUTSIDE_WINDOW")); v {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		s.OutsideWindow = true
+	default:
+		errs = append(errs, fmt.Errorf("OUTSIDE_WINDOW=%q: want true or false", getenv("OUTSIDE_WINDOW")))
+	}
+	if s.RecordTTL, err = ParseTTLDays(orDefault(getenv("RECORD_TTL_DAYS"), "90")); err != nil {
+		errs = append(errs, fmt.Errorf("RECORD_TTL_DAYS: %w", err))
+	}
 	return s, errors.Join(errs...)
+}
+
+// ParseTTLDays parses a number of days (1 to 3650) into a duration.
+func ParseTTLDays(v string) (time.Duration, error) {
+	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), "d"))
+	if err != nil || n < 1 || n > 3650 {
+		return 0, fmt.Errorf("%q: want a whole number of days between 1 and 3650, like 90", v)
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
 }
 
 // List splits a comma- or space-separated list, dropping empty entries.

@@ -22,14 +22,31 @@ func TestFromEnvReadsTheLambdaSettings(t *testing.T) {
 	if s.Window.Start != 22*time.Hour || s.Window.Length != 8*time.Hour || s.Window.Interval != 15*time.Minute || s.Location.String() != "America/Bogota" {
 		t.Fatalf("window = %+v in %v", s.Window, s.Location)
 	}
+	if s.MinInterval != 20*time.Hour || s.OutsideWindow || s.RecordTTL != 90*24*time.Hour {
+		t.Fatalf("defaults: min interval %v, outside window %v, record TTL %v; want 20h, false, 90 days", s.MinInterval, s.OutsideWindow, s.RecordTTL)
+	}
+}
+
+func TestFromEnvReadsTheWindowGuardAndTTL(t *testing.T) {
+	s, err := FromEnv(env(map[string]string{
+		"ACCOUNTS": "111111111111", "REGIONS": "us-east-1", "ROLE_NAME": "r",
+		"MIN_INTERVAL": "12h", "OUTSIDE_WINDOW": "true", "RECORD_TTL_DAYS": "30",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.MinInterval != 12*time.Hour || !s.OutsideWindow || s.RecordTTL != 30*24*time.Hour {
+		t.Fatalf("min interval %v, outside window %v, record TTL %v; want 12h, true, 30 days", s.MinInterval, s.OutsideWindow, s.RecordTTL)
+	}
 }
 
 func TestFromEnvNamesEveryMissingOrBadVariable(t *testing.T) {
-	_, err := FromEnv(env(map[string]string{"ENROLLMENT": "some", "WINDOW_LENGTH": "six hours", "TIME_ZONE": "Mars/Olympus"}))
+	_, err := FromEnv(env(map[string]string{"ENROLLMENT": "some", "WINDOW_LENGTH": "six hours", "TIME_ZONE": "Mars/Olympus",
+		"MIN_INTERVAL": "a day", "OUTSIDE_WINDOW": "maybe", "RECORD_TTL_DAYS": "0"}))
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"ACCOUNTS", "REGIONS", "ROLE_NAME", "ENROLLMENT", "WINDOW_LENGTH", "TIME_ZONE"} {
+	for _, want := range []string{"ACCOUNTS", "REGIONS", "ROLE_NAME", "ENROLLMENT", "WINDOW_LENGTH", "TIME_ZONE", "MIN_INTERVAL", "OUTSIDE_WINDOW", "RECORD_TTL_DAYS"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s: %v", want, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,18 +59,18 @@ type Record struct {
 
 func recordAttrs(r Record) map[string]types.AttributeValue {
 	av := map[string]types.AttributeValue{
-		AttrDay:      str(r.Day),
-		AttrARN:      str(r.ARN),
-		AttrDayBatch: str(DayBatch(r.Day, r.Batch)),
-		"runId":      str(r.RunID),
-		"account":    str(r.Account),
-		"region":     str(r.Region),
-		"cluster":    str(r.Cluster),
-		"service":    str(r.Service),
-		"batch":      num(int64(r.Batch)),
-		"status":     str(string(r.Status)),
-		"claimedAt":  timeAttr(r.ClaimedAt),
-		"stamp":      boolean(r.Stamp),
+		AttrPK:      str(ServicePK(r.Day, r.ARN)),
+		AttrSK:      str(r.ARN),
+		"day":       str(r.Day),
+		"runId":     str(r.RunID),
+		"account":   str(r.Account),
+		"region":    str(r.Region),
+		"cluster":   str(r.Cluster),
+		"service":   str(r.Service),
+		"batch":     num(int64(r.Batch)),
+		"status":    str(string(r.Status)),
+		"claimedAt": timeAttr(r.ClaimedAt),
+		"stamp":     boolean(r.Stamp),
 	}
 	return av
 }
@@ -77,8 +78,8 @@ func recordAttrs(r Record) map[string]types.AttributeValue {
 func recordFrom(av map[string]types.AttributeValue) Record {
 	return Record{
 		RunRecord: fleet.RunRecord{
-			Day:          getS(av, AttrDay),
-			ARN:          getS(av, AttrARN),
+			Day:          getS(av, "day"),
+			ARN:          getS(av, AttrSK),
 			Account:      getS(av, "account"),
 			Region:       getS(av, "region"),
 			Cluster:      getS(av, "cluster"),
@@ -101,11 +102,13 @@ func recordFrom(av map[string]types.AttributeValue) Record {
 // (by this run or another); a not-started record can be claimed again.
 func (s *Store) Claim(ctx context.Context, r Record) (bool, error) {
 	r.Status = StatusClaimed
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+	item := recordAttrs(r)
+	item[AttrTTL] = s.expires()
+	err := s.put(ctx, &dynamodb.PutItemInput{
 		TableName:                 aws.String(s.runs),
-		Item:                      recordAttrs(r),
+		Item:                      item,
 		ConditionExpression:       aws.String("attribute_not_exists(#a) OR #s = :ns"),
-		ExpressionAttributeNames:  map[string]string{"#a": AttrARN, "#s": "status"},
+		ExpressionAttributeNames:  map[string]string{"#a": AttrSK, "#s": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":ns": str(string(StatusNotStarted))},
 	})
 	if isConditionFailed(err) {
@@ -118,14 +121,45 @@ func (s *Store) Claim(ctx context.Context, r Record) (bool, error) {
 }
 
 // MarkStarted records the deployment UpdateService started for the run's
-// claim.
+// claim. A verifier running at the same time may have adopted that very
+// deployment first (it finds a PRIMARY created after the claim): the
+// record then already holds it, and MarkStarted succeeds without writing.
 func (s *Store) MarkStarted(ctx context.Context, day, arn, runID, deploymentID string, at time.Time) error {
-	return s.update(ctx, day, arn, "SET #s = :new, deploymentId = :dep, startedAt = :at",
+	err := s.update(ctx, day, arn, "SET #s = :new, deploymentId = :dep, startedAt = :at",
 		"#s = :claimed AND runId = :run",
 		map[string]types.AttributeValue{
 			":new": str(string(fleet.StatusStarted)), ":dep": str(deploymentID), ":at": timeAttr(at),
 			":claimed": str(string(StatusClaimed)), ":run": str(runID),
 		})
+	if !errors.Is(err, ErrNotOwner) || deploymentID == "" {
+		return err
+	}
+	r, ok, gerr := s.GetRecord(ctx, day, arn)
+	if gerr != nil {
+		return fmt.Errorf("%w (then: %w)", err, gerr)
+	}
+	if ok && r.DeploymentID == deploymentID {
+		return nil
+	}
+	return err
+}
+
+// GetRecord reads the service's run record of the day (consistent read);
+// ok is false when there is none.
+func (s *Store) GetRecord(ctx context.Context, day, arn string) (r Record, ok bool, err error) {
+	var out *dynamodb.GetItemOutput
+	err = s.retrying(ctx, func() (bool, error) {
+		var err error
+		out, err = s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.runs), Key: key(ServicePK(day, arn), arn), ConsistentRead: aws.Bool(true)})
+		return err == nil, err
+	})
+	if err != nil {
+		return Record{}, false, fmt.Errorf("read run record %s of %s: %w", arn, day, err)
+	}
+	if out.Item == nil {
+		return Record{}, false, nil
+	}
+	return recordFrom(out.Item), true, nil
 }
 
 // Adopt records a deployment found for a stale claim (the claiming run
@@ -170,17 +204,21 @@ func (s *Store) Note(ctx context.Context, day, arn, detail string) error {
 }
 
 func (s *Store) update(ctx context.Context, day, arn, set, cond string, values map[string]types.AttributeValue) error {
-	names := map[string]string{"#a": AttrARN}
+	names := map[string]string{"#a": AttrSK}
 	if strings.Contains(set+cond, "#s") {
 		names["#s"] = "status"
 	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	in := &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.runs),
-		Key:                       key(day, arn),
+		Key:                       key(ServicePK(day, arn), arn),
 		UpdateExpression:          aws.String(set),
 		ConditionExpression:       aws.String("attribute_exists(#a) AND " + cond),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
+	}
+	err := s.retrying(ctx, func() (bool, error) {
+		_, err := s.db.UpdateItem(ctx, in)
+		return err == nil, err
 	})
 	if isConditionFailed(err) {
 		return fmt.Errorf("update %s of %s: %w", arn, day, ErrNotOwner)
@@ -191,15 +229,43 @@ func (s *Store) update(ctx context.Context, day, arn, set, cond string, values m
 	return nil
 }
 
-// LoadRunBatch returns the day's run records of one batch.
-func (s *Store) LoadRunBatch(ctx context.Context, day string, batch int) ([]Record, error) {
-	var out []Record
-	err := s.queryBatch(ctx, s.runs, day, batch, func(av map[string]types.AttributeValue) error {
-		out = append(out, recordFrom(av))
-		return nil
-	})
+// LoadRunBatch returns the day's run records of the services of one
+// batch of the run's plan: the members come from the batch's manifest and
+// the records are read by key, both with strongly consistent reads.
+func (s *Store) LoadRunBatch(ctx context.Context, day, runID string, batch int) ([]Record, error) {
+	items, err := s.LoadBatch(ctx, day, runID, batch)
 	if err != nil {
 		return nil, fmt.Errorf("load run records of batch %d of %s: %w", batch, day, err)
+	}
+	arns := make([]string, len(items))
+	for i, it := range items {
+		arns[i] = it.ARN
+	}
+	recs, err := s.GetRecords(ctx, day, arns)
+	if err != nil {
+		return nil, fmt.Errorf("load run records of batch %d of %s: %w", batch, day, err)
+	}
+	return recs, nil
+}
+
+// GetRecords returns the day's run records of the given services (those
+// that have one).
+func (s *Store) GetRecords(ctx context.Context, day string, arns []string) ([]Record, error) {
+	// BatchGetItem refuses a request that names a key twice.
+	seen := make(map[string]bool, len(arns))
+	keys := make([]map[string]types.AttributeValue, 0, len(arns))
+	for _, arn := range arns {
+		if !seen[arn] {
+			seen[arn] = true
+			keys = append(keys, key(ServicePK(day, arn), arn))
+		}
+	}
+	var out []Record
+	err := s.batchGet(ctx, s.runs, keys, func(av map[string]types.AttributeValue) {
+		out = append(out, recordFrom(av))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read run records of %s: %w", day, err)
 	}
 	return out, nil
 }
@@ -207,12 +273,13 @@ func (s *Store) LoadRunBatch(ctx context.Context, day string, batch int) ([]Reco
 // LoadRuns returns all of the day's run records.
 func (s *Store) LoadRuns(ctx context.Context, day string) ([]Record, error) {
 	var out []Record
-	err := s.queryDayPrefix(ctx, s.runs, day, servicePrefix, func(av map[string]types.AttributeValue) error {
+	err := s.queryShards(ctx, s.runs, day, func(av map[string]types.AttributeValue) error {
 		out = append(out, recordFrom(av))
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load run records of %s: %w", day, err)
 	}
+	slices.SortFunc(out, func(a, b Record) int { return strings.Compare(a.ARN, b.ARN) })
 	return out, nil
 }

@@ -24,19 +24,26 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 var tableSeq atomic.Int64
 
-func newStore(t *testing.T) *store.Store {
+func newStore(t testing.TB, opts ...store.Option) *store.Store {
 	t.Helper()
-	ep := testenv.DynamoDB(t)
+	s, _ := newStoreAt(t, testenv.DynamoDB(t), opts...)
+	return s
+}
+
+// newStoreAt returns a store with fresh tables at endpoint ep, and its
+// client.
+func newStoreAt(t testing.TB, ep string, opts ...store.Option) (*store.Store, *dynamodb.Client) {
+	t.Helper()
 	db := dynamodb.NewFromConfig(aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ep) })
-	n := fmt.Sprintf("%s-%d-%d", strings.ToLower(t.Name()), time.Now().UnixNano(), tableSeq.Add(1))
-	s := store.New(db, store.WithTables("inv-"+n, "runs-"+n))
+	}, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ep); o.Retryer = store.SDKRetryer() })
+	n := fmt.Sprintf("%s-%d-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano(), tableSeq.Add(1))
+	s := store.New(db, append([]store.Option{store.WithTables("inv-"+n, "runs-"+n)}, opts...)...)
 	if err := s.EnsureTables(t.Context(), db); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return s, db
 }
 
 func svc(i int) fleet.Service {
@@ -53,11 +60,7 @@ func TestInventoryRoundTripsAndLoadsOneBatch(t *testing.T) {
 	ctx := t.Context()
 	var items []store.Item
 	for i := range 60 { // more than two BatchWriteItem calls
-		it := store.Item{Service: svc(i), RunID: "r1", Batch: i % 3, Start: fmt.Sprintf("00:%02d", (i%3)*10)}
-		if i == 59 {
-			it.Batch, it.Start, it.Skip = store.NoBatch, "", fleet.ReasonDesiredZero
-		}
-		items = append(items, it)
+		items = append(items, store.Item{Service: svc(i), RunID: "r1", Batch: store.NoBatch})
 	}
 	if err := s.PutInventory(ctx, "2026-11-26", items); err != nil {
 		t.Fatal(err)
@@ -66,8 +69,32 @@ func TestInventoryRoundTripsAndLoadsOneBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 60 {
-		t.Fatalf("loaded %d items, want 60", len(all))
+	if len(all) != 60 || all[0].Batch != store.NoBatch {
+		t.Fatalf("loaded %d items (first %+v), want 60 in no batch", len(all), all[0])
+	}
+	for i := range items {
+		items[i].Batch, items[i].Start = i%3, fmt.Sprintf("00:%02d", (i%3)*10)
+		if i == 59 {
+			items[i].Batch, items[i].Start, items[i].Skip = store.NoBatch, "", fleet.ReasonDesiredZero
+		}
+	}
+	if err := s.PutPlan(ctx, "2026-11-26", "r1", items); err != nil {
+		t.Fatal(err)
+	}
+	meta := store.RunMeta{RunID: "r1", Day: "2026-11-26", Planned: true, Batches: []store.Slot{{Index: 0}, {Index: 1}, {Index: 2}}}
+	if err := s.PutRunMeta(ctx, meta); err != nil {
+		t.Fatal(err)
+	}
+	all, err = s.LoadInventory(ctx, "2026-11-26", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	perBatch := map[int]int{}
+	for _, it := range all {
+		perBatch[it.Batch]++
+	}
+	if perBatch[0] != 20 || perBatch[1] != 20 || perBatch[2] != 19 || perBatch[store.NoBatch] != 1 || all[59].Skip != fleet.ReasonDesiredZero {
+		t.Fatalf("planned inventory: %v per batch, last %+v; want 20, 20, 19 and one skipped", perBatch, all[59])
 	}
 	if other, _ := s.LoadInventory(ctx, "2026-11-26", "r0"); len(other) != 0 {
 		t.Fatalf("another run's inventory holds %d items, want 0", len(other))
@@ -117,7 +144,7 @@ func TestClaimIsOncePerDayAndNotStartedCanBeClaimedAgain(t *testing.T) {
 	if err := s.Finish(ctx, r.Day, r.ARN, fleet.StatusFailed, "late", time.Now()); !errors.Is(err, store.ErrNotOwner) {
 		t.Fatalf("a final record was finished again: %v", err)
 	}
-	recs, err := s.LoadRunBatch(ctx, r.Day, 2)
+	recs, err := s.GetRecords(ctx, r.Day, []string{r.ARN, svc(2).ARN})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,18 +197,24 @@ func (f *flaky) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemI
 func TestUnprocessedItemsAreResentAndNeverDropped(t *testing.T) {
 	items := []store.Item{{Service: svc(1), Batch: store.NoBatch}, {Service: svc(2), Batch: store.NoBatch}, {Service: svc(3), Batch: store.NoBatch}}
 	f := &flaky{}
-	s := store.New(f, store.WithUnprocessedRetries(5, time.Millisecond))
+	s := store.New(f, store.WithBackoff(time.Millisecond, time.Millisecond))
 	if err := s.PutInventory(t.Context(), "d", items); err != nil {
 		t.Fatalf("resending unprocessed items: %v", err)
 	}
 	if f.calls < 2 {
 		t.Fatalf("%d calls, want the unprocessed items resent", f.calls)
 	}
+	// Resent until the step's deadline, then reported, never dropped.
 	f = &flaky{keepFailing: true}
-	s = store.New(f, store.WithUnprocessedRetries(3, time.Millisecond))
-	err := s.PutInventory(t.Context(), "d", items)
-	if err == nil || !strings.Contains(err.Error(), "unprocessed after 3 attempts") {
+	s = store.New(f, store.WithBackoff(time.Millisecond, 5*time.Millisecond))
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	err := s.PutInventory(ctx, "d", items)
+	if err == nil || !strings.Contains(err.Error(), "still unprocessed") {
 		t.Fatalf("err = %v, want unprocessed items reported", err)
+	}
+	if f.calls < 10 {
+		t.Fatalf("%d calls before the deadline, want the items resent until it (far more than a fixed few)", f.calls)
 	}
 }
 
