@@ -48,6 +48,8 @@ type Config struct {
 	Network Network
 	// Policy is wordpress:policy.
 	Policy Policy
+	// Restart is wordpress:restart, the nightly restart pipeline.
+	Restart Restart
 }
 
 // Network configures the VPC and its subnet tiers.
@@ -94,6 +96,7 @@ func Defaults() Config {
 		Tags:        map[string]string{},
 		Network:     DefaultNetwork(),
 		Policy:      Policy{Waivers: map[string]string{}},
+		Restart:     DefaultRestart(),
 	}
 }
 
