@@ -21,6 +21,9 @@ type Options struct {
 	Config map[string]string
 	// AccountID is what aws:getCallerIdentity answers; default 123456789012.
 	AccountID string
+	// RootDirectory is the project's directory (Pulumi.yaml), as the
+	// engine tells the program in PULUMI_ROOT_DIRECTORY.
+	RootDirectory string
 }
 
 // Record runs program under mocks and returns every resource it declared,
@@ -34,6 +37,7 @@ func Record(program pulumi.RunFunc, opts Options) (*Plan, error) {
 		pulumi.WithMocks(opts.Project, opts.Stack, rec),
 		func(info *pulumi.RunInfo) {
 			info.Config = opts.Config
+			info.RootDirectory = opts.RootDirectory
 			// Like `pulumi preview`: nothing is created.
 			info.DryRun = true
 		})

@@ -111,6 +111,10 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 		return err
 	}
 
+	if err := restartPipeline(ctx, cfg, prefix, caller.AccountId, partition.Partition, tags); err != nil {
+		return err
+	}
+
 	ctx.Export("vpcId", net.VpcID)
 	ctx.Export("availabilityZones", pulumi.ToStringArray(azs))
 	ctx.Export("publicSubnetIds", net.PublicSubnetIDs)

@@ -21,6 +21,8 @@ const (
 	Fail Status = "fail"
 	// Waived is a failure the stack accepts in its config, with a reason.
 	Waived Status = "waived"
+	// NotApplicable says a check found nothing to check in the stack.
+	NotApplicable Status = "n/a"
 )
 
 // Result is one check's outcome for one resource.
@@ -49,6 +51,9 @@ var Checks = []Check{
 	{"WP.NET.1", "The data tier has no route to the internet", checkDataTierIsolated},
 	{"WP.NET.2", "In production, each private subnet egresses through a NAT gateway in its own AZ", checkNATPerAZ},
 }
+
+// The restart pipeline's checks (restart.go) follow the network's in the report.
+func init() { Checks = append(Checks, restartChecks...) }
 
 // Evaluate runs every check and applies the stack's waivers (check id ->
 // reason). A waiver for a check that does not exist is an error, so that a
@@ -97,6 +102,10 @@ func Failed(results []Result) bool {
 
 func pass(r plan.Resource, format string, args ...any) Result {
 	return Result{Resource: r.URN, Status: Pass, Detail: fmt.Sprintf(format, args...)}
+}
+
+func notApplicable(format string, args ...any) Result {
+	return Result{Status: NotApplicable, Detail: fmt.Sprintf(format, args...)}
 }
 
 func fail(r plan.Resource, format string, args ...any) Result {

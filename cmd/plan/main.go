@@ -68,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2
 	}
-	p, err := plan.Record(platform.Deploy, plan.Options{Project: project.Name, Stack: *stack, Config: raw})
+	p, err := plan.Record(platform.Deploy, plan.Options{Project: project.Name, Stack: *stack, Config: raw, RootDirectory: *dir})
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2

@@ -75,7 +75,7 @@ func Record(t testing.TB, stack string, raw map[string]string) (*plan.Plan, *con
 	if err != nil {
 		t.Fatalf("stack %s config: %v", stack, err)
 	}
-	p, err := plan.Record(platform.Deploy, plan.Options{Project: config.Namespace, Stack: stack, Config: raw})
+	p, err := plan.Record(platform.Deploy, plan.Options{Project: config.Namespace, Stack: stack, Config: raw, RootDirectory: Root(t)})
 	if err != nil {
 		t.Fatalf("record stack %s: %v", stack, err)
 	}

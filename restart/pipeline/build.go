@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -213,11 +212,17 @@ func writeAtomic(path string, data []byte) error {
 	return os.Rename(f.Name(), path)
 }
 
-// ModuleRoot returns the directory of the go.mod above the working
-// directory: the project root under `pulumi up`, a package directory's
-// ancestor under `go test`.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
+// ModuleRoot returns the directory of the go.mod at or above dir (the
+// working directory when dir is empty).
+func ModuleRoot(dir string) (string, error) {
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		dir = wd
+	}
+	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
 	}
@@ -227,7 +232,7 @@ func ModuleRoot() (string, error) {
 		}
 		up := filepath.Dir(dir)
 		if up == dir {
-			return "", errors.New("no go.mod above the working directory: run the program from the project")
+			return "", fmt.Errorf("no go.mod at or above %s: the program builds its Lambda from the project's sources", dir)
 		}
 		dir = up
 	}

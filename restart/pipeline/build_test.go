@@ -13,7 +13,7 @@ import (
 // program deploys and checks what Lambda's provided.al2023 runtime needs:
 // one executable called bootstrap, for linux/arm64, with fixed metadata.
 func TestLambdaArchiveIsAReproducibleArm64Bootstrap(t *testing.T) {
-	root, err := pipeline.ModuleRoot()
+	root, err := pipeline.ModuleRoot("")
 	if err != nil {
 		t.Fatal(err)
 	}
