@@ -9,7 +9,6 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -653,15 +652,11 @@ func schedule(ctx *pulumi.Context, n names, a Args, sm *sfn.StateMachine, dlq *s
 	if err != nil {
 		return fmt.Errorf("scheduler role policy: %w", err)
 	}
-	input, err := json.Marshal(map[string]string{
-		"source": "schedule",
-		// Scheduler's context attribute: the time the run was due, kept in
-		// the execution's input for whoever reads its history.
-		"scheduledTime": "<aws.scheduler.scheduled-time>",
-	})
-	if err != nil {
-		return err
-	}
+	// Scheduler's context attribute: the time the run was due, kept in the
+	// execution's input for whoever reads its history. Scheduler replaces
+	// the literal text, so it must not be JSON-escaped (json.Marshal would
+	// write < as \u003c).
+	input := `{"source":"schedule","scheduledTime":"<aws.scheduler.scheduled-time>"}`
 	if _, err := scheduler.NewSchedule(ctx, n.schedule, &scheduler.ScheduleArgs{
 		Name:                       pulumi.String(n.schedule),
 		Description:                pulumi.String("Starts the nightly ECS restart at the window's start, local time"),
@@ -672,7 +667,7 @@ func schedule(ctx *pulumi.Context, n names, a Args, sm *sfn.StateMachine, dlq *s
 		Target: &scheduler.ScheduleTargetArgs{
 			Arn:     sm.Arn,
 			RoleArn: role.Arn,
-			Input:   pulumi.String(string(input)),
+			Input:   pulumi.String(input),
 			// A start that keeps failing for 30 minutes is dropped into
 			// the dead-letter queue: a later start would begin too far
 			// into the window (and the engine's window guard decides what
