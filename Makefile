@@ -10,6 +10,7 @@ STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 ## test: set up the local AWS services and run the whole suite
 test: node_modules
+	@command -v cfn-lint >/dev/null || echo "note: cfn-lint is not installed (pip install cfn-lint); the member role template's lint is skipped"
 	$(GO) vet ./...
 	$(GO) test ./...
 

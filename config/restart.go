@@ -254,6 +254,10 @@ func (r Restart) validate() Problems {
 	}
 	if _, err := r.window(); err != nil {
 		p.addf("%s", err)
+	} else if loc, err := time.LoadLocation(r.TimeZone); err == nil {
+		if day, ok := skippedStart(r.Window().Start, loc, time.Now().Year()); ok {
+			p.addf("%swindowStart: %s does not exist in %s on %s (the clocks jump over it) and EventBridge Scheduler skips a run whose time does not exist: start the window outside the daylight-saving jump", key, r.WindowStart, r.TimeZone, day)
+		}
 	}
 	if d, err := time.ParseDuration(r.MinInterval); err != nil || d <= 0 || d >= 24*time.Hour {
 		p.addf("%sminInterval: %q must be a duration above 0 and under 24h (a service is restarted once a night), such as 20h", key, r.MinInterval)
@@ -277,4 +281,20 @@ func (r Restart) validate() Problems {
 		p.addf("%slogRetentionDays: CloudWatch Logs accepts %s, got %d", key, strings.Trim(fmt.Sprint(RetentionDays), "[]"), r.LogRetentionDays)
 	}
 	return p
+}
+
+// skippedStart returns a day of the years from..from+1 on which the local
+// time start does not exist in loc (a daylight-saving jump forward). On
+// such a day EventBridge Scheduler skips the run; a time that occurs twice
+// (the jump back) runs once (EventBridge Scheduler user guide, "Schedule
+// types", daylight saving time).
+func skippedStart(start time.Duration, loc *time.Location, from int) (string, bool) {
+	h, m := int(start/time.Hour), int(start%time.Hour/time.Minute)
+	for d := time.Date(from, 1, 1, 12, 0, 0, 0, loc); d.Year() < from+2; d = d.AddDate(0, 0, 1) {
+		t := time.Date(d.Year(), d.Month(), d.Day(), h, m, 0, 0, loc)
+		if t.Hour() != h || t.Minute() != m {
+			return d.Format(time.DateOnly), true
+		}
+	}
+	return "", false
 }

@@ -54,6 +54,7 @@ func TestRestartConfigIsRefusedWithTheKeyAndTheFix(t *testing.T) {
 		{"unknown time zone", map[string]any{"timeZone": "Bogota"}, `restart.timeZone: "Bogota" is not an IANA time zone`},
 		{"window longer than a day", map[string]any{"windowLength": "25h"}, `want at most 24h`},
 		{"window start not a clock time", map[string]any{"windowStart": "24:00"}, `restart.windowStart/windowLength/batchInterval: window start: "24:00"`},
+		{"window start skipped by a daylight-saving jump", map[string]any{"timeZone": "America/New_York", "windowStart": "02:30"}, `restart.windowStart: 02:30 does not exist in America/New_York on`},
 		{"window length not a duration", map[string]any{"windowLength": "six hours"}, `restart.windowLength: "six hours" is not a duration`},
 		{"zero rate", map[string]any{"accountRate": 0}, `restart.accountRate: must be above 0`},
 		{"rate above ECS's", map[string]any{"accountRate": 10}, `at most 5 UpdateService calls per second`},
