@@ -132,7 +132,7 @@ func writePolicy(w io.Writer, results []policy.Result) error {
 		case per[policy.Pass] == 0:
 			state = "n/a"
 		}
-		fmt.Fprintf(w, "  %-7s %-9s %s\n", state, c.ID, c.Title)
+		fmt.Fprintf(w, "  %-7s %-15s %s\n", state, c.ID, c.Title)
 		for _, r := range notable {
 			fmt.Fprintf(w, "            %s\n", r.Detail)
 			if r.Waiver != "" {
