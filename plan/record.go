@@ -29,6 +29,9 @@ type Options struct {
 	// EndpointGaps lists, per endpoint service ("ssm"), zones it is not
 	// offered in, to show what the program does where AWS lacks a service.
 	EndpointGaps map[string][]string
+	// RootDirectory is the project's directory (Pulumi.yaml), as the
+	// engine tells the program in PULUMI_ROOT_DIRECTORY.
+	RootDirectory string
 }
 
 // Record runs program under mocks and returns every resource it declared,
@@ -50,6 +53,7 @@ func Record(program pulumi.RunFunc, opts Options) (*Plan, error) {
 		func(info *pulumi.RunInfo) {
 			info.Config = opts.Config
 			info.ConfigSecretKeys = secret
+			info.RootDirectory = opts.RootDirectory
 			// Like `pulumi preview`: nothing is created.
 			info.DryRun = true
 		})

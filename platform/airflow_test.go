@@ -33,11 +33,11 @@ func withAirflow(t *testing.T, stack string, settings string) *plan.Plan {
 	return p
 }
 
-// only returns the one resource of a type, failing when there is not
-// exactly one.
+// only returns the one resource of a type under the Airflow component,
+// failing when there is not exactly one.
 func only(t *testing.T, p *plan.Plan, typ string) plan.Resource {
 	t.Helper()
-	rs := p.OfType(typ)
+	rs := ofComponent(p, typ)
 	if len(rs) != 1 {
 		t.Fatalf("%s resources = %d, want 1", typ, len(rs))
 	}
@@ -276,7 +276,11 @@ func TestAirflowUploadsEveryDAGFileByContent(t *testing.T) {
 func TestAirflowExecutionRoleHasLeastPrivilege(t *testing.T) {
 	p := withAirflow(t, "dev", `{"enabled":true}`)
 	env := only(t, p, typeMWAA)
-	role := only(t, p, typeRole)
+	roles := ofComponent(p, typeRole)
+	if len(roles) != 1 {
+		t.Fatalf("airflow roles = %d, want 1", len(roles))
+	}
+	role := roles[0]
 	if env.String("executionRoleArn") != "arn:aws:iam::123456789012:role/"+role.Name {
 		t.Errorf("executionRoleArn = %q, want the component's role", env.String("executionRoleArn"))
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nequi-platform/wordpress-ecs/governance"
 	"github.com/nequi-platform/wordpress-ecs/internal/stacktest"
+	"github.com/nequi-platform/wordpress-ecs/plan"
 	"github.com/nequi-platform/wordpress-ecs/policy"
 )
 
@@ -48,11 +49,29 @@ var governanceCounts = map[string]map[string]int{
 	},
 }
 
+// ofGovernance returns the resources of typ under a governance component:
+// other tiers (the restart pipeline) have topics and alarms of their own.
+func ofGovernance(p *plan.Plan, typ string) []plan.Resource {
+	components := map[string]bool{}
+	for _, r := range p.Resources {
+		if strings.HasPrefix(r.Type, "wordpress:governance:") {
+			components[r.URN] = true
+		}
+	}
+	var out []plan.Resource
+	for _, r := range p.OfType(typ) {
+		if components[r.Parent] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func TestEachStackHasItsGovernance(t *testing.T) {
 	for stack, want := range governanceCounts {
 		p := stacktest.Stack(t, stack)
 		for typ, n := range want {
-			if got := len(p.OfType(typ)); got != n {
+			if got := len(ofGovernance(p, typ)); got != n {
 				t.Errorf("%s: %d %s, want %d", stack, got, typ, n)
 			}
 		}
@@ -200,7 +219,7 @@ func TestExcludingECSServicesFromConfigFailsConfig1(t *testing.T) {
 func TestDashboardIsOnlyWhereConfigAsksForIt(t *testing.T) {
 	for stack, want := range map[string]int{"dev": 0, "prod": 1} {
 		p := stacktest.Stack(t, stack)
-		boards := p.OfType("aws:cloudwatch/dashboard:Dashboard")
+		boards := ofGovernance(p, "aws:cloudwatch/dashboard:Dashboard")
 		if len(boards) != want {
 			t.Errorf("%s dashboards = %d, want %d", stack, len(boards), want)
 		}
@@ -226,6 +245,13 @@ func TestGovernanceResourcesSitInTheirComponents(t *testing.T) {
 		t.Errorf("governance components = %v, want AlarmTopic, AccountServices and Alarms", components)
 	}
 	for _, typ := range []string{typeAlarm, typeTopic, "aws:guardduty/detector:Detector", "aws:cfg/recorder:Recorder"} {
+		for _, r := range p.OfType(typ) {
+			if r.Parent == "" {
+				t.Errorf("%s is not parented to a component", r.Label())
+			}
+		}
+	}
+	for _, typ := range []string{"aws:guardduty/detector:Detector", "aws:cfg/recorder:Recorder"} {
 		for _, r := range p.OfType(typ) {
 			if _, ok := components[r.Parent]; !ok {
 				t.Errorf("%s is not parented to a governance component", r.Label())

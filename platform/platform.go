@@ -163,6 +163,10 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 	if cfg.Governance.Dashboard {
 		ctx.Export("dashboardUrl", alarms.DashboardURL)
 	}
+	if err := restartPipeline(ctx, cfg, prefix, env, topic.TopicARN, tags); err != nil {
+		return err
+	}
+
 	ctx.Export("vpcId", net.VpcID)
 	ctx.Export("availabilityZones", pulumi.ToStringArray(azs))
 	ctx.Export("publicSubnetIds", net.PublicSubnetIDs)

@@ -85,6 +85,9 @@ var Checks = []Check{
 	{ID: "WP.NET.2", Title: "In production, each private subnet egresses through a NAT gateway in its own AZ", Run: checkNATPerAZ, Scope: "private subnets", ProductionOnly: true, RequiredInProduction: true},
 }
 
+// The restart pipeline's checks (restart.go) follow the network's in the report.
+func init() { Checks = append(Checks, restartChecks...) }
+
 // Evaluate runs every check and applies the stack's waivers (check id ->
 // reason). A waiver for a check that does not exist is an error, so that a
 // typo never silently waives nothing. A check with nothing to look at is
@@ -153,10 +156,10 @@ func pass(r plan.Resource, format string, args ...any) Result {
 	return Result{Resource: r.URN, Status: Pass, Detail: fmt.Sprintf(format, args...)}
 }
 
-func fail(r plan.Resource, format string, args ...any) Result {
-	return Result{Resource: r.URN, Status: Fail, Detail: fmt.Sprintf(format, args...)}
-}
-
 func notApplicable(format string, args ...any) Result {
 	return Result{Status: NotApplicable, Detail: fmt.Sprintf(format, args...)}
+}
+
+func fail(r plan.Resource, format string, args ...any) Result {
+	return Result{Resource: r.URN, Status: Fail, Detail: fmt.Sprintf(format, args...)}
 }

@@ -75,7 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2
 	}
-	p, err := plan.Record(platform.DeployOffline, plan.Options{Project: project.Name, Stack: *stack, Config: raw})
+	p, err := plan.Record(platform.DeployOffline, plan.Options{Project: project.Name, Stack: *stack, Config: raw, RootDirectory: *dir})
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2
@@ -174,7 +174,7 @@ func writePolicy(w io.Writer, results []policy.Result) error {
 		case per[policy.Pass] == 0:
 			state = "n/a"
 		}
-		fmt.Fprintf(w, "  %-7s %-9s %s\n", state, c.ID, c.Title)
+		fmt.Fprintf(w, "  %-7s %-15s %s\n", state, c.ID, c.Title)
 		for _, r := range notable {
 			fmt.Fprintf(w, "            %s\n", r.Detail)
 			if r.Waiver != "" {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -27,6 +28,21 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// stackcopy copies a stack file of the repository into the
+			// work directory with the restart pipeline off: outside the
+			// repository there are no sources to build its Lambda from.
+			"stackcopy": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: stackcopy stack newname")
+				}
+				b, err := os.ReadFile(filepath.Join(root, "Pulumi."+args[0]+".yaml"))
+				ts.Check(err)
+				s := strings.Replace(string(b), "  wordpress:restart:\n    enabled: true", "  wordpress:restart:\n    enabled: false", 1)
+				if s == string(b) {
+					ts.Fatalf("Pulumi.%s.yaml: no wordpress:restart block starting with enabled: true", args[0])
+				}
+				ts.Check(os.WriteFile(ts.MkAbs("Pulumi."+args[1]+".yaml"), []byte(s), 0o644))
+			},
 			// jsonplan checks the contract: stack name and resource counts.
 			"jsonplan": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) < 1 {

@@ -72,7 +72,7 @@ func SetNetwork(t testing.TB, raw map[string]string, settings map[string]any) {
 // what the recorder answers (secret keys, endpoint gaps).
 func Record(t testing.TB, stack string, raw map[string]string, options ...func(*plan.Options)) (*plan.Plan, *config.Config) {
 	t.Helper()
-	opts := plan.Options{Project: config.Namespace, Stack: stack, Config: raw}
+	opts := plan.Options{Project: config.Namespace, Stack: stack, Config: raw, RootDirectory: Root(t)}
 	for _, o := range options {
 		o(&opts)
 	}

@@ -1,0 +1,300 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	_ "time/tzdata" // restart.timeZone must load on machines without a zoneinfo database
+
+	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
+)
+
+// MemberRoleDeployment says how the member role reaches the member
+// accounts.
+type MemberRoleDeployment string
+
+// The member role deployments.
+const (
+	// DeployStackSet deploys the role to every account of the configured
+	// OUs with a service-managed CloudFormation StackSet, which also
+	// deploys it to accounts that join those OUs later.
+	DeployStackSet MemberRoleDeployment = "stackSet"
+	// DeployDirect creates the role in the stack's own account: a
+	// single-account stack, where the hub restarts its own services.
+	DeployDirect MemberRoleDeployment = "direct"
+)
+
+// Restart configures the nightly restart pipeline (wordpress:restart).
+type Restart struct {
+	// Enabled deploys the pipeline.
+	Enabled bool `json:"enabled"`
+	// MemberAccounts are the accounts whose services are restarted (the
+	// engine's ACCOUNTS); empty with memberRoleDeployment "direct", where
+	// the stack's own account is the only one.
+	MemberAccounts []string `json:"memberAccounts"`
+	// Regions are the Regions whose services are restarted.
+	Regions []string `json:"regions"`
+	// MemberRoleName is the role the hub assumes in every member account.
+	MemberRoleName string `json:"memberRoleName"`
+	// MemberRoleDeployment is stackSet or direct.
+	MemberRoleDeployment MemberRoleDeployment `json:"memberRoleDeployment"`
+	// OrganizationalUnits are the StackSet's deployment targets (OU or
+	// root ids).
+	OrganizationalUnits []string `json:"organizationalUnits"`
+	// OrganizationID, when set, limits the member role's trust to
+	// principals of this AWS Organization (aws:PrincipalOrgID).
+	OrganizationID string `json:"organizationId"`
+	// ExternalID, when set, must be passed by the hub to assume the member
+	// role (sts:ExternalId).
+	ExternalID string `json:"externalId"`
+	// StackSetCallAs is SELF (the stack runs in the organization's
+	// management account) or DELEGATED_ADMIN (a delegated administrator
+	// account for CloudFormation StackSets).
+	StackSetCallAs string `json:"stackSetCallAs"`
+	// TimeZone is the IANA zone of the window.
+	TimeZone string `json:"timeZone"`
+	// WindowStart ("HH:MM"), WindowLength and BatchInterval (durations)
+	// shape the night.
+	WindowStart   string `json:"windowStart"`
+	WindowLength  string `json:"windowLength"`
+	BatchInterval string `json:"batchInterval"`
+	// MinInterval is the least time between two restarts of a service.
+	MinInterval string `json:"minInterval"`
+	// OutsideWindow lets a run restart outside the window (a late trigger
+	// or a person); off, such a run reports and restarts nothing.
+	OutsideWindow bool `json:"outsideWindow"`
+	// RecordTTLDays is how long run records and inventories are kept.
+	RecordTTLDays int `json:"recordTtlDays"`
+	// Enrollment is tagged (only services with the restart tag) or all.
+	Enrollment string `json:"enrollment"`
+	// AccountRate is the UpdateService calls per second the engine makes
+	// in one member account and Region.
+	AccountRate float64 `json:"accountRate"`
+	// LambdaMemoryMB and LambdaTimeoutSeconds size every function.
+	LambdaMemoryMB       int `json:"lambdaMemoryMb"`
+	LambdaTimeoutSeconds int `json:"lambdaTimeoutSeconds"`
+	// LogRetentionDays is the retention of the functions' and the state
+	// machine's log groups.
+	LogRetentionDays int `json:"logRetentionDays"`
+	// Tracing turns on X-Ray for the functions and the state machine.
+	Tracing bool `json:"tracing"`
+	// DeletionProtection protects the tables from deletion.
+	DeletionProtection bool `json:"deletionProtection"`
+}
+
+// DefaultRestart is the pipeline a stack gets when it sets nothing: off
+// (there are no member accounts to restart), and when turned on, the
+// organization-wide shape with every protection.
+func DefaultRestart() Restart {
+	return Restart{
+		MemberRoleName:       "ecs-daily-restart",
+		MemberRoleDeployment: DeployStackSet,
+		StackSetCallAs:       "SELF",
+		TimeZone:             "UTC",
+		WindowStart:          "00:00",
+		WindowLength:         "6h",
+		BatchInterval:        "10m",
+		MinInterval:          "20h",
+		RecordTTLDays:        90,
+		Enrollment:           string(fleet.EnrollTagged),
+		AccountRate:          4,
+		LambdaMemoryMB:       512,
+		LambdaTimeoutSeconds: 900,
+		LogRetentionDays:     365,
+		DeletionProtection:   true,
+	}
+}
+
+// Window is the night's window (valid once the config is loaded).
+func (r Restart) Window() fleet.Window {
+	w, _ := r.window()
+	return w
+}
+
+// Location is the window's time zone (valid once the config is loaded).
+func (r Restart) Location() *time.Location {
+	loc, err := time.LoadLocation(r.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+func (r Restart) window() (fleet.Window, error) {
+	length, err := time.ParseDuration(r.WindowLength)
+	if err != nil {
+		return fleet.Window{}, fmt.Errorf("restart.windowLength: %q is not a duration such as 6h", r.WindowLength)
+	}
+	interval, err := time.ParseDuration(r.BatchInterval)
+	if err != nil {
+		return fleet.Window{}, fmt.Errorf("restart.batchInterval: %q is not a duration such as 10m", r.BatchInterval)
+	}
+	w, err := fleet.ParseWindow(r.WindowStart, length, interval)
+	if err != nil {
+		return fleet.Window{}, fmt.Errorf("restart.windowStart/windowLength/batchInterval: %w", err)
+	}
+	return w, nil
+}
+
+// Patterns AWS documents for the ids (AWS Organizations API reference:
+// Account.Id, OrganizationalUnit.Id, Root.Id, Organization.Id; IAM
+// CreateRole RoleName; STS AssumeRole ExternalId).
+var (
+	accountIDPattern  = regexp.MustCompile(`^\d{12}$`)
+	ouIDPattern       = regexp.MustCompile(`^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$`)
+	orgIDPattern      = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	roleNamePattern   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+)
+
+// Regions are the AWS Regions' names (AWS General Reference, "AWS
+// Regions"), commercial, GovCloud and China.
+var Regions = []string{
+	"af-south-1",
+	"ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+	"ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+	"ap-southeast-4", "ap-southeast-5", "ap-southeast-7",
+	"ca-central-1", "ca-west-1",
+	"cn-north-1", "cn-northwest-1",
+	"eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+	"eu-west-1", "eu-west-2", "eu-west-3",
+	"il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1",
+	"us-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+}
+
+// Lambda limits (Lambda developer guide, "Lambda quotas"): memory 128 MB
+// to 10,240 MB, timeout at most 900 s, and 4 KB for all of a function's
+// environment variables.
+const (
+	minLambdaMemoryMB = 128
+	maxLambdaMemoryMB = 10240
+	maxLambdaTimeout  = 900
+	lambdaEnvBytes    = 4096
+	// envReserve is what the other variables (table, topic and role names,
+	// window settings) take, generously.
+	envReserve = 1200
+)
+
+// maxAccountRate is ECS's sustained UpdateService rate per account and
+// Region (5 per second, ECS API request throttling); a higher setting
+// would only be throttled.
+const maxAccountRate = 5
+
+func (r Restart) validate() Problems {
+	var p Problems
+	key := "restart."
+	seen := map[string]bool{}
+	for i, a := range r.MemberAccounts {
+		switch {
+		case !accountIDPattern.MatchString(a):
+			p.addf("%smemberAccounts[%d]: %q is not an AWS account id (12 digits)", key, i, a)
+		case seen[a]:
+			p.addf("%smemberAccounts[%d]: %s is listed twice", key, i, a)
+		}
+		seen[a] = true
+	}
+	if n := len(r.MemberAccounts); n*13 > lambdaEnvBytes-envReserve {
+		p.addf("%smemberAccounts: %d accounts do not fit in Lambda's 4 KB of environment variables (at most %d); split the fleet over two stacks", key, n, (lambdaEnvBytes-envReserve)/13)
+	}
+	for i, reg := range r.Regions {
+		if !slices.Contains(Regions, reg) {
+			p.addf("%sregions[%d]: %q is not an AWS Region%s", key, i, reg, suggest(reg, Regions))
+		}
+	}
+	if r.Enabled && len(r.Regions) == 0 {
+		p.addf("%sregions: empty; list the Regions whose ECS services are restarted, e.g. [us-east-1]", key)
+	}
+	if !roleNamePattern.MatchString(r.MemberRoleName) {
+		p.addf("%smemberRoleName: %q is not an IAM role name (1-64 of letters, digits and +=,.@_-)", key, r.MemberRoleName)
+	}
+	for i, ou := range r.OrganizationalUnits {
+		if !ouIDPattern.MatchString(ou) {
+			p.addf("%sorganizationalUnits[%d]: %q is not an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)", key, i, ou)
+		}
+	}
+	if r.OrganizationID != "" && !orgIDPattern.MatchString(r.OrganizationID) {
+		p.addf("%sorganizationId: %q is not an organization id (o- and 10 to 32 lowercase letters or digits)", key, r.OrganizationID)
+	}
+	if r.ExternalID != "" && (!externalIDPattern.MatchString(r.ExternalID) || len(r.ExternalID) < 2 || len(r.ExternalID) > 1224) {
+		p.addf("%sexternalId: %q must be 2 to 1224 of letters, digits and +=,.@:/-_ (sts:ExternalId)", key, clip(r.ExternalID))
+	}
+	switch r.StackSetCallAs {
+	case "SELF", "DELEGATED_ADMIN":
+	default:
+		p.addf("%sstackSetCallAs: must be SELF or DELEGATED_ADMIN, got %q", key, r.StackSetCallAs)
+	}
+	switch r.MemberRoleDeployment {
+	case DeployStackSet:
+		if r.Enabled {
+			if len(r.OrganizationalUnits) == 0 {
+				p.addf("%sorganizationalUnits: empty; a StackSet deploys the member role to OUs: list them (ou-...), or set memberRoleDeployment: direct for a single-account stack", key)
+			}
+			if len(r.MemberAccounts) == 0 {
+				p.addf("%smemberAccounts: empty; list the accounts whose services are restarted (the member role is deployed to the OUs, the engine restarts these accounts)", key)
+			}
+			if r.OrganizationID == "" {
+				p.addf("%sorganizationId: required with memberRoleDeployment stackSet: the member role trusts only principals of the organization (aws:PrincipalOrgID)", key)
+			}
+		}
+	case DeployDirect:
+		if len(r.MemberAccounts) > 0 {
+			p.addf("%smemberAccounts: must be empty with memberRoleDeployment direct, which restarts the stack's own account only; use stackSet for other accounts", key)
+		}
+		if r.Enabled && r.OrganizationID == "" && r.ExternalID == "" {
+			p.addf("%sexternalId: set it (or organizationId) so that the member role's trust has a condition beyond the hub's role names", key)
+		}
+	default:
+		p.addf("%smemberRoleDeployment: must be %q or %q, got %q", key, DeployStackSet, DeployDirect, r.MemberRoleDeployment)
+	}
+
+	if _, err := time.LoadLocation(r.TimeZone); err != nil || r.TimeZone == "" || r.TimeZone == "Local" {
+		p.addf("%stimeZone: %q is not an IANA time zone such as America/Bogota or UTC", key, r.TimeZone)
+	}
+	if _, err := r.window(); err != nil {
+		p.addf("%s", err)
+	} else if loc, err := time.LoadLocation(r.TimeZone); err == nil {
+		if day, ok := skippedStart(r.Window().Start, loc, time.Now().Year()); ok {
+			p.addf("%swindowStart: %s does not exist in %s on %s (the clocks jump over it) and EventBridge Scheduler skips a run whose time does not exist: start the window outside the daylight-saving jump", key, r.WindowStart, r.TimeZone, day)
+		}
+	}
+	if d, err := time.ParseDuration(r.MinInterval); err != nil || d <= 0 || d >= 24*time.Hour {
+		p.addf("%sminInterval: %q must be a duration above 0 and under 24h (a service is restarted once a night), such as 20h", key, r.MinInterval)
+	}
+	if r.RecordTTLDays < 1 || r.RecordTTLDays > 3650 {
+		p.addf("%srecordTtlDays: must be 1..3650, got %d", key, r.RecordTTLDays)
+	}
+	if _, err := fleet.ParseEnrollment(r.Enrollment); err != nil || r.Enrollment == "" {
+		p.addf("%senrollment: must be %q or %q, got %q", key, fleet.EnrollTagged, fleet.EnrollAll, r.Enrollment)
+	}
+	if r.AccountRate <= 0 || r.AccountRate > maxAccountRate {
+		p.addf("%saccountRate: must be above 0 and at most %d UpdateService calls per second (ECS's sustained rate per account), got %v", key, maxAccountRate, r.AccountRate)
+	}
+	if r.LambdaMemoryMB < minLambdaMemoryMB || r.LambdaMemoryMB > maxLambdaMemoryMB {
+		p.addf("%slambdaMemoryMb: Lambda allows %d..%d, got %d", key, minLambdaMemoryMB, maxLambdaMemoryMB, r.LambdaMemoryMB)
+	}
+	if r.LambdaTimeoutSeconds < 1 || r.LambdaTimeoutSeconds > maxLambdaTimeout {
+		p.addf("%slambdaTimeoutSeconds: Lambda allows 1..%d, got %d", key, maxLambdaTimeout, r.LambdaTimeoutSeconds)
+	}
+	if !validRetention(r.LogRetentionDays) {
+		p.addf("%slogRetentionDays: CloudWatch Logs accepts %s, got %d", key, strings.Trim(fmt.Sprint(RetentionDays), "[]"), r.LogRetentionDays)
+	}
+	return p
+}
+
+// skippedStart returns a day of the years from..from+1 on which the local
+// time start does not exist in loc (a daylight-saving jump forward). On
+// such a day EventBridge Scheduler skips the run; a time that occurs twice
+// (the jump back) runs once (EventBridge Scheduler user guide, "Schedule
+// types", daylight saving time).
+func skippedStart(start time.Duration, loc *time.Location, from int) (string, bool) {
+	h, m := int(start/time.Hour), int(start%time.Hour/time.Minute)
+	for d := time.Date(from, 1, 1, 12, 0, 0, 0, loc); d.Year() < from+2; d = d.AddDate(0, 0, 1) {
+		t := time.Date(d.Year(), d.Month(), d.Day(), h, m, 0, 0, loc)
+		if t.Hour() != h || t.Minute() != m {
+			return d.Format(time.DateOnly), true
+		}
+	}
+	return "", false
+}

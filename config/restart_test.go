@@ -1,0 +1,121 @@
+package config_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nequi-platform/wordpress-ecs/config"
+	"github.com/nequi-platform/wordpress-ecs/internal/stacktest"
+	"github.com/nequi-platform/wordpress-ecs/plan"
+)
+
+// restartRaw is a valid organization-wide pipeline with settings changed.
+func restartRaw(t *testing.T, changes map[string]any) map[string]string {
+	t.Helper()
+	r := map[string]any{
+		"enabled":             true,
+		"memberAccounts":      []string{"111111111111", "222222222222"},
+		"regions":             []string{"us-east-1"},
+		"organizationId":      "o-a1b2c3d4e5",
+		"organizationalUnits": []string{"ou-ab12-workload1"},
+	}
+	for k, v := range changes {
+		r[k] = v
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw("", "wordpress:restart", string(b))
+}
+
+func TestRestartConfigIsRefusedWithTheKeyAndTheFix(t *testing.T) {
+	cases := []struct {
+		name    string
+		changes map[string]any
+		want    string
+	}{
+		{"short account id", map[string]any{"memberAccounts": []string{"12345"}}, `restart.memberAccounts[0]: "12345" is not an AWS account id (12 digits)`},
+		{"account listed twice", map[string]any{"memberAccounts": []string{"111111111111", "111111111111"}}, `restart.memberAccounts[1]: 111111111111 is listed twice`},
+		{"too many accounts for Lambda's environment", map[string]any{"memberAccounts": manyAccounts(300)}, `300 accounts do not fit in Lambda's 4 KB of environment variables`},
+		{"made-up region", map[string]any{"regions": []string{"us-east-7"}}, `restart.regions[0]: "us-east-7" is not an AWS Region (did you mean "us-east-1"?)`},
+		{"no regions", map[string]any{"regions": []string{}}, `restart.regions: empty`},
+		{"OU id without its root part", map[string]any{"organizationalUnits": []string{"ou-workload"}}, `restart.organizationalUnits[0]: "ou-workload" is not an OU id`},
+		{"stackSet without OUs", map[string]any{"organizationalUnits": []string{}}, `restart.organizationalUnits: empty; a StackSet deploys the member role to OUs`},
+		{"stackSet without organization", map[string]any{"organizationId": ""}, `restart.organizationId: required with memberRoleDeployment stackSet`},
+		{"bad organization id", map[string]any{"organizationId": "org-1"}, `restart.organizationId: "org-1" is not an organization id`},
+		{"direct with other accounts", map[string]any{"memberRoleDeployment": "direct"}, `restart.memberAccounts: must be empty with memberRoleDeployment direct`},
+		{"direct without a trust condition", map[string]any{"memberRoleDeployment": "direct", "memberAccounts": []string{}, "organizationId": ""}, `restart.externalId: set it (or organizationId)`},
+		{"unknown deployment", map[string]any{"memberRoleDeployment": "stackset"}, `restart.memberRoleDeployment: must be "stackSet" or "direct", got "stackset"`},
+		{"unknown time zone", map[string]any{"timeZone": "Bogota"}, `restart.timeZone: "Bogota" is not an IANA time zone`},
+		{"window longer than a day", map[string]any{"windowLength": "25h"}, `want at most 24h`},
+		{"window start not a clock time", map[string]any{"windowStart": "24:00"}, `restart.windowStart/windowLength/batchInterval: window start: "24:00"`},
+		{"window start skipped by a daylight-saving jump", map[string]any{"timeZone": "America/New_York", "windowStart": "02:30"}, `restart.windowStart: 02:30 does not exist in America/New_York on`},
+		{"window length not a duration", map[string]any{"windowLength": "six hours"}, `restart.windowLength: "six hours" is not a duration`},
+		{"zero rate", map[string]any{"accountRate": 0}, `restart.accountRate: must be above 0`},
+		{"rate above ECS's", map[string]any{"accountRate": 10}, `at most 5 UpdateService calls per second`},
+		{"min interval of a day", map[string]any{"minInterval": "24h"}, `restart.minInterval: "24h" must be a duration above 0 and under 24h`},
+		{"Lambda timeout above 15 minutes", map[string]any{"lambdaTimeoutSeconds": 901}, `restart.lambdaTimeoutSeconds: Lambda allows 1..900, got 901`},
+		{"Lambda memory below 128", map[string]any{"lambdaMemoryMb": 64}, `restart.lambdaMemoryMb: Lambda allows 128..10240, got 64`},
+		{"retention CloudWatch does not offer", map[string]any{"logRetentionDays": 100}, `restart.logRetentionDays: CloudWatch Logs accepts`},
+		{"unknown enrollment", map[string]any{"enrollment": "some"}, `restart.enrollment: must be "tagged" or "all", got "some"`},
+		{"unknown setting", map[string]any{"timezone": "UTC"}, `restart.timezone: unknown setting (did you mean "timeZone"?)`},
+		{"bad role name", map[string]any{"memberRoleName": "ecs daily restart"}, `restart.memberRoleName: "ecs daily restart" is not an IAM role name`},
+		{"bad call-as", map[string]any{"stackSetCallAs": "ADMIN"}, `restart.stackSetCallAs: must be SELF or DELEGATED_ADMIN`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := problems(t, restartRaw(t, c.changes))
+			if !strings.Contains(p.Error(), c.want) {
+				t.Errorf("problems do not say %q:\n%v", c.want, p)
+			}
+		})
+	}
+}
+
+func manyAccounts(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%012d", 100000000000+i)
+	}
+	return out
+}
+
+func TestRestartConfigAcceptsTheOrganizationShape(t *testing.T) {
+	cfg, err := config.Load(restartRaw(t, map[string]any{"timeZone": "America/Bogota", "windowStart": "22:30", "windowLength": "8h"}), "wordpress", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Restart
+	if r.Location().String() != "America/Bogota" {
+		t.Errorf("location = %v", r.Location())
+	}
+	if w := r.Window(); w.Start != 22*time.Hour+30*time.Minute || w.Length != 8*time.Hour {
+		t.Errorf("window = %+v", w)
+	}
+}
+
+func TestRestartIsOffAndValidByDefault(t *testing.T) {
+	cfg, err := config.Load(raw(""), "wordpress", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Restart.Enabled {
+		t.Error("the restart pipeline is on by default, with no member accounts to restart")
+	}
+	project, err := plan.LoadProject(stacktest.Root(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromYaml := config.Restart{}
+	if err := json.Unmarshal([]byte(project.Defaults["wordpress:restart"]), &fromYaml); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fromYaml, config.DefaultRestart()) {
+		t.Errorf("Pulumi.yaml restart default = %+v\ncode default = %+v", fromYaml, config.DefaultRestart())
+	}
+}
