@@ -50,6 +50,11 @@ type Config struct {
 	Network Network
 	// Policy is wordpress:policy.
 	Policy Policy
+	// Data is wordpress:data, the database.
+	Data Data
+	// DBPassword is wordpress:dbPassword, the database master password. It
+	// is required unless data.manageMasterUserPassword is on.
+	DBPassword Secret
 
 	// offline is set when the config was read for the offline plan, which
 	// has no secrets provider.
@@ -109,6 +114,7 @@ func Defaults() Config {
 		Tags:        map[string]string{},
 		Network:     DefaultNetwork(),
 		Policy:      Policy{Waivers: map[string]string{}},
+		Data:        DefaultData(),
 	}
 }
 

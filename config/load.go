@@ -37,6 +37,8 @@ var projectKeys = map[string]func(*Config) any{
 	"tags":        func(c *Config) any { return &c.Tags },
 	"network":     func(c *Config) any { return &c.Network },
 	"policy":      func(c *Config) any { return &c.Policy },
+	"data":        func(c *Config) any { return &c.Data },
+	"dbPassword":  func(c *Config) any { return &c.DBPassword },
 }
 
 // Keys returns the project's config keys without the namespace, sorted.

@@ -224,7 +224,10 @@ func TestProdFlowLogsGoToAnEncryptedLogGroupWithRetention(t *testing.T) {
 	if g.Inputs["retentionInDays"] != float64(365) {
 		t.Errorf("flow log retention = %v, want 365", g.Inputs["retentionInDays"])
 	}
-	key := p.OfType(typeKey)[0]
+	key, ok := p.Named(typeKey, "wordpress-prod-logs")
+	if !ok {
+		t.Fatal("prod has no logs key")
+	}
 	if g.String("kmsKeyId") == "" || g.String("kmsKeyId") != "arn:aws:kms:us-east-1:123456789012:key/"+key.ID {
 		t.Errorf("log group kmsKeyId = %q, want the stack's logs key", g.String("kmsKeyId"))
 	}
