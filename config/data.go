@@ -48,6 +48,9 @@ type Data struct {
 	// LogExports are the MySQL logs sent to CloudWatch Logs: error,
 	// slowquery, general, audit.
 	LogExports []string `json:"logExports"`
+	// LogRetentionDays is how long CloudWatch Logs keeps the exported
+	// logs.
+	LogRetentionDays int `json:"logRetentionDays"`
 	// MonitoringInterval is the enhanced monitoring period in seconds; 0
 	// turns it off.
 	MonitoringInterval int `json:"monitoringInterval"`
@@ -83,6 +86,7 @@ func DefaultData() Data {
 		DeletionProtection:               true,
 		FinalSnapshot:                    true,
 		LogExports:                       []string{"error", "slowquery"},
+		LogRetentionDays:                 365,
 		MonitoringInterval:               60,
 		PerformanceInsights:              true,
 		PerformanceInsightsRetentionDays: 7,
@@ -282,6 +286,9 @@ func (c *Config) validateData(p *Problems) {
 			p.addf("data.logExports[%d]: %q is listed twice", i, l)
 		}
 		seen[l] = true
+	}
+	if len(d.LogExports) > 0 && !validRetention(d.LogRetentionDays) {
+		p.addf("data.logRetentionDays: CloudWatch Logs accepts %v, got %d", RetentionDays, d.LogRetentionDays)
 	}
 	c.validateWindows(p)
 	for _, id := range []string{c.DBIdentifier(), c.ReplicaIdentifier(max(d.ReadReplicas, 1))} {

@@ -19,8 +19,10 @@ func newKeys(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefix, l
 	return data.NewKeys(ctx, prefix, data.KeysArgs{
 		Env:               env,
 		LogGroupARNPrefix: env.ARN("logs", env.Region, env.AccountID, "log-group:"+logGroupPrefix),
-		SecretsManager:    cfg.Data.ManageMasterUserPassword,
-		Tags:              tags,
+		// The primary and its replicas ("<id>-replica-N") share the prefix.
+		DatabaseLogGroupARNPrefix: env.ARN("logs", env.Region, env.AccountID, "log-group:"+data.RDSLogGroupPrefix+cfg.DBIdentifier()),
+		SecretsManager:            cfg.Data.ManageMasterUserPassword,
+		Tags:                      tags,
 	})
 }
 
@@ -56,6 +58,8 @@ func newDatabase(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefi
 		DeletionProtection:               d.DeletionProtection,
 		FinalSnapshot:                    d.FinalSnapshot,
 		LogExports:                       d.LogExports,
+		LogRetentionDays:                 d.LogRetentionDays,
+		LogsKeyARN:                       keys.LogsKeyARN,
 		MonitoringInterval:               d.MonitoringInterval,
 		PerformanceInsights:              d.PerformanceInsights,
 		PerformanceInsightsRetentionDays: d.PerformanceInsightsRetentionDays,

@@ -366,3 +366,30 @@ func TestKeyPoliciesLetOnlyTheirServiceUseTheKey(t *testing.T) {
 		}
 	}
 }
+
+func TestExportedDatabaseLogsGoToEncryptedGroupsWithRetention(t *testing.T) {
+	p := stacktest.Stack(t, "prod")
+	logsKey := keyARN(t, p, "wordpress-prod-logs")
+	want := map[string]bool{}
+	for _, id := range []string{"wordpress-prod-db", "wordpress-prod-db-replica-1"} {
+		for _, l := range []string{"error", "slowquery", "audit", "general"} {
+			want["/aws/rds/instance/"+id+"/"+l] = true
+		}
+	}
+	for _, g := range p.OfType(typeLogGroup) {
+		name := g.String("name")
+		if !strings.HasPrefix(name, "/aws/rds/") {
+			continue
+		}
+		if !want[name] {
+			t.Errorf("unexpected database log group %s", name)
+		}
+		delete(want, name)
+		if g.String("kmsKeyId") != logsKey || g.Inputs["retentionInDays"] != float64(365) {
+			t.Errorf("%s: key %q retention %v, want the logs key and 365 days", name, g.String("kmsKeyId"), g.Inputs["retentionInDays"])
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("no log group made for %v; RDS would make them unencrypted and keep them forever", want)
+	}
+}
