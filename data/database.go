@@ -266,7 +266,11 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 	if err != nil {
 		return nil, err
 	}
-	primary, err := rds.NewInstance(ctx, name, primaryArgs, parent, pulumi.DependsOn(append(slices.Clone(after), primaryLogs...)))
+	primary, err := rds.NewInstance(ctx, name, primaryArgs, parent, pulumi.DependsOn(append(slices.Clone(after), primaryLogs...)),
+		// The zone is chosen once, at creation: turning Multi-AZ off later
+		// pins the first AZ, which must not replace a running database
+		// that has failed over to another.
+		pulumi.IgnoreChanges([]string{"availabilityZone"}))
 	if err != nil {
 		return nil, fmt.Errorf("database instance: %w", err)
 	}

@@ -40,7 +40,7 @@ func TestStackOutputsShowTheEndpointAndNeverThePassword(t *testing.T) {
 			return err
 		}
 		var all []pulumi.Output
-		exports := dataExports(db)
+		exports := dataExports(db, "/t/x/db/")
 		exported = len(exports)
 		for name, v := range exports {
 			o := pulumi.ToOutput(v)
