@@ -246,7 +246,11 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		BackupWindow:      pulumi.String(args.BackupWindow),
 		MaintenanceWindow: pulumi.String(args.MaintenanceWindow),
 		SkipFinalSnapshot: pulumi.Bool(!args.FinalSnapshot),
-		Tags:              tags(args.Identifier),
+		// A stack that keeps a final snapshot keeps the automated backups
+		// too, so a deleted database can be restored to any point in its
+		// retention period, not only to its last moment.
+		DeleteAutomatedBackups: pulumi.Bool(!args.FinalSnapshot),
+		Tags:                   tags(args.Identifier),
 	})
 	if args.FinalSnapshot {
 		primaryArgs.FinalSnapshotIdentifier = pulumi.String(args.Identifier + "-final")

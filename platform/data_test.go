@@ -103,7 +103,7 @@ func TestProdIsAHardenedMultiAZDatabaseWithAReplica(t *testing.T) {
 	db, replicas := primaryAndReplicas(t, p)
 	for key, want := range map[string]any{
 		"engine": "mysql", "engineVersion": "8.4", "multiAz": true, "deletionProtection": true,
-		"skipFinalSnapshot": false, "finalSnapshotIdentifier": "wordpress-prod-db-final",
+		"skipFinalSnapshot": false, "finalSnapshotIdentifier": "wordpress-prod-db-final", "deleteAutomatedBackups": false,
 		"publiclyAccessible": false, "autoMinorVersionUpgrade": true, "copyTagsToSnapshot": true,
 		"iamDatabaseAuthenticationEnabled": true, "performanceInsightsEnabled": true,
 		"monitoringInterval": float64(60), "backupRetentionPeriod": float64(14), "port": float64(3307),
