@@ -393,3 +393,45 @@ func TestExportedDatabaseLogsGoToEncryptedGroupsWithRetention(t *testing.T) {
 		t.Errorf("no log group made for %v; RDS would make them unencrypted and keep them forever", want)
 	}
 }
+
+func TestEachExportedLogIsTurnedOnInTheServer(t *testing.T) {
+	for _, c := range []struct {
+		stack       string
+		params      map[string]string
+		auditPlugin bool
+	}{
+		{"dev", map[string]string{"log_output": "FILE", "slow_query_log": "1"}, false},
+		{"prod", map[string]string{"log_output": "FILE", "slow_query_log": "1", "general_log": "1"}, true},
+	} {
+		p := stacktest.Stack(t, c.stack)
+		set := map[string]string{}
+		for _, prm := range p.OfType(typeParamGroup)[0].List("parameters") {
+			m := prm.(map[string]any)
+			set[m["name"].(string)] = m["value"].(string)
+		}
+		for name, want := range c.params {
+			if set[name] != want {
+				t.Errorf("%s: %s = %q, want %q", c.stack, name, set[name], want)
+			}
+		}
+		if _, on := set["general_log"]; on && c.params["general_log"] == "" {
+			t.Errorf("%s logs every query but does not export the general log", c.stack)
+		}
+		db, replicas := primaryAndReplicas(t, p)
+		groups := p.OfType("aws:rds/optionGroup:OptionGroup")
+		if !c.auditPlugin {
+			if len(groups) != 0 || db.String("optionGroupName") != "" {
+				t.Errorf("%s has an audit option group but no audit log", c.stack)
+			}
+			continue
+		}
+		if len(groups) != 1 || !strings.Contains(fmt.Sprint(groups[0].List("options")), "MARIADB_AUDIT_PLUGIN") {
+			t.Fatalf("%s: option groups %v, want the MariaDB audit plugin", c.stack, groups)
+		}
+		for _, inst := range append(replicas, db) {
+			if inst.String("optionGroupName") != groups[0].String("name") {
+				t.Errorf("%s %s does not use the audit option group", c.stack, inst.Name)
+			}
+		}
+	}
+}
