@@ -164,4 +164,38 @@ func TestDatabaseIdentifiersFollowRDSRules(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `the database identifier "x--prod-db" (from the project and stack names) breaks RDS's rule`) {
 		t.Errorf("err = %v", err)
 	}
+	_, err = config.Load(map[string]string{"aws:region": "us-east-1"}, "WordPress", "prod", config.Offline())
+	if err == nil || !strings.Contains(err.Error(), `"WordPress-prod-db"`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// FuzzDataConfig checks that any database setting is either refused with
+// problems or describes a database AWS accepts.
+func FuzzDataConfig(f *testing.F) {
+	f.Add(`{}`)
+	f.Add(`{"instanceClass":"db.t4g.micro","performanceInsights":false,"multiAz":false,"readReplicas":2}`)
+	f.Add(`{"allocatedStorage":100,"maxAllocatedStorage":110,"backupRetentionDays":35}`)
+	f.Add(`{"backupWindow":"23:30-00:30","maintenanceWindow":"mon:01:00-mon:02:00","logExports":["audit"]}`)
+	f.Fuzz(func(t *testing.T, data string) {
+		cfg, err := config.Load(dataRaw(data), "wordpress", "fuzz", config.Offline())
+		if err != nil {
+			return
+		}
+		d := cfg.Data
+		switch {
+		case d.MaxAllocatedStorage <= d.AllocatedStorage || d.AllocatedStorage < 20 || d.MaxAllocatedStorage > 65536:
+			t.Fatalf("storage %d..%d accepted", d.AllocatedStorage, d.MaxAllocatedStorage)
+		case d.BackupRetentionDays < 7 || d.BackupRetentionDays > 35:
+			t.Fatalf("production backup retention %d accepted", d.BackupRetentionDays)
+		case d.ReadReplicas < 0 || d.ReadReplicas > 15:
+			t.Fatalf("%d replicas accepted", d.ReadReplicas)
+		case d.Port < 1150 || d.Port > 65535:
+			t.Fatalf("port %d accepted", d.Port)
+		case config.EngineVersions[d.EngineVersion] == "":
+			t.Fatalf("engine version %q accepted", d.EngineVersion)
+		case len(cfg.ReplicaIdentifier(max(d.ReadReplicas, 1))) > 63:
+			t.Fatalf("identifier %q accepted", cfg.ReplicaIdentifier(d.ReadReplicas))
+		}
+	})
 }
