@@ -49,7 +49,7 @@ func TestBadAirflowConfigIsRefusedWithAnActionableMessage(t *testing.T) {
 }
 
 func TestAirflowDefaultsAreOffSmallPrivateAndNamedAfterTheStack(t *testing.T) {
-	cfg, err := config.Load(raw(""), "wordpress", "prod")
+	cfg, err := config.Load(raw(""), "wordpress", "prod", config.Offline())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestAirflowDefaultsAreOffSmallPrivateAndNamedAfterTheStack(t *testing.T) {
 	if got := a.Name(cfg.Project, cfg.Stack); got != "wordpress-prod" {
 		t.Errorf("default environment name = %q, want wordpress-prod", got)
 	}
-	cfg, err = config.Load(raw("", "wordpress:airflow", `{"enabled":true,"environmentName":"Nequi_Airflow-1","airflowVersion":"2.10.3","environmentClass":"mw1.micro"}`), "wordpress", "prod")
+	cfg, err = config.Load(raw("", "wordpress:airflow", `{"enabled":true,"environmentName":"Nequi_Airflow-1","airflowVersion":"2.10.3","environmentClass":"mw1.micro"}`), "wordpress", "prod", config.Offline())
 	if err != nil {
 		t.Fatalf("valid airflow settings refused: %v", err)
 	}

@@ -56,6 +56,11 @@ type Config struct {
 	Policy Policy
 	// Cost is wordpress:cost.
 	Cost Cost
+	// Data is wordpress:data, the database.
+	Data Data
+	// DBPassword is wordpress:dbPassword, the database master password. It
+	// is required unless data.manageMasterUserPassword is on.
+	DBPassword Secret
 
 	// offline is set when the config was read for the offline plan, which
 	// has no secrets provider.
@@ -125,6 +130,7 @@ func Defaults() Config {
 		Airflow:     DefaultAirflow(),
 		Governance:  DefaultGovernance(),
 		Restart:     DefaultRestart(),
+		Data:        DefaultData(),
 	}
 }
 

@@ -49,7 +49,7 @@ func TestBadGovernanceConfigIsRefusedWithAnActionableMessage(t *testing.T) {
 
 func TestTurnedOffServicesAreNotValidated(t *testing.T) {
 	// A stack that turns GuardDuty off need not pick a severity.
-	cfg, err := config.Load(governance(`{"guardDuty":{"enabled":false,"findingSeverity":""},"securityHub":{"enabled":false,"standards":[]}}`), "wordpress", "x")
+	cfg, err := config.Load(governance(`{"guardDuty":{"enabled":false,"findingSeverity":""},"securityHub":{"enabled":false,"standards":[]}}`), "wordpress", "x", config.Offline())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestTurnedOffServicesAreNotValidated(t *testing.T) {
 }
 
 func TestGovernanceSettingsKeepTheirDefaults(t *testing.T) {
-	cfg, err := config.Load(governance(`{"alarmEmails":["oncall@example.com"],"alarms":{"thresholds":{"alb5xx":25}}}`), "wordpress", "x")
+	cfg, err := config.Load(governance(`{"alarmEmails":["oncall@example.com"],"alarms":{"thresholds":{"alb5xx":25}}}`), "wordpress", "x", config.Offline())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestPulumiYamlDeclaresTheGovernanceDefaults(t *testing.T) {
 }
 
 func TestDevHasOnlyTheCheapGovernance(t *testing.T) {
-	cfg, err := config.Load(stacktest.RawConfig(t, "dev"), "wordpress", "dev")
+	cfg, err := config.Load(stacktest.RawConfig(t, "dev"), "wordpress", "dev", config.Offline())
 	if err != nil {
 		t.Fatal(err)
 	}

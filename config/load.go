@@ -41,6 +41,8 @@ var projectKeys = map[string]func(*Config) any{
 	"airflow":     func(c *Config) any { return &c.Airflow },
 	"governance":  func(c *Config) any { return &c.Governance },
 	"restart":     func(c *Config) any { return &c.Restart },
+	"data":        func(c *Config) any { return &c.Data },
+	"dbPassword":  func(c *Config) any { return &c.DBPassword },
 }
 
 // Keys returns the project's config keys without the namespace, sorted.

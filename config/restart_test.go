@@ -86,7 +86,7 @@ func manyAccounts(n int) []string {
 }
 
 func TestRestartConfigAcceptsTheOrganizationShape(t *testing.T) {
-	cfg, err := config.Load(restartRaw(t, map[string]any{"timeZone": "America/Bogota", "windowStart": "22:30", "windowLength": "8h"}), "wordpress", "test")
+	cfg, err := config.Load(restartRaw(t, map[string]any{"timeZone": "America/Bogota", "windowStart": "22:30", "windowLength": "8h"}), "wordpress", "test", config.Offline())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestRestartConfigAcceptsTheOrganizationShape(t *testing.T) {
 }
 
 func TestRestartIsOffAndValidByDefault(t *testing.T) {
-	cfg, err := config.Load(raw(""), "wordpress", "test")
+	cfg, err := config.Load(raw(""), "wordpress", "test", config.Offline())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,13 +73,13 @@ func TestPlaceholderMatchesThePlans(t *testing.T) {
 
 func TestARenamedProjectDoesNotDeployDefaultsSilently(t *testing.T) {
 	r := raw(`{"azCount": 2}`, "wordpress:environment", "development")
-	_, err := config.Load(r, "blog", "dev")
+	_, err := config.Load(r, "blog", "dev", config.Offline())
 	if err == nil || !strings.Contains(err.Error(), `wordpress:network: looks like this project's setting, but the project is named "blog"`) ||
 		!strings.Contains(err.Error(), "blog:network") {
 		t.Errorf("err = %v", err)
 	}
 	// The same keys under the new name are read.
-	cfg, err := config.Load(map[string]string{"aws:region": "us-east-1", "blog:network": `{"azCount": 2}`, "blog:environment": "development"}, "blog", "dev")
+	cfg, err := config.Load(map[string]string{"aws:region": "us-east-1", "blog:network": `{"azCount": 2}`, "blog:environment": "development"}, "blog", "dev", config.Offline())
 	if err != nil || cfg.Network.AZCount != 2 || cfg.Production() {
 		t.Errorf("renamed project: cfg %+v, err %v", cfg, err)
 	}
@@ -110,7 +110,7 @@ func TestNoNATWithoutEndpointsIsRefused(t *testing.T) {
 }
 
 func TestPinnedZonesSetTheZoneCount(t *testing.T) {
-	cfg, err := config.Load(raw(`{"availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]}`), "wordpress", "test")
+	cfg, err := config.Load(raw(`{"availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]}`), "wordpress", "test", config.Offline())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,7 @@ func (c *Config) validate() Problems {
 	p = append(p, c.validateAirflow()...)
 	p = append(p, c.Governance.validate()...)
 	p = append(p, c.Restart.validate()...)
+	c.validateData(&p)
 	for id, reason := range c.Policy.Waivers {
 		if strings.TrimSpace(reason) == "" {
 			p.addf("policy.waivers.%s: a waiver needs its reason, e.g. %q", id, "dev has no flow logs to save cost")

@@ -29,7 +29,7 @@ func stackConfig(t *testing.T, stack string) *config.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(raw, project.Name, stack)
+	cfg, err := config.Load(raw, project.Name, stack, config.Offline())
 	if err != nil {
 		t.Fatal(err)
 	}

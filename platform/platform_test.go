@@ -217,22 +217,16 @@ func TestProdFlowLogsGoToAnEncryptedLogGroupWithRetention(t *testing.T) {
 	if fl.String("vpcId") != p.OfType(typeVPC)[0].ID || fl.String("trafficType") != "ALL" {
 		t.Errorf("flow log does not record ALL traffic of the VPC: %v", fl.Inputs)
 	}
-	var groups []plan.Resource
-	for _, g := range p.OfType(typeLogGroup) {
-		if g.Parent == "" || g.Parent == p.OfType(typeNetwork)[0].URN {
-			groups = append(groups, g)
-		}
+	g, ok := p.ByARN(fl.String("logDestination"))
+	if !ok || g.Type != typeLogGroup {
+		t.Fatalf("the flow log's destination %q is not a log group of the stack", fl.String("logDestination"))
 	}
-	if len(groups) != 1 {
-		t.Fatalf("network log groups = %d, want 1", len(groups))
-	}
-	g := groups[0]
 	if g.Inputs["retentionInDays"] != float64(365) {
 		t.Errorf("flow log retention = %v, want 365", g.Inputs["retentionInDays"])
 	}
 	key, ok := p.Named(typeKey, "wordpress-prod-logs")
 	if !ok {
-		t.Fatal("prod has no logs key wordpress-prod-logs")
+		t.Fatal("prod has no logs key")
 	}
 	if g.String("kmsKeyId") == "" || g.String("kmsKeyId") != "arn:aws:kms:us-east-1:123456789012:key/"+key.ID {
 		t.Errorf("log group kmsKeyId = %q, want the stack's logs key", g.String("kmsKeyId"))
@@ -244,7 +238,7 @@ func TestProdFlowLogsGoToAnEncryptedLogGroupWithRetention(t *testing.T) {
 	var policy struct {
 		Statement []struct {
 			Principal map[string]any
-			Condition map[string]map[string]string
+			Condition map[string]map[string]any
 		}
 	}
 	if err := json.Unmarshal([]byte(key.String("policy")), &policy); err != nil {
@@ -253,7 +247,12 @@ func TestProdFlowLogsGoToAnEncryptedLogGroupWithRetention(t *testing.T) {
 	scoped := false
 	for _, s := range policy.Statement {
 		if s.Principal["Service"] == "logs.us-east-1.amazonaws.com" {
-			scoped = s.Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:us-east-1:123456789012:log-group:/wordpress/prod/*"
+			// The stack's own groups, and the groups RDS exports the
+			// database's logs to.
+			scoped = reflect.DeepEqual(s.Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"], []any{
+				"arn:aws:logs:us-east-1:123456789012:log-group:/wordpress/prod/*",
+				"arn:aws:logs:us-east-1:123456789012:log-group:/aws/rds/instance/wordpress-prod-db*",
+			})
 		}
 	}
 	if !scoped {

@@ -163,3 +163,5 @@ func notApplicable(format string, args ...any) Result {
 func fail(r plan.Resource, format string, args ...any) Result {
 	return Result{Resource: r.URN, Status: Fail, Detail: fmt.Sprintf(format, args...)}
 }
+
+// notApplicable is the result of a check that found nothing to check.
