@@ -82,7 +82,7 @@ func loadStack(dir, stack string) (stackSettings, error) {
 	if err != nil {
 		return stackSettings{}, err
 	}
-	cfg, err := config.Load(raw, project.Name, stack)
+	cfg, err := config.Load(raw, project.Name, stack, config.Offline())
 	if err != nil {
 		return stackSettings{}, fmt.Errorf("stack %s: %w", stack, err)
 	}
