@@ -50,6 +50,8 @@ type Config struct {
 	Network Network
 	// Policy is wordpress:policy.
 	Policy Policy
+	// Compute is wordpress:compute.
+	Compute Compute
 
 	// offline is set when the config was read for the offline plan, which
 	// has no secrets provider.
@@ -109,6 +111,7 @@ func Defaults() Config {
 		Tags:        map[string]string{},
 		Network:     DefaultNetwork(),
 		Policy:      Policy{Waivers: map[string]string{}},
+		Compute:     DefaultCompute(),
 	}
 }
 

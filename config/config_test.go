@@ -141,6 +141,13 @@ func TestPulumiYamlDeclaresTheSameDefaultsAsTheCode(t *testing.T) {
 	if !reflect.DeepEqual(fromYaml, config.DefaultNetwork()) {
 		t.Errorf("Pulumi.yaml network default = %+v\ncode default = %+v", fromYaml, config.DefaultNetwork())
 	}
+	var computeFromYaml config.Compute
+	if err := json.Unmarshal([]byte(project.Defaults["wordpress:compute"]), &computeFromYaml); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(computeFromYaml, config.DefaultCompute()) {
+		t.Errorf("Pulumi.yaml compute default = %+v\ncode default = %+v", computeFromYaml, config.DefaultCompute())
+	}
 	if project.Defaults["wordpress:environment"] != string(config.Production) {
 		t.Errorf("Pulumi.yaml environment default = %q", project.Defaults["wordpress:environment"])
 	}

@@ -37,6 +37,7 @@ var projectKeys = map[string]func(*Config) any{
 	"tags":        func(c *Config) any { return &c.Tags },
 	"network":     func(c *Config) any { return &c.Network },
 	"policy":      func(c *Config) any { return &c.Policy },
+	"compute":     func(c *Config) any { return &c.Compute },
 }
 
 // Keys returns the project's config keys without the namespace, sorted.
