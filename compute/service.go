@@ -37,7 +37,7 @@ type ServiceArgs struct {
 // WORDPRESS_DB_* variables, each injected as an ECS secret from the data
 // tier's parameters, never as plain environment.
 type DatabaseArgs struct {
-	// Secrets maps WORDPRESS_DB_HOST, _USER, _PASSWORD and _NAME to the
+	// Secrets maps each of DatabaseVariables to the
 	// valueFrom ECS reads them from (an SSM parameter ARN, or a Secrets
 	// Manager ARN with its JSON key).
 	Secrets map[string]pulumi.StringInput
@@ -52,10 +52,19 @@ type DatabaseArgs struct {
 	KeyARNs []pulumi.StringInput
 }
 
-// DatabaseVariables are the variables the official image reads to reach
-// MySQL (docker-library/wordpress, docker-entrypoint.sh and
-// wp-config-docker.php).
-var DatabaseVariables = []string{"WORDPRESS_DB_HOST", "WORDPRESS_DB_USER", "WORDPRESS_DB_PASSWORD", "WORDPRESS_DB_NAME"}
+// DatabaseVariables are the variables the tasks read to reach MySQL: the
+// four the official image's wp-config-docker.php reads, and
+// WORDPRESS_DB_PORT, which wpConfigExtra applies (the image itself takes a
+// port only inside WORDPRESS_DB_HOST, which one parameter cannot join).
+var DatabaseVariables = []string{"WORDPRESS_DB_HOST", "WORDPRESS_DB_PORT", "WORDPRESS_DB_USER", "WORDPRESS_DB_PASSWORD", "WORDPRESS_DB_NAME"}
+
+// wpConfigExtra is PHP the image evaluates in wp-config.php
+// (WORDPRESS_CONFIG_EXTRA), before WordPress connects:
+//   - the database requires TLS (require_secure_transport), and WordPress
+//     connects without it unless MYSQL_CLIENT_FLAGS asks;
+//   - DB_HOST carries no port, so mysqli connects to its default port,
+//     which is set here from the port parameter.
+const wpConfigExtra = "define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL); ini_set('mysqli.default_port', getenv('WORDPRESS_DB_PORT'));"
 
 // AutoscalingArgs are target tracking on CPU and on requests per task.
 type AutoscalingArgs struct {
@@ -278,10 +287,8 @@ func containerDefinitions(args Args, logGroup pulumi.StringOutput) pulumi.String
 		}},
 		"secrets": secrets,
 		"environment": pulumi.Array{pulumi.Map{
-			// The database requires TLS (require_secure_transport), and
-			// WordPress connects without it unless told to.
 			"name":  pulumi.String("WORDPRESS_CONFIG_EXTRA"),
-			"value": pulumi.String("define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL);"),
+			"value": pulumi.String(wpConfigExtra),
 		}},
 		"mountPoints": pulumi.Array{pulumi.Map{
 			"sourceVolume":  pulumi.String("wp-content"),

@@ -52,6 +52,11 @@ type Config struct {
 	Policy Policy
 	// Compute is wordpress:compute.
 	Compute Compute
+	// Data is wordpress:data, the database.
+	Data Data
+	// DBPassword is wordpress:dbPassword, the database master password. It
+	// is required unless data.manageMasterUserPassword is on.
+	DBPassword Secret
 
 	// offline is set when the config was read for the offline plan, which
 	// has no secrets provider.
@@ -112,6 +117,7 @@ func Defaults() Config {
 		Network:     DefaultNetwork(),
 		Policy:      Policy{Waivers: map[string]string{}},
 		Compute:     DefaultCompute(),
+		Data:        DefaultData(),
 	}
 }
 

@@ -26,7 +26,7 @@ func raw(network string, extra ...string) map[string]string {
 
 func problems(t *testing.T, r map[string]string) config.Problems {
 	t.Helper()
-	_, err := config.Load(r, "wordpress", "test")
+	_, err := config.Load(r, "wordpress", "test", config.Offline())
 	if err == nil {
 		t.Fatalf("config %v was accepted", r)
 	}
@@ -85,12 +85,12 @@ func TestStackNamesMustFitAWSNames(t *testing.T) {
 		"Prod_1":                          `stack name "Prod_1" goes into AWS resource names; use lowercase letters, digits and hyphens`,
 		"production-eu-west-1-blue-green": `use a stack name of at most 22 characters`,
 	} {
-		_, err := config.Load(raw(""), "wordpress", stack)
+		_, err := config.Load(raw(""), "wordpress", stack, config.Offline())
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("stack %q: err = %v, want %q", stack, err, want)
 		}
 	}
-	if _, err := config.Load(raw(""), "wordpress", "prod-eu-west-1"); err != nil {
+	if _, err := config.Load(raw(""), "wordpress", "prod-eu-west-1", config.Offline()); err != nil {
 		t.Errorf("stack prod-eu-west-1: %v", err)
 	}
 }
@@ -103,7 +103,7 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 }
 
 func TestProductionMayUseASingleNATWhenItSaysWhy(t *testing.T) {
-	cfg, err := config.Load(raw(`{"natStrategy":"single","singleNatReason":"egress is only for patching"}`), "wordpress", "prod")
+	cfg, err := config.Load(raw(`{"natStrategy":"single","singleNatReason":"egress is only for patching"}`), "wordpress", "prod", config.Offline())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestProductionMayUseASingleNATWhenItSaysWhy(t *testing.T) {
 }
 
 func TestUnsetSettingsKeepTheirDefaults(t *testing.T) {
-	cfg, err := config.Load(raw(`{"azCount":2}`), "wordpress", "x")
+	cfg, err := config.Load(raw(`{"azCount":2}`), "wordpress", "x", config.Offline())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +130,9 @@ func TestPulumiYamlDeclaresTheSameDefaultsAsTheCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, key := range config.Keys() {
+		if config.IsSecretKey(key) {
+			continue // a secret has no default: each stack sets its own
+		}
 		if _, ok := project.Defaults["wordpress:"+key]; !ok {
 			t.Errorf("Pulumi.yaml declares no default for %s", key)
 		}
@@ -147,6 +150,13 @@ func TestPulumiYamlDeclaresTheSameDefaultsAsTheCode(t *testing.T) {
 	}
 	if !reflect.DeepEqual(computeFromYaml, config.DefaultCompute()) {
 		t.Errorf("Pulumi.yaml compute default = %+v\ncode default = %+v", computeFromYaml, config.DefaultCompute())
+	}
+	var dataFromYaml config.Data
+	if err := json.Unmarshal([]byte(project.Defaults["wordpress:data"]), &dataFromYaml); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(dataFromYaml, config.DefaultData()) {
+		t.Errorf("Pulumi.yaml data default = %+v\ncode default = %+v", dataFromYaml, config.DefaultData())
 	}
 	if project.Defaults["wordpress:environment"] != string(config.Production) {
 		t.Errorf("Pulumi.yaml environment default = %q", project.Defaults["wordpress:environment"])
@@ -176,7 +186,7 @@ func TestCarvedSubnetsDoNotMoveWhenAZsAreAdded(t *testing.T) {
 func TestStackFilesAreValid(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		r := stacktest.RawConfig(t, stack)
-		if _, err := config.Load(r, "wordpress", stack); err != nil {
+		if _, err := config.Load(r, "wordpress", stack, config.Offline()); err != nil {
 			t.Errorf("Pulumi.%s.yaml: %v", stack, err)
 		}
 	}
@@ -191,7 +201,7 @@ func FuzzNetworkConfig(f *testing.F) {
 	f.Add(`{"azCount":2,"publicSubnetCidrs":["10.0.0.0/24","10.0.1.0/24"]}`)
 	f.Add(`{"cidr":"10.0.0.0/24","azCount":2,"publicSubnetCidrs":["10.0.0.0/28","10.0.0.16/28"],"privateSubnetCidrs":["10.0.0.32/28","10.0.0.48/28"],"dataSubnetCidrs":["10.0.0.64/28","10.0.0.80/28"]}`)
 	f.Fuzz(func(t *testing.T, network string) {
-		cfg, err := config.Load(raw(network), "wordpress", "fuzz")
+		cfg, err := config.Load(raw(network), "wordpress", "fuzz", config.Offline())
 		if err != nil {
 			var p config.Problems
 			if !errors.As(err, &p) || len(p) == 0 {

@@ -38,6 +38,8 @@ var projectKeys = map[string]func(*Config) any{
 	"network":     func(c *Config) any { return &c.Network },
 	"policy":      func(c *Config) any { return &c.Policy },
 	"compute":     func(c *Config) any { return &c.Compute },
+	"data":        func(c *Config) any { return &c.Data },
+	"dbPassword":  func(c *Config) any { return &c.DBPassword },
 }
 
 // Keys returns the project's config keys without the namespace, sorted.

@@ -63,6 +63,10 @@ func secretKeys() map[string]bool {
 	return out
 }
 
+// IsSecretKey reports whether a top-level key (without the namespace) must
+// be set with --secret.
+func IsSecretKey(key string) bool { return secretKeys()[key] }
+
 // requireSecret makes a secret that the stack needs mandatory: offline (no
 // secrets provider) a missing one becomes the placeholder, so every stack
 // in the repo plans on a fresh clone; under the engine it is an error that

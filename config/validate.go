@@ -53,6 +53,7 @@ func (c *Config) validate() Problems {
 	p = append(p, validateTags(c.Tags)...)
 	p = append(p, c.Network.validate(c.Region, c.Environment)...)
 	p = append(p, c.Compute.validate(c.Environment, c.Region)...)
+	c.validateData(&p)
 	for id, reason := range c.Policy.Waivers {
 		if strings.TrimSpace(reason) == "" {
 			p.addf("policy.waivers.%s: a waiver needs its reason, e.g. %q", id, "dev has no flow logs to save cost")

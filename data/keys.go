@@ -1,5 +1,6 @@
 // Package data holds the stack's data-at-rest pieces: the KMS keys every
-// encrypted resource uses, and (as the stack grows) RDS and its settings.
+// encrypted resource uses, the RDS MySQL database with its read replicas,
+// and the database settings in SSM Parameter Store.
 package data
 
 import (
@@ -19,7 +20,11 @@ type KeysArgs struct {
 	// LogGroupARNPrefix limits the logs key to log groups whose ARN starts
 	// with it (CloudWatch Logs passes the group's ARN as encryption context).
 	LogGroupARNPrefix string
-	Tags              map[string]string
+	// SecretsManager lets Secrets Manager use the parameters key too: RDS
+	// keeps the master password there when the stack turns on
+	// data.manageMasterUserPassword.
+	SecretsManager bool
+	Tags           map[string]string
 }
 
 // Keys is the set of customer-managed KMS keys of a stack.
@@ -28,37 +33,75 @@ type Keys struct {
 
 	// LogsKeyARN encrypts CloudWatch log groups.
 	LogsKeyARN pulumi.StringOutput
+	// DatabaseKeyARN encrypts RDS storage, snapshots, read replicas and
+	// Performance Insights data.
+	DatabaseKeyARN pulumi.StringOutput
+	// ParametersKeyARN encrypts the SecureString parameters (and, with
+	// manageMasterUserPassword, the RDS-managed secret).
+	ParametersKeyARN pulumi.StringOutput
+	// FileSystemKeyARN encrypts the EFS file system.
+	FileSystemKeyARN pulumi.StringOutput
 }
 
+// keyDeletionWindowDays is the longest wait KMS allows between scheduling a
+// key's deletion and deleting it (ScheduleKeyDeletion: 7..30 days), so a
+// mistaken `pulumi destroy` can still be undone with CancelKeyDeletion.
+const keyDeletionWindowDays = 30
+
 // NewKeys declares the stack's KMS keys: rotated yearly, 30-day deletion
-// window, and key policies that name the one service allowed to use each.
+// window, an alias each, and key policies that name the one service allowed
+// to use each.
 func NewKeys(ctx *pulumi.Context, name string, args KeysArgs, opts ...pulumi.ResourceOption) (*Keys, error) {
 	k := &Keys{}
 	if err := ctx.RegisterComponentResource("wordpress:data:Keys", name, k, opts...); err != nil {
 		return nil, err
 	}
-	policy, err := logsKeyPolicy(args)
+	logsPolicy, err := logsKeyPolicy(args)
 	if err != nil {
 		return nil, err
 	}
-	logs, err := kms.NewKey(ctx, name+"-logs", &kms.KeyArgs{
-		Description:          pulumi.String("CloudWatch Logs encryption for " + name),
-		EnableKeyRotation:    pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(30),
-		Policy:               pulumi.String(policy),
-		Tags:                 pulumi.ToStringMap(args.Tags),
-	}, pulumi.Parent(k))
-	if err != nil {
-		return nil, fmt.Errorf("logs key: %w", err)
+	parameterServices := []string{"ssm"}
+	if args.SecretsManager {
+		parameterServices = append(parameterServices, "secretsmanager")
 	}
-	if _, err := kms.NewAlias(ctx, name+"-logs", &kms.AliasArgs{
-		Name:        pulumi.String("alias/" + name + "-logs"),
-		TargetKeyId: logs.KeyId,
-	}, pulumi.Parent(k)); err != nil {
-		return nil, fmt.Errorf("logs key alias: %w", err)
+	keys := []struct {
+		suffix, description string
+		policy              func() (string, error)
+		out                 *pulumi.StringOutput
+	}{
+		{"logs", "CloudWatch Logs encryption for " + name, func() (string, error) { return logsPolicy, nil }, &k.LogsKeyARN},
+		// Performance Insights encrypts through RDS, so one service covers
+		// storage, snapshots, replicas and Performance Insights.
+		{"db", "RDS storage and Performance Insights encryption for " + name, func() (string, error) { return serviceKeyPolicy(args.Env, "rds") }, &k.DatabaseKeyARN},
+		{"params", "SSM SecureString parameters of " + name, func() (string, error) { return serviceKeyPolicy(args.Env, parameterServices...) }, &k.ParametersKeyARN},
+		{"efs", "EFS file system encryption for " + name, func() (string, error) { return serviceKeyPolicy(args.Env, "elasticfilesystem") }, &k.FileSystemKeyARN},
 	}
-	k.LogsKeyARN = logs.Arn
-	return k, ctx.RegisterResourceOutputs(k, pulumi.Map{"logsKeyArn": logs.Arn})
+	outputs := pulumi.Map{}
+	for _, spec := range keys {
+		policy, err := spec.policy()
+		if err != nil {
+			return nil, fmt.Errorf("%s key policy: %w", spec.suffix, err)
+		}
+		key, err := kms.NewKey(ctx, name+"-"+spec.suffix, &kms.KeyArgs{
+			Description:          pulumi.String(spec.description),
+			EnableKeyRotation:    pulumi.Bool(true),
+			DeletionWindowInDays: pulumi.Int(keyDeletionWindowDays),
+			Policy:               pulumi.String(policy),
+			Tags:                 pulumi.ToStringMap(args.Tags),
+		}, pulumi.Parent(k))
+		if err != nil {
+			return nil, fmt.Errorf("%s key: %w", spec.suffix, err)
+		}
+		if _, err := kms.NewAlias(ctx, name+"-"+spec.suffix, &kms.AliasArgs{
+			Name:        pulumi.String("alias/" + name + "-" + spec.suffix),
+			TargetKeyId: key.KeyId,
+		}, pulumi.Parent(k)); err != nil {
+			return nil, fmt.Errorf("%s key alias: %w", spec.suffix, err)
+		}
+		*spec.out = key.Arn
+		outputs[spec.suffix+"KeyArn"] = key.Arn
+	}
+	return k, ctx.RegisterResourceOutputs(k, outputs)
 }
 
 // logsKeyPolicy lets the account administer the key through IAM, and lets
@@ -86,6 +129,68 @@ func logsKeyPolicy(a KeysArgs) (string, error) {
 				"Resource":  "*",
 				"Condition": map[string]any{
 					"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": a.LogGroupARNPrefix + "*"},
+				},
+			},
+		},
+	}
+	b, err := json.Marshal(doc)
+	return string(b), err
+}
+
+// keyAdminActions are what the account's administrators may do to a key
+// directly: manage it, never use it. They are the "key administrators"
+// actions of the KMS guide's default key policy, less kms:Create* (which
+// would include kms:CreateGrant, a way to use the key outside the
+// service): KMS refuses a policy that does not let the account call
+// kms:PutKeyPolicy afterwards (the lockout safety check), and kms:Put*
+// keeps that.
+var keyAdminActions = []string{
+	"kms:CreateAlias", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+	"kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+	"kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
+}
+
+// keyUseActions are what a service needs to encrypt with a key on a
+// principal's behalf: RDS, EFS and Secrets Manager create grants for their
+// own later use (RDS guide, "Overview of encrypting Amazon RDS resources";
+// EFS guide, "Using AWS KMS keys for Amazon EFS").
+var keyUseActions = []string{
+	"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:ListGrants", "kms:DescribeKey",
+}
+
+// serviceKeyPolicy lets the account's IAM principals administer the key,
+// and use it only through the named services in this account and Region
+// (kms:ViaService, kms:CallerAccount): nobody can decrypt with it directly,
+// and no principal gets kms:* on it.
+func serviceKeyPolicy(env account.Env, services ...string) (string, error) {
+	root := env.RootARN()
+	via := make([]string, len(services))
+	for i, s := range services {
+		// kms:ViaService values are "<service>.<region>.<dns suffix>"
+		// (KMS guide, "kms:ViaService" condition key).
+		via[i] = fmt.Sprintf("%s.%s.%s", s, env.Region, env.DNSSuffix)
+	}
+	doc := map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{
+			{
+				"Sid":       "AccountAdministersKey",
+				"Effect":    "Allow",
+				"Principal": map[string]any{"AWS": root},
+				"Action":    keyAdminActions,
+				"Resource":  "*",
+			},
+			{
+				"Sid":       "AccountUsesKeyOnlyThroughServices",
+				"Effect":    "Allow",
+				"Principal": map[string]any{"AWS": root},
+				"Action":    keyUseActions,
+				"Resource":  "*",
+				"Condition": map[string]any{
+					"StringEquals": map[string]any{
+						"kms:ViaService":    via,
+						"kms:CallerAccount": env.AccountID,
+					},
 				},
 			},
 		},

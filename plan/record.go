@@ -95,7 +95,7 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	})
 	r.mu.Unlock()
 
-	state := args.Inputs.Copy()
+	state := settled(args.Inputs)
 	if args.Custom {
 		r.computed(args, id, state)
 	}
@@ -117,12 +117,54 @@ func (r *recorder) computed(args pulumi.MockResourceArgs, id string, state resou
 		state["keyId"] = resource.NewProperty(id)
 	case "aws:ec2/vpc:Vpc":
 		state["defaultSecurityGroupId"] = resource.NewProperty(defaultSecurityGroupID(id))
+	case "aws:rds/instance:Instance":
+		r.rdsInstance(args, id, state)
+	default:
+		if arn := r.computeTier(args.Inputs, args.TypeToken, args.Name, id, state); arn != "" {
+			state["arn"] = resource.NewProperty(arn)
+		}
 	}
 	if _, ok := state["arn"]; !ok {
 		state["arn"] = resource.NewProperty(arn)
 	}
 	if _, ok := state["name"]; !ok {
 		state["name"] = resource.NewProperty(args.Name)
+	}
+}
+
+// rdsInstance fills in what RDS computes for a DB instance: its endpoint,
+// the zone it picked when the program left that to RDS (the Region's first
+// zone, as for a subnet group that starts there), and the secret it keeps
+// the master password in when asked to manage it.
+func (r *recorder) rdsInstance(args pulumi.MockResourceArgs, id string, state resource.PropertyMap) {
+	part, suffix, _ := partitionOf(r.region)
+	ident := args.Name
+	if v, ok := state["identifier"]; ok && v.IsString() {
+		ident = v.StringValue()
+	}
+	port := 3306.0
+	if v, ok := state["port"]; ok && v.IsNumber() {
+		port = v.NumberValue()
+	}
+	address := fmt.Sprintf("%s.c0ffee0ff1in.%s.rds.%s", ident, r.region, suffix)
+	state["address"] = resource.NewProperty(address)
+	state["endpoint"] = resource.NewProperty(fmt.Sprintf("%s:%d", address, int(port)))
+	state["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:rds:%s:%s:db:%s", part, r.region, r.opts.AccountID, ident))
+	state["resourceId"] = resource.NewProperty("db-" + strings.ToUpper(id[len(id)-12:]))
+	if v, ok := state["availabilityZone"]; !ok || !v.IsString() || v.StringValue() == "" {
+		if zones, err := zonesOf(r.region, "available", nil); err == nil && len(zones) > 0 {
+			state["availabilityZone"] = resource.NewProperty(zones[0].name)
+		}
+	}
+	if v, ok := state["manageMasterUserPassword"]; ok && v.IsBool() && v.BoolValue() {
+		secret := map[string]any{
+			"secretArn":    fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:rds!%s-Ab12Cd", part, r.region, r.opts.AccountID, strings.ToLower(state["resourceId"].StringValue())),
+			"secretStatus": "active",
+		}
+		if k, ok := state["masterUserSecretKmsKeyId"]; ok && k.IsString() {
+			secret["kmsKeyId"] = k.StringValue()
+		}
+		state["masterUserSecrets"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.NewPropertyMapFromMap(secret))})
 	}
 }
 
@@ -160,6 +202,8 @@ func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 		return r.availabilityZones(args.Args)
 	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
 		return r.endpointService(args.Args)
+	case "aws:ssm/getParameter:getParameter":
+		return r.ssmParameter(args.Args)
 	}
 	return nil, fmt.Errorf("the offline plan has no answer for invoke %s: teach plan/record.go what AWS returns", args.Token)
 }
@@ -249,6 +293,10 @@ var idPrefixes = map[string]string{
 	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":   "sg-",
 	"aws:ec2/vpcEndpoint:VpcEndpoint":                     "vpce-",
 	"aws:ec2/flowLog:FlowLog":                             "fl-",
+	"aws:ec2/instance:Instance":                           "i-",
+	"aws:efs/fileSystem:FileSystem":                       "fs-",
+	"aws:efs/accessPoint:AccessPoint":                     "fsap-",
+	"aws:efs/mountTarget:MountTarget":                     "fsmt-",
 }
 
 func offlineID(typ, urn string) string {
@@ -259,6 +307,44 @@ func offlineID(typ, urn string) string {
 		prefix = "offline-"
 	}
 	return fmt.Sprintf("%s%017x", prefix, h.Sum64())[:len(prefix)+17]
+}
+
+// settled turns the output values among inputs into the values a provider
+// would echo back as state: known ones become their value (kept secret when
+// they were), unknown ones stay computed. The SDK cannot read an output
+// value back from a mock's state.
+func settled(in resource.PropertyMap) resource.PropertyMap {
+	out := make(resource.PropertyMap, len(in))
+	for k, v := range in {
+		out[k] = settle(v)
+	}
+	return out
+}
+
+func settle(v resource.PropertyValue) resource.PropertyValue {
+	switch {
+	case v.IsOutput():
+		o := v.OutputValue()
+		if !o.Known {
+			return resource.MakeComputed(resource.NewProperty(""))
+		}
+		if o.Secret {
+			return resource.MakeSecret(settle(o.Element))
+		}
+		return settle(o.Element)
+	case v.IsSecret():
+		return resource.MakeSecret(settle(v.SecretValue().Element))
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]resource.PropertyValue, len(arr))
+		for i, e := range arr {
+			out[i] = settle(e)
+		}
+		return resource.NewProperty(out)
+	case v.IsObject():
+		return resource.NewProperty(settled(v.ObjectValue()))
+	}
+	return v
 }
 
 // toPlain turns property values into JSON-ready values.

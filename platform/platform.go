@@ -14,7 +14,6 @@ import (
 
 	"github.com/nequi-platform/wordpress-ecs/account"
 	"github.com/nequi-platform/wordpress-ecs/config"
-	"github.com/nequi-platform/wordpress-ecs/data"
 	"github.com/nequi-platform/wordpress-ecs/network"
 	"github.com/nequi-platform/wordpress-ecs/security"
 )
@@ -94,11 +93,7 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 	}
 
 	logGroupPrefix := fmt.Sprintf("/%s/%s/", cfg.Project, cfg.Stack)
-	keys, err := data.NewKeys(ctx, prefix, data.KeysArgs{
-		Env:               env,
-		LogGroupARNPrefix: env.ARN("logs", env.Region, env.AccountID, "log-group:"+logGroupPrefix),
-		Tags:              tags,
-	})
+	keys, err := newKeys(ctx, cfg, env, prefix, logGroupPrefix, tags)
 	if err != nil {
 		return err
 	}
@@ -129,12 +124,23 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 
 	// The groups that data and compute both refer to, made before either
 	// (see package security).
-	if _, err := security.NewGroups(ctx, prefix, security.GroupsArgs{
+	groups, err := security.NewGroups(ctx, prefix, security.GroupsArgs{
 		VpcID:   net.VpcID.ToStringOutput(),
 		AppPort: wordpressPort,
-		DBPort:  mysqlPort,
-		Tags:    tags,
-	}); err != nil {
+		DBPort:  cfg.Data.Port,
+		// 443 opens on the load balancer only when there is a listener.
+		HTTPS: cfg.Compute.HTTPS.Enabled,
+		Tags:  tags,
+	})
+	if err != nil {
+		return err
+	}
+
+	db, err := newDatabase(ctx, cfg, env, prefix, tags, net, groups, keys)
+	if err != nil {
+		return err
+	}
+	if _, err := newCompute(ctx, cfg, env, prefix, logGroupPrefix, tags, net, groups, keys, db); err != nil {
 		return err
 	}
 
@@ -146,12 +152,8 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 	return nil
 }
 
-// The ports until the data and compute tiers make them configurable: the
-// official wordpress image's Apache listens on 80; MySQL's default is 3306.
-const (
-	wordpressPort = 80
-	mysqlPort     = 3306
-)
+// wordpressPort is where the official wordpress image's Apache listens.
+const wordpressPort = 80
 
 // availabilityZones returns the configured zones, or the first azCount zones
 // the region reports as available to this account.

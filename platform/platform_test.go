@@ -216,15 +216,22 @@ func TestProdFlowLogsGoToAnEncryptedLogGroupWithRetention(t *testing.T) {
 	if fl.String("vpcId") != p.OfType(typeVPC)[0].ID || fl.String("trafficType") != "ALL" {
 		t.Errorf("flow log does not record ALL traffic of the VPC: %v", fl.Inputs)
 	}
-	groups := p.OfType(typeLogGroup)
-	if len(groups) != 1 {
-		t.Fatalf("log groups = %d, want 1", len(groups))
+	var g plan.Resource
+	for _, lg := range p.OfType(typeLogGroup) {
+		if lg.String("name") == "/wordpress/prod/vpc-flow-logs" {
+			g = lg
+		}
 	}
-	g := groups[0]
+	if g.URN == "" {
+		t.Fatal("prod has no flow log group /wordpress/prod/vpc-flow-logs")
+	}
 	if g.Inputs["retentionInDays"] != float64(365) {
 		t.Errorf("flow log retention = %v, want 365", g.Inputs["retentionInDays"])
 	}
-	key := p.OfType(typeKey)[0]
+	key, ok := p.Named(typeKey, "wordpress-prod-logs")
+	if !ok {
+		t.Fatal("prod has no logs key")
+	}
 	if g.String("kmsKeyId") == "" || g.String("kmsKeyId") != "arn:aws:kms:us-east-1:123456789012:key/"+key.ID {
 		t.Errorf("log group kmsKeyId = %q, want the stack's logs key", g.String("kmsKeyId"))
 	}

@@ -21,6 +21,8 @@ const (
 	Fail Status = "fail"
 	// Waived is a failure the stack accepts in its config, with a reason.
 	Waived Status = "waived"
+	// NotApplicable says a check found nothing to check, and why.
+	NotApplicable Status = "n/a"
 )
 
 // Result is one check's outcome for one resource.
@@ -101,4 +103,9 @@ func pass(r plan.Resource, format string, args ...any) Result {
 
 func fail(r plan.Resource, format string, args ...any) Result {
 	return Result{Resource: r.URN, Status: Fail, Detail: fmt.Sprintf(format, args...)}
+}
+
+// notApplicable is the result of a check that found nothing to check.
+func notApplicable(format string, args ...any) Result {
+	return Result{Status: NotApplicable, Detail: fmt.Sprintf(format, args...)}
 }
