@@ -108,7 +108,10 @@ func newLoadBalancer(ctx *pulumi.Context, name string, args Args, opts ...pulumi
 		}
 	}
 	tg, err := lb.NewTargetGroup(ctx, name+"-wordpress", &lb.TargetGroupArgs{
-		Name: pulumi.String(awsName(name+"-wp", 32)),
+		// The port leads the name: a new port replaces the target group,
+		// and Pulumi creates the new one before deleting the old, which
+		// needs a name of its own.
+		Name: pulumi.String(awsName(fmt.Sprintf("wp%d-%s", args.AppPort, name), 32)),
 		// Fargate tasks register by IP (awsvpc network mode).
 		TargetType: pulumi.String("ip"),
 		Port:       pulumi.Int(args.AppPort),
