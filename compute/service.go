@@ -2,6 +2,7 @@ package compute
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -148,7 +149,7 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 	}
 	if _, err := iam.NewRolePolicy(ctx, name+"-task-execution", &iam.RolePolicyArgs{
 		Role:   execRole.Name,
-		Policy: executionPolicy(env, a.Database, logs.Arn),
+		Policy: executionPolicy(env, a.Image, a.Database, logs.Arn),
 	}, parent); err != nil {
 		return nil, err
 	}
@@ -308,6 +309,18 @@ func containerDefinitions(args Args, logGroup pulumi.StringOutput) pulumi.String
 	}})
 }
 
+// ecrImage is "<account>.dkr.ecr.<region>.<dns suffix>/<repository>[:tag]".
+var ecrImage = regexp.MustCompile(`^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.[a-z0-9.]+/([^:@]+)`)
+
+// ecrRepositoryARN is the private ECR repository image comes from, or "".
+func ecrRepositoryARN(env account.Env, image string) string {
+	m := ecrImage.FindStringSubmatch(image)
+	if m == nil {
+		return ""
+	}
+	return env.ARN("ecr", m[2], m[1], "repository/"+m[3])
+}
+
 // assumeRolePolicy trusts one service principal, only for this account
 // (the confused-deputy guard AWS recommends for ECS task roles).
 func assumeRolePolicy(principal string, env account.Env) (string, error) {
@@ -327,9 +340,10 @@ func assumeRolePolicy(principal string, env account.Env) (string, error) {
 
 // executionPolicy lets ECS read exactly the database settings, decrypt
 // them only through SSM or Secrets Manager, and write to the one log
-// group. The image is public, so no registry permission is needed
-// (Amazon ECS Developer Guide, "Amazon ECS task execution IAM role").
-func executionPolicy(env account.Env, db DatabaseArgs, logGroupARN pulumi.StringOutput) pulumi.StringOutput {
+// group; and pull the image when it is in a private ECR repository (a
+// public image needs no registry permission). Amazon ECS Developer Guide,
+// "Amazon ECS task execution IAM role".
+func executionPolicy(env account.Env, image string, db DatabaseArgs, logGroupARN pulumi.StringOutput) pulumi.StringOutput {
 	statements := pulumi.Array{}
 	if db.ParameterPathARN != "" {
 		statements = append(statements, pulumi.Map{
@@ -366,6 +380,23 @@ func executionPolicy(env account.Env, db DatabaseArgs, logGroupARN pulumi.String
 				pulumi.String(fmt.Sprintf("secretsmanager.%s.%s", env.Region, env.DNSSuffix)),
 			}}},
 		})
+	}
+	if repo := ecrRepositoryARN(env, image); repo != "" {
+		// A private image: the registry token is account-wide (AWS takes
+		// no resource for it), the layers only from this repository.
+		statements = append(statements,
+			pulumi.Map{
+				"Sid":      pulumi.String("RegistryToken"),
+				"Effect":   pulumi.String("Allow"),
+				"Action":   pulumi.String("ecr:GetAuthorizationToken"),
+				"Resource": pulumi.String("*"),
+			},
+			pulumi.Map{
+				"Sid":      pulumi.String("PullWordPressImage"),
+				"Effect":   pulumi.String("Allow"),
+				"Action":   pulumi.StringArray{pulumi.String("ecr:BatchCheckLayerAvailability"), pulumi.String("ecr:BatchGetImage"), pulumi.String("ecr:GetDownloadUrlForLayer")},
+				"Resource": pulumi.String(repo),
+			})
 	}
 	statements = append(statements, pulumi.Map{
 		"Sid":      pulumi.String("WriteWordPressLogs"),

@@ -210,6 +210,18 @@ func (b Bastion) Architecture() string {
 	return "x86_64"
 }
 
+// privateECR matches an image in an account's private ECR registry, which
+// the ecr.api and ecr.dkr endpoints serve without the internet.
+var privateECR = regexp.MustCompile(`^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/`)
+
+func (c *Config) validateCompute() Problems {
+	p := c.Compute.validate(c.Environment, c.Region)
+	if c.Network.NATStrategy == NATNone && !privateECR.MatchString(c.Compute.Image) {
+		p.addf("compute.image: %q is pulled over the internet, but network.natStrategy is \"none\"; copy the image to your private ECR and set compute.image to it, or choose natStrategy \"single\" or \"perAz\"", c.Compute.Image)
+	}
+	return p
+}
+
 func (c Compute) validate(env Environment, region string) Problems {
 	var p Problems
 	const k = "compute"

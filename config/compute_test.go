@@ -34,11 +34,16 @@ func TestComputeMistakesAreRefusedWithTheFix(t *testing.T) {
 		{"desired outside scaling range", "prod", `{"desiredCount":2}`, "compute.desiredCount (2) is outside autoscaling.minCapacity..maxCapacity (3..12)"},
 		{"WAF rate limit too low", "prod", `{"waf":{"rateLimit":5}}`, "compute.waf.rateLimit: AWS WAF accepts 10..2000000000 requests per 5 minutes, got 5"},
 		{"IA transition AWS lacks", "dev", `{"fileSystem":{"transitionToIa":"AFTER_2_DAYS"}}`, "compute.fileSystem.transitionToIa: EFS accepts AFTER_1_DAY"},
+		{"public image without a NAT", "dev", `{}`, `compute.image: "public.ecr.aws/docker/library/wordpress" is pulled over the internet, but network.natStrategy is "none"`},
 		{"unknown setting", "dev", `{"desiredcount":2}`, `compute.desiredcount: unknown setting (did you mean "desiredCount"?)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := config.Load(withCompute(t, c.stack, c.compute), "wordpress", c.stack, config.Offline())
+			r := withCompute(t, c.stack, c.compute)
+			if c.name == "public image without a NAT" {
+				stacktest.SetNetwork(t, r, map[string]any{"natStrategy": "none", "interfaceEndpoints": true})
+			}
+			_, err := config.Load(r, "wordpress", c.stack, config.Offline())
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err = %v\nwant one containing %q", err, c.want)
 			}

@@ -52,7 +52,7 @@ func (c *Config) validate() Problems {
 	}
 	p = append(p, validateTags(c.Tags)...)
 	p = append(p, c.Network.validate(c.Region, c.Environment)...)
-	p = append(p, c.Compute.validate(c.Environment, c.Region)...)
+	p = append(p, c.validateCompute()...)
 	c.validateData(&p)
 	for id, reason := range c.Policy.Waivers {
 		if strings.TrimSpace(reason) == "" {
