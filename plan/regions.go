@@ -26,19 +26,16 @@ var regionZones = map[string][]zone{
 		{"us-east-1f", "use1-az5", "opt-in-not-required", "availability-zone"},
 		{"us-east-1-bos-1a", "use1-bos1-az1", "not-opted-in", "local-zone"},
 	},
-	"us-east-2":    threeZones("us-east-2", "use2", "abc"),
-	"us-west-1":    threeZones("us-west-1", "usw1", "ac"),
-	"us-west-2":    append(threeZones("us-west-2", "usw2", "abcd"), zone{"us-west-2-lax-1a", "usw2-lax1-az1", "not-opted-in", "local-zone"}),
-	"ca-central-1": threeZones("ca-central-1", "cac1", "abd"),
-	"sa-east-1":    threeZones("sa-east-1", "sae1", "abc"),
-	"eu-west-1":    threeZones("eu-west-1", "euw1", "abc"),
-	"eu-west-2":    threeZones("eu-west-2", "euw2", "abc"),
-	"eu-west-3":    threeZones("eu-west-3", "euw3", "abc"),
-	"eu-central-1": threeZones("eu-central-1", "euc1", "abc"),
-	"eu-north-1":   threeZones("eu-north-1", "eun1", "abc"),
-	// Opened in November 2022: load balancers deliver access logs there as
-	// a service principal, not an account.
-	"eu-central-2":   threeZones("eu-central-2", "euc2", "abc"),
+	"us-east-2":      threeZones("us-east-2", "use2", "abc"),
+	"us-west-1":      threeZones("us-west-1", "usw1", "ac"),
+	"us-west-2":      append(threeZones("us-west-2", "usw2", "abcd"), zone{"us-west-2-lax-1a", "usw2-lax1-az1", "not-opted-in", "local-zone"}),
+	"ca-central-1":   threeZones("ca-central-1", "cac1", "abd"),
+	"sa-east-1":      threeZones("sa-east-1", "sae1", "abc"),
+	"eu-west-1":      threeZones("eu-west-1", "euw1", "abc"),
+	"eu-west-2":      threeZones("eu-west-2", "euw2", "abc"),
+	"eu-west-3":      threeZones("eu-west-3", "euw3", "abc"),
+	"eu-central-1":   threeZones("eu-central-1", "euc1", "abc"),
+	"eu-north-1":     threeZones("eu-north-1", "eun1", "abc"),
 	"ap-northeast-1": threeZones("ap-northeast-1", "apne1", "acd"),
 	"ap-northeast-2": threeZones("ap-northeast-2", "apne2", "abcd"),
 	"ap-southeast-1": threeZones("ap-southeast-1", "apse1", "abc"),
@@ -46,6 +43,9 @@ var regionZones = map[string][]zone{
 	"ap-south-1":     threeZones("ap-south-1", "aps1", "abc"),
 	"cn-north-1":     threeZones("cn-north-1", "cnn1", "abd"),
 	"us-gov-west-1":  threeZones("us-gov-west-1", "usgw1", "abc"),
+	// Opened in November 2022: load balancers deliver access logs there as
+	// a service principal, not an account.
+	"eu-central-2": threeZones("eu-central-2", "euc2", "abc"),
 }
 
 func threeZones(region, idPrefix, letters string) []zone {
