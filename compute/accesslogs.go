@@ -60,13 +60,14 @@ func newAccessLogBucket(ctx *pulumi.Context, name string, args Args, parent pulu
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
+	pab, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
 		Bucket:                b.ID(),
 		BlockPublicAcls:       pulumi.Bool(true),
 		BlockPublicPolicy:     pulumi.Bool(true),
 		IgnorePublicAcls:      pulumi.Bool(true),
 		RestrictPublicBuckets: pulumi.Bool(true),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
 	// ACLs off: every object belongs to the bucket owner, whoever wrote it.
@@ -136,9 +137,20 @@ func newAccessLogBucket(ctx *pulumi.Context, name string, args Args, parent pulu
 				},
 			},
 		}),
-	}, parent)
+		// After the public access block, so S3 never weighs the policy
+		// against a half-set block.
+	}, parent, pulumi.DependsOn([]pulumi.Resource{pab}))
 	if err != nil {
 		return nil, err
+	}
+	if target := args.LoadBalancer.AccessLogs.ServerAccessLogBucket; target != nil {
+		if _, err := s3.NewBucketLoggingV2(ctx, name, &s3.BucketLoggingV2Args{
+			Bucket:       b.ID(),
+			TargetBucket: target,
+			TargetPrefix: pulumi.String(name + "/"),
+		}, parent); err != nil {
+			return nil, err
+		}
 	}
 	return &accessLogBucket{bucket: b.ID().ToStringOutput(), policy: policy}, nil
 }

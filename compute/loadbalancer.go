@@ -37,6 +37,10 @@ type HTTPSArgs struct {
 // AccessLogArgs keep the access logs for RetentionDays.
 type AccessLogArgs struct {
 	RetentionDays int
+	// ServerAccessLogBucket, when set, receives the S3 server access logs
+	// of the access-log bucket itself (Security Hub S3.9): the stack's
+	// log bucket, whose policy admits S3's logging service.
+	ServerAccessLogBucket pulumi.StringInput
 }
 
 // loadBalancer is the ALB component's outputs.
