@@ -48,6 +48,9 @@ type Data struct {
 	// LogExports are the MySQL logs sent to CloudWatch Logs: error,
 	// slowquery, general, audit.
 	LogExports []string `json:"logExports"`
+	// LogRetentionDays is how long CloudWatch Logs keeps the exported
+	// logs.
+	LogRetentionDays int `json:"logRetentionDays"`
 	// MonitoringInterval is the enhanced monitoring period in seconds; 0
 	// turns it off.
 	MonitoringInterval int `json:"monitoringInterval"`
@@ -83,6 +86,7 @@ func DefaultData() Data {
 		DeletionProtection:               true,
 		FinalSnapshot:                    true,
 		LogExports:                       []string{"error", "slowquery"},
+		LogRetentionDays:                 365,
 		MonitoringInterval:               60,
 		PerformanceInsights:              true,
 		PerformanceInsightsRetentionDays: 7,
@@ -183,7 +187,10 @@ var (
 	usernamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,15}$`)
 	// DBInstanceIdentifier: 1..63 letters, digits or hyphens, starting
 	// with a letter, no two consecutive hyphens, not ending in a hyphen.
-	identifierPattern = regexp.MustCompile(`^[a-zA-Z](?:-?[a-zA-Z0-9])*$`)
+	// RDS stores it in lower case and the subnet and parameter group names
+	// made from it must be lower case, so upper case is refused here
+	// rather than changed behind the stack's back.
+	identifierPattern = regexp.MustCompile(`^[a-z](?:-?[a-z0-9])*$`)
 	backupWindowRE    = regexp.MustCompile(`^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$`)
 	maintWindowRE     = regexp.MustCompile(`^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$`)
 )
@@ -283,10 +290,13 @@ func (c *Config) validateData(p *Problems) {
 		}
 		seen[l] = true
 	}
+	if len(d.LogExports) > 0 && !validRetention(d.LogRetentionDays) {
+		p.addf("data.logRetentionDays: CloudWatch Logs accepts %v, got %d", RetentionDays, d.LogRetentionDays)
+	}
 	c.validateWindows(p)
 	for _, id := range []string{c.DBIdentifier(), c.ReplicaIdentifier(max(d.ReadReplicas, 1))} {
 		if len(id) > 63 || !identifierPattern.MatchString(id) {
-			p.addf("the database identifier %q (from the project and stack names) breaks RDS's rule: 1..63 letters, digits or hyphens, starting with a letter, no two hyphens in a row, not ending in a hyphen", id)
+			p.addf("the database identifier %q (from the project and stack names) breaks RDS's rule: 1..63 lowercase letters, digits or hyphens, starting with a letter, no two hyphens in a row, not ending in a hyphen", id)
 			break
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -61,8 +62,11 @@ type DatabaseArgs struct {
 	MaintenanceWindow   string
 	DeletionProtection  bool
 	FinalSnapshot       bool
-	// LogExports are MySQL log types sent to CloudWatch Logs.
-	LogExports []string
+	// LogExports are MySQL log types sent to CloudWatch Logs, into groups
+	// made here with LogRetentionDays and encrypted with LogsKeyARN.
+	LogExports       []string
+	LogRetentionDays int
+	LogsKeyARN       pulumi.StringInput
 	// MonitoringInterval is the enhanced monitoring period in seconds (0:
 	// off).
 	MonitoringInterval               int
@@ -105,6 +109,11 @@ type DBParameters struct {
 	// ssm:GetParameters on it).
 	ParameterPathARN string
 }
+
+// RDSLogGroupPrefix starts the name of every log group RDS exports an
+// instance's logs to: "/aws/rds/instance/<identifier>/<log type>" (RDS
+// guide, "Publishing MySQL logs to Amazon CloudWatch Logs").
+const RDSLogGroupPrefix = "/aws/rds/instance/"
 
 // Log types that need a server setting before RDS has anything to export
 // (RDS guide, "MySQL database log files").
@@ -177,6 +186,26 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		after = append(after, attachment)
 	}
 
+	// The log groups RDS exports to, made first: RDS would otherwise make
+	// them itself, unencrypted and kept forever, and the general log holds
+	// every query WordPress runs.
+	logGroups := func(id string) ([]pulumi.Resource, error) {
+		var out []pulumi.Resource
+		for _, l := range args.LogExports {
+			g, err := cloudwatch.NewLogGroup(ctx, id+"-"+l, &cloudwatch.LogGroupArgs{
+				Name:            pulumi.String(RDSLogGroupPrefix + id + "/" + l),
+				RetentionInDays: pulumi.Int(args.LogRetentionDays),
+				KmsKeyId:        args.LogsKeyARN,
+				Tags:            pulumi.ToStringMap(args.Tags),
+			}, parent)
+			if err != nil {
+				return nil, fmt.Errorf("log group %s of %s: %w", l, id, err)
+			}
+			out = append(out, g)
+		}
+		return out, nil
+	}
+
 	// Settings the primary and the replicas share.
 	common := func(a *rds.InstanceArgs) *rds.InstanceArgs {
 		a.Engine = pulumi.String("mysql")
@@ -217,7 +246,11 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 		BackupWindow:      pulumi.String(args.BackupWindow),
 		MaintenanceWindow: pulumi.String(args.MaintenanceWindow),
 		SkipFinalSnapshot: pulumi.Bool(!args.FinalSnapshot),
-		Tags:              tags(args.Identifier),
+		// A stack that keeps a final snapshot keeps the automated backups
+		// too, so a deleted database can be restored to any point in its
+		// retention period, not only to its last moment.
+		DeleteAutomatedBackups: pulumi.Bool(!args.FinalSnapshot),
+		Tags:                   tags(args.Identifier),
 	})
 	if args.FinalSnapshot {
 		primaryArgs.FinalSnapshotIdentifier = pulumi.String(args.Identifier + "-final")
@@ -233,7 +266,15 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 	} else {
 		primaryArgs.Password = pulumi.ToSecret(args.Password).(pulumi.StringOutput)
 	}
-	primary, err := rds.NewInstance(ctx, name, primaryArgs, parent, pulumi.DependsOn(after))
+	primaryLogs, err := logGroups(args.Identifier)
+	if err != nil {
+		return nil, err
+	}
+	primary, err := rds.NewInstance(ctx, name, primaryArgs, parent, pulumi.DependsOn(append(slices.Clone(after), primaryLogs...)),
+		// The zone is chosen once, at creation: turning Multi-AZ off later
+		// pins the first AZ, which must not replace a running database
+		// that has failed over to another.
+		pulumi.IgnoreChanges([]string{"availabilityZone"}))
 	if err != nil {
 		return nil, fmt.Errorf("database instance: %w", err)
 	}
@@ -241,6 +282,10 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 	var replicaIDs, replicaAddresses pulumi.StringArray
 	for i := 1; i <= args.ReadReplicas; i++ {
 		id := fmt.Sprintf("%s-replica-%d", args.Identifier, i)
+		replicaLogs, err := logGroups(id)
+		if err != nil {
+			return nil, err
+		}
 		replica, err := rds.NewInstance(ctx, fmt.Sprintf("%s-replica-%d", name, i), common(&rds.InstanceArgs{
 			Identifier:        pulumi.String(id),
 			ReplicateSourceDb: primary.Identifier,
@@ -250,7 +295,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args DatabaseArgs, opts ...pu
 			// (DeleteDBInstance).
 			SkipFinalSnapshot: pulumi.Bool(true),
 			Tags:              tags(id),
-		}), parent, pulumi.DependsOn(after),
+		}), parent, pulumi.DependsOn(append(slices.Clone(after), replicaLogs...)),
 			// A Multi-AZ primary changes zone when it fails over; the
 			// replica stays where it was created rather than being
 			// replaced on the next update.

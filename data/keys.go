@@ -20,6 +20,10 @@ type KeysArgs struct {
 	// LogGroupARNPrefix limits the logs key to log groups whose ARN starts
 	// with it (CloudWatch Logs passes the group's ARN as encryption context).
 	LogGroupARNPrefix string
+	// DatabaseLogGroupARNPrefix, when set, also admits the log groups RDS
+	// exports the database's logs to, whose names RDS fixes
+	// ("/aws/rds/instance/<identifier>/<log>").
+	DatabaseLogGroupARNPrefix string
 	// SecretsManager lets Secrets Manager use the parameters key too: RDS
 	// keeps the master password there when the stack turns on
 	// data.manageMasterUserPassword.
@@ -108,6 +112,10 @@ func NewKeys(ctx *pulumi.Context, name string, args KeysArgs, opts ...pulumi.Res
 // CloudWatch Logs use it only for this stack's log groups.
 func logsKeyPolicy(a KeysArgs) (string, error) {
 	root := a.Env.RootARN()
+	var groups any = a.LogGroupARNPrefix + "*"
+	if a.DatabaseLogGroupARNPrefix != "" {
+		groups = []string{a.LogGroupARNPrefix + "*", a.DatabaseLogGroupARNPrefix + "*"}
+	}
 	doc := map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []map[string]any{
@@ -128,7 +136,7 @@ func logsKeyPolicy(a KeysArgs) (string, error) {
 				"Action":    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
 				"Resource":  "*",
 				"Condition": map[string]any{
-					"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": a.LogGroupARNPrefix + "*"},
+					"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": groups},
 				},
 			},
 		},

@@ -19,8 +19,10 @@ func newKeys(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefix, l
 	return data.NewKeys(ctx, prefix, data.KeysArgs{
 		Env:               env,
 		LogGroupARNPrefix: env.ARN("logs", env.Region, env.AccountID, "log-group:"+logGroupPrefix),
-		SecretsManager:    cfg.Data.ManageMasterUserPassword,
-		Tags:              tags,
+		// The primary and its replicas ("<id>-replica-N") share the prefix.
+		DatabaseLogGroupARNPrefix: env.ARN("logs", env.Region, env.AccountID, "log-group:"+data.RDSLogGroupPrefix+cfg.DBIdentifier()),
+		SecretsManager:            cfg.Data.ManageMasterUserPassword,
+		Tags:                      tags,
 	})
 }
 
@@ -56,6 +58,8 @@ func newDatabase(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefi
 		DeletionProtection:               d.DeletionProtection,
 		FinalSnapshot:                    d.FinalSnapshot,
 		LogExports:                       d.LogExports,
+		LogRetentionDays:                 d.LogRetentionDays,
+		LogsKeyARN:                       keys.LogsKeyARN,
 		MonitoringInterval:               d.MonitoringInterval,
 		PerformanceInsights:              d.PerformanceInsights,
 		PerformanceInsightsRetentionDays: d.PerformanceInsightsRetentionDays,
@@ -70,7 +74,7 @@ func newDatabase(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefi
 	if err != nil {
 		return nil, fmt.Errorf("data tier: %w", err)
 	}
-	for name, value := range dataExports(db) {
+	for name, value := range dataExports(db, args.ParameterPath) {
 		ctx.Export(name, value)
 	}
 	return db, nil
@@ -83,7 +87,7 @@ func DBParameterPath(cfg *config.Config) string {
 
 // dataExports are the data tier's stack outputs: where the database is,
 // never its password.
-func dataExports(db *data.Database) map[string]pulumi.Input {
+func dataExports(db *data.Database, parameterPath string) map[string]pulumi.Input {
 	return map[string]pulumi.Input{
 		"dbEndpoint":         pulumi.Sprintf("%s:%d", db.Address, db.Port),
 		"dbAddress":          db.Address,
@@ -91,7 +95,8 @@ func dataExports(db *data.Database) map[string]pulumi.Input {
 		"dbName":             pulumi.String(db.Name),
 		"dbIdentifier":       db.Identifier,
 		"dbReplicaAddresses": db.ReplicaAddresses,
-		"dbParameterPath":    pulumi.String(db.Parameters.ParameterPathARN),
+		// For `aws ssm get-parameters-by-path --path ... --with-decryption`.
+		"dbParameterPath": pulumi.String(parameterPath),
 	}
 }
 

@@ -242,7 +242,7 @@ func TestProdFlowLogsGoToAnEncryptedLogGroupWithRetention(t *testing.T) {
 	var policy struct {
 		Statement []struct {
 			Principal map[string]any
-			Condition map[string]map[string]string
+			Condition map[string]map[string]any
 		}
 	}
 	if err := json.Unmarshal([]byte(key.String("policy")), &policy); err != nil {
@@ -251,7 +251,12 @@ func TestProdFlowLogsGoToAnEncryptedLogGroupWithRetention(t *testing.T) {
 	scoped := false
 	for _, s := range policy.Statement {
 		if s.Principal["Service"] == "logs.us-east-1.amazonaws.com" {
-			scoped = s.Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:us-east-1:123456789012:log-group:/wordpress/prod/*"
+			// The stack's own groups, and the groups RDS exports the
+			// database's logs to.
+			scoped = reflect.DeepEqual(s.Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"], []any{
+				"arn:aws:logs:us-east-1:123456789012:log-group:/wordpress/prod/*",
+				"arn:aws:logs:us-east-1:123456789012:log-group:/aws/rds/instance/wordpress-prod-db*",
+			})
 		}
 	}
 	if !scoped {

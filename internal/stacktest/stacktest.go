@@ -88,3 +88,14 @@ func Stack(t testing.TB, stack string) *plan.Plan {
 	p, _ := Record(t, stack, RawConfig(t, stack))
 	return p
 }
+
+// RecordWith records the program with every option given, such as the keys
+// set with --secret, and fails the test on any error.
+func RecordWith(t testing.TB, opts plan.Options) *plan.Plan {
+	t.Helper()
+	p, err := plan.Record(platform.DeployOffline, opts)
+	if err != nil {
+		t.Fatalf("record stack %s: %v", opts.Stack, err)
+	}
+	return p
+}
