@@ -56,6 +56,8 @@ type Config struct {
 	Policy Policy
 	// Cost is wordpress:cost.
 	Cost Cost
+	// Compute is wordpress:compute.
+	Compute Compute
 	// Data is wordpress:data, the database.
 	Data Data
 	// DBPassword is wordpress:dbPassword, the database master password. It
@@ -130,6 +132,7 @@ func Defaults() Config {
 		Airflow:     DefaultAirflow(),
 		Governance:  DefaultGovernance(),
 		Restart:     DefaultRestart(),
+		Compute:     DefaultCompute(),
 		Data:        DefaultData(),
 	}
 }

@@ -151,6 +151,13 @@ func TestPulumiYamlDeclaresTheSameDefaultsAsTheCode(t *testing.T) {
 	if !reflect.DeepEqual(costFromYaml, config.Defaults().Cost) {
 		t.Errorf("Pulumi.yaml cost default = %+v\ncode default = %+v", costFromYaml, config.Defaults().Cost)
 	}
+	var computeFromYaml config.Compute
+	if err := json.Unmarshal([]byte(project.Defaults["wordpress:compute"]), &computeFromYaml); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(computeFromYaml, config.DefaultCompute()) {
+		t.Errorf("Pulumi.yaml compute default = %+v\ncode default = %+v", computeFromYaml, config.DefaultCompute())
+	}
 	var dataFromYaml config.Data
 	if err := json.Unmarshal([]byte(project.Defaults["wordpress:data"]), &dataFromYaml); err != nil {
 		t.Fatal(err)

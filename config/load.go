@@ -41,6 +41,7 @@ var projectKeys = map[string]func(*Config) any{
 	"airflow":     func(c *Config) any { return &c.Airflow },
 	"governance":  func(c *Config) any { return &c.Governance },
 	"restart":     func(c *Config) any { return &c.Restart },
+	"compute":     func(c *Config) any { return &c.Compute },
 	"data":        func(c *Config) any { return &c.Data },
 	"dbPassword":  func(c *Config) any { return &c.DBPassword },
 }

@@ -56,6 +56,7 @@ func (c *Config) validate() Problems {
 	p = append(p, c.validateAirflow()...)
 	p = append(p, c.Governance.validate()...)
 	p = append(p, c.Restart.validate()...)
+	p = append(p, c.validateCompute()...)
 	c.validateData(&p)
 	for id, reason := range c.Policy.Waivers {
 		if strings.TrimSpace(reason) == "" {

@@ -82,50 +82,6 @@ func (p *Plan) Counts() map[string]int {
 	return out
 }
 
-// WriteMermaid prints the plan as a Mermaid flowchart: components as
-// subgraphs, resources as nodes, and an edge wherever an input refers to
-// another resource.
-func (p *Plan) WriteMermaid(w io.Writer) error {
-	ids := map[string]string{}
-	for i, r := range p.Resources {
-		ids[r.URN] = fmt.Sprintf("r%d", i)
-	}
-	fmt.Fprintln(w, "flowchart LR")
-	var walk func(parent, indent string)
-	walk = func(parent, indent string) {
-		for _, r := range p.Children(parent) {
-			label := fmt.Sprintf("%s<br/>%s", shortType(r.Type), r.Name)
-			if len(p.Children(r.URN)) > 0 {
-				fmt.Fprintf(w, "%ssubgraph %s[\"%s\"]\n", indent, ids[r.URN], label)
-				walk(r.URN, indent+"  ")
-				fmt.Fprintf(w, "%send\n", indent)
-				continue
-			}
-			fmt.Fprintf(w, "%s%s[\"%s\"]\n", indent, ids[r.URN], label)
-		}
-	}
-	walk("", "  ")
-	for _, r := range p.Resources {
-		keys := make([]string, 0, len(r.Inputs))
-		for k := range r.Inputs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		seen := map[string]bool{}
-		for _, k := range keys {
-			s, ok := r.Inputs[k].(string)
-			if !ok {
-				continue
-			}
-			if ref, ok := p.ByID(s); ok && !seen[ref.URN] && ref.Type != "aws:ec2/vpc:Vpc" {
-				seen[ref.URN] = true
-				fmt.Fprintf(w, "  %s -->|%s| %s\n", ids[r.URN], k, ids[ref.URN])
-			}
-		}
-	}
-	return nil
-}
-
 // shortType is "ec2.Subnet" for aws:ec2/subnet:Subnet.
 func shortType(t string) string {
 	parts := strings.Split(t, ":")

@@ -129,6 +129,10 @@ func (r *recorder) computed(args pulumi.MockResourceArgs, id string, state resou
 		state["defaultSecurityGroupId"] = resource.NewProperty(defaultSecurityGroupID(id))
 	case "aws:rds/instance:Instance":
 		r.rdsInstance(args, id, state)
+	default:
+		if arn := r.computeTier(args.Inputs, args.TypeToken, args.Name, id, state); arn != "" {
+			state["arn"] = resource.NewProperty(arn)
+		}
 	}
 	if _, ok := state["arn"]; !ok {
 		state["arn"] = resource.NewProperty(arn)
@@ -208,6 +212,8 @@ func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 		return r.availabilityZones(args.Args)
 	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
 		return r.endpointService(args.Args)
+	case "aws:ssm/getParameter:getParameter":
+		return r.ssmParameter(args.Args)
 	}
 	return nil, fmt.Errorf("the offline plan has no answer for invoke %s: teach plan/record.go what AWS returns", args.Token)
 }
@@ -302,6 +308,10 @@ var idPrefixes = map[string]string{
 	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":   "sg-",
 	"aws:ec2/vpcEndpoint:VpcEndpoint":                     "vpce-",
 	"aws:ec2/flowLog:FlowLog":                             "fl-",
+	"aws:ec2/instance:Instance":                           "i-",
+	"aws:efs/fileSystem:FileSystem":                       "fs-",
+	"aws:efs/accessPoint:AccessPoint":                     "fsap-",
+	"aws:efs/mountTarget:MountTarget":                     "fsmt-",
 }
 
 func offlineID(typ, urn string) string {

@@ -43,6 +43,9 @@ var regionZones = map[string][]zone{
 	"ap-south-1":     threeZones("ap-south-1", "aps1", "abc"),
 	"cn-north-1":     threeZones("cn-north-1", "cnn1", "abd"),
 	"us-gov-west-1":  threeZones("us-gov-west-1", "usgw1", "abc"),
+	// Opened in November 2022: load balancers deliver access logs there as
+	// a service principal, not an account.
+	"eu-central-2": threeZones("eu-central-2", "euc2", "abc"),
 }
 
 func threeZones(region, idPrefix, letters string) []zone {

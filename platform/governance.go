@@ -5,7 +5,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/nequi-platform/wordpress-ecs/compute"
 	"github.com/nequi-platform/wordpress-ecs/config"
+	"github.com/nequi-platform/wordpress-ecs/data"
 	"github.com/nequi-platform/wordpress-ecs/governance"
 	"github.com/nequi-platform/wordpress-ecs/network"
 )
@@ -74,6 +76,26 @@ type AlarmTargets struct {
 	WAF  *governance.WAFTarget
 	Logs *governance.LogsTarget
 	NAT  *governance.NATTarget
+}
+
+// alarmTargets are what the alarms watch, from every tier.
+func alarmTargets(cfg *config.Config, net *network.Network, db *data.Database, wp *compute.WordPress) AlarmTargets {
+	t := AlarmTargets{
+		NAT:  natTarget(net, cfg.Network.NATStrategy),
+		ALB:  &governance.ALBTarget{LoadBalancerARNSuffix: wp.LoadBalancerARNSuffix, TargetGroupARNSuffix: wp.TargetGroupARNSuffix},
+		ECS:  &governance.ECSTarget{ClusterName: wp.ClusterName, ServiceName: wp.ServiceName},
+		EFS:  &governance.EFSTarget{FileSystemID: wp.FileSystemID, ThroughputMode: wp.FileSystemThroughputMode},
+		Logs: &governance.LogsTarget{LogGroupName: wp.LogGroupName},
+		RDS:  &governance.RDSTarget{InstanceID: db.Identifier},
+	}
+	// One lag alarm per replica: the count is config, known now.
+	for i := range cfg.Data.ReadReplicas {
+		t.RDS.ReplicaIDs = append(t.RDS.ReplicaIDs, db.ReplicaIdentifiers.Index(pulumi.Int(i)))
+	}
+	if wp.HasWAF {
+		t.WAF = &governance.WAFTarget{WebACLName: wp.WebACLName, Region: cfg.Region}
+	}
+	return t
 }
 
 // natTarget is the network's NAT gateways, as many as its strategy makes.

@@ -103,8 +103,10 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	// Its AccessLogBucket output is for the compute tier's buckets.
-	if _, err := newAccountServices(ctx, cfg, gov, topic); err != nil {
+	// Its AccessLogBucket receives the S3 server access logs of the compute
+	// tier's buckets (S3.9).
+	services, err := newAccountServices(ctx, cfg, gov, topic)
+	if err != nil {
 		return err
 	}
 
@@ -138,23 +140,31 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 		VpcID:   net.VpcID.ToStringOutput(),
 		AppPort: wordpressPort,
 		DBPort:  cfg.Data.Port,
-		Tags:    tags,
+		// 443 opens on the load balancer only when there is a listener.
+		HTTPS: cfg.Compute.HTTPS.Enabled,
+		Tags:  tags,
 	})
 	if err != nil {
 		return err
 	}
 
-	if _, err := newDatabase(ctx, cfg, env, prefix, tags, net, groups, keys); err != nil {
+	db, err := newDatabase(ctx, cfg, env, prefix, tags, net, groups, keys)
+	if err != nil {
+		return err
+	}
+	var serverAccessLogs pulumi.StringInput
+	if services != nil && cfg.Governance.AWSConfig.Enabled {
+		serverAccessLogs = services.AccessLogBucket
+	}
+	wp, err := newCompute(ctx, cfg, env, prefix, logGroupPrefix, tags, net, groups, keys, db, serverAccessLogs)
+	if err != nil {
 		return err
 	}
 	if err := deployAirflow(ctx, cfg, prefix, tags, env, net.VpcID, net.PrivateSubnetIDs); err != nil {
 		return err
 	}
 
-	// The data and compute tiers add their targets here as they land.
-	alarms, err := newAlarms(ctx, cfg, gov, topic, AlarmTargets{
-		NAT: natTarget(net, cfg.Network.NATStrategy),
-	})
+	alarms, err := newAlarms(ctx, cfg, gov, topic, alarmTargets(cfg, net, db, wp))
 	if err != nil {
 		return err
 	}
@@ -175,8 +185,7 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 	return nil
 }
 
-// wordpressPort is the port until the compute tier makes it configurable:
-// the official wordpress image's Apache listens on 80.
+// wordpressPort is where the official wordpress image's Apache listens.
 const wordpressPort = 80
 
 // availabilityZones returns the configured zones, or the first azCount zones

@@ -328,9 +328,15 @@ func TestProdInterfaceEndpointsAdmitOnlyHTTPSFromTheVPC(t *testing.T) {
 func TestNATStrategyNoneLeavesPrivateSubnetsWithoutEgress(t *testing.T) {
 	raw := stacktest.RawConfig(t, "dev")
 	stacktest.SetNetwork(t, raw, map[string]any{"natStrategy": "none", "interfaceEndpoints": true})
+	// Without the internet the tasks pull from the account's private ECR.
+	raw["wordpress:compute"] = `{"image":"123456789012.dkr.ecr.us-east-1.amazonaws.com/wordpress"}`
 	p, _ := stacktest.Record(t, "dev", raw)
 	if n := len(p.OfType(typeNAT)); n != 0 {
 		t.Errorf("NATs = %d, want 0", n)
+	}
+	exec, _ := p.Named("aws:iam/rolePolicy:RolePolicy", "wordpress-dev-task-execution")
+	if !strings.Contains(exec.String("policy"), `"Resource":"arn:aws:ecr:us-east-1:123456789012:repository/wordpress"`) {
+		t.Errorf("the execution role cannot pull the private image: %s", exec.String("policy"))
 	}
 	for _, s := range subnetsOfTier(p, "private") {
 		if _, ok := egress(t, p, s); ok {

@@ -1,0 +1,195 @@
+package compute
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/nequi-platform/wordpress-ecs/account"
+)
+
+// BastionArgs configure the Session Manager host.
+type BastionArgs struct {
+	InstanceType string
+	// Architecture is the AMI's: arm64 or x86_64, matching InstanceType.
+	Architecture            string
+	SessionLogRetentionDays int
+	// SessionPreferences manages the Region's Session Manager preferences
+	// (the SSM-SessionManagerRunShell document, one per account and
+	// Region) so that every session is logged. Turn it off where another
+	// stack in the same account and Region already owns it.
+	SessionPreferences bool
+}
+
+// AMIParameter is the public SSM parameter holding the latest Amazon Linux
+// 2023 AMI for an architecture (Amazon Linux 2023 User Guide, "Get the
+// latest AL2023 AMI ID using Systems Manager").
+func AMIParameter(arch string) string {
+	return "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-" + arch
+}
+
+// SessionPreferencesDocument is the document Session Manager reads its
+// preferences from.
+const SessionPreferencesDocument = "SSM-SessionManagerRunShell"
+
+type bastion struct {
+	pulumi.ResourceState
+
+	InstanceID pulumi.StringOutput
+}
+
+// newBastion declares an instance with no way in but Session Manager: a
+// private subnet, no public address, the bastion group (which has no
+// inbound rule), IMDSv2 only, an encrypted root volume, and a role that
+// can do no more than talk to Systems Manager and write its session logs.
+func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*bastion, error) {
+	b := &bastion{}
+	if err := ctx.RegisterComponentResource("wordpress:compute:Bastion", name, b, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(b)
+	a := args.Bastion
+	env := args.Env
+
+	ami, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: AMIParameter(a.Architecture)})
+	if err != nil {
+		return nil, err
+	}
+
+	sessionLogName := args.LogGroupPrefix + "ssm-sessions"
+	sessionLogs, err := cloudwatch.NewLogGroup(ctx, name+"-ssm-sessions", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(sessionLogName),
+		RetentionInDays: pulumi.Int(a.SessionLogRetentionDays),
+		KmsKeyId:        args.LogsKeyARN,
+		Tags:            tagged(args.Tags, sessionLogName),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	if a.SessionPreferences {
+		content, err := marshal(map[string]any{
+			"schemaVersion": "1.0",
+			"description":   "Session Manager preferences: every session logged to an encrypted log group",
+			"sessionType":   "Standard_Stream",
+			"inputs": map[string]any{
+				"cloudWatchLogGroupName": sessionLogName,
+				// Session Manager refuses to log to a group that is not
+				// encrypted when this is on.
+				"cloudWatchEncryptionEnabled": true,
+				"cloudWatchStreamingEnabled":  true,
+				"s3BucketName":                "",
+				"s3KeyPrefix":                 "",
+				"s3EncryptionEnabled":         true,
+				"kmsKeyId":                    "",
+				"idleSessionTimeout":          "20",
+				"maxSessionDuration":          "60",
+				"runAsEnabled":                false,
+				"runAsDefaultUser":            "",
+				"shellProfile":                map[string]any{"linux": "", "windows": ""},
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := ssm.NewDocument(ctx, name+"-session-preferences", &ssm.DocumentArgs{
+			Name:           pulumi.String(SessionPreferencesDocument),
+			DocumentType:   pulumi.String("Session"),
+			DocumentFormat: pulumi.String("JSON"),
+			Content:        pulumi.String(content),
+			Tags:           tagged(args.Tags, SessionPreferencesDocument),
+		}, parent); err != nil {
+			return nil, err
+		}
+	}
+
+	ec2Principal, err := account.ServicePrincipal(ctx, env, "ec2")
+	if err != nil {
+		return nil, err
+	}
+	trust, err := marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Effect":    "Allow",
+			"Principal": map[string]any{"Service": ec2Principal},
+			"Action":    "sts:AssumeRole",
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	role, err := iam.NewRole(ctx, name+"-bastion", &iam.RoleArgs{
+		Description:      pulumi.String("Bastion: Systems Manager agent only"),
+		AssumeRolePolicy: pulumi.String(trust),
+		Tags:             tagged(args.Tags, name+"-bastion"),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-bastion-ssm", &iam.RolePolicyAttachmentArgs{
+		Role:      role.Name,
+		PolicyArn: pulumi.String(env.ARN("iam", "", "aws", "policy/AmazonSSMManagedInstanceCore")),
+	}, parent); err != nil {
+		return nil, err
+	}
+	// The agent itself uploads session logs, and checks the group is
+	// encrypted first (Session Manager guide, "Logging session data using
+	// Amazon CloudWatch Logs"): the one permission beyond the managed
+	// policy, limited to the session log group.
+	if _, err := iam.NewRolePolicy(ctx, name+"-bastion-session-logs", &iam.RolePolicyArgs{
+		Role: role.Name,
+		Policy: pulumi.JSONMarshal(pulumi.Map{
+			"Version": pulumi.String("2012-10-17"),
+			"Statement": pulumi.Array{
+				pulumi.Map{
+					"Effect":   pulumi.String("Allow"),
+					"Action":   pulumi.StringArray{pulumi.String("logs:CreateLogStream"), pulumi.String("logs:PutLogEvents"), pulumi.String("logs:DescribeLogStreams")},
+					"Resource": pulumi.Array{sessionLogs.Arn, pulumi.Sprintf("%s:log-stream:*", sessionLogs.Arn)},
+				},
+				pulumi.Map{
+					// DescribeLogGroups takes no resource narrower than *.
+					"Effect":   pulumi.String("Allow"),
+					"Action":   pulumi.String("logs:DescribeLogGroups"),
+					"Resource": pulumi.String("*"),
+				},
+			},
+		}),
+	}, parent); err != nil {
+		return nil, err
+	}
+	profile, err := iam.NewInstanceProfile(ctx, name+"-bastion", &iam.InstanceProfileArgs{
+		Role: role.Name,
+		Tags: tagged(args.Tags, name+"-bastion"),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	inst, err := ec2.NewInstance(ctx, name+"-bastion", &ec2.InstanceArgs{
+		// A new AL2023 release replaces the bastion on the next `pulumi
+		// up`: it keeps no state, and a fresh image is a patched one.
+		Ami:                      pulumi.String(ami.Value),
+		InstanceType:             pulumi.String(a.InstanceType),
+		SubnetId:                 args.PrivateSubnetIDs.ToStringArrayOutput().Index(pulumi.Int(0)),
+		VpcSecurityGroupIds:      pulumi.StringArray{args.SecurityGroups.Bastion},
+		AssociatePublicIpAddress: pulumi.Bool(false),
+		IamInstanceProfile:       profile.Name,
+		MetadataOptions: &ec2.InstanceMetadataOptionsArgs{
+			HttpEndpoint:            pulumi.String("enabled"),
+			HttpTokens:              pulumi.String("required"),
+			HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		RootBlockDevice: &ec2.InstanceRootBlockDeviceArgs{
+			Encrypted:           pulumi.Bool(true),
+			VolumeType:          pulumi.String("gp3"),
+			DeleteOnTermination: pulumi.Bool(true),
+		},
+		Tags: tagged(args.Tags, name+"-bastion"),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	b.InstanceID = inst.ID().ToStringOutput()
+	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{"instanceId": b.InstanceID})
+}
