@@ -27,6 +27,13 @@ type Service struct {
 	SchedulingStrategy   string            `json:"schedulingStrategy"`
 	DeploymentController string            `json:"deploymentController"`
 	Tags                 map[string]string `json:"tags"`
+	// ShortARN is set for a service created before ECS's long ARN format:
+	// ECS reports it as arn:aws:ecs:<region>:<account>:service/<name>,
+	// which two clusters' services of the same name share, and it cannot
+	// be tagged. ARN then holds the long form
+	// (arn:aws:ecs:<region>:<account>:service/<cluster>/<name>), the
+	// service's key everywhere in the engine.
+	ShortARN bool `json:"shortArn,omitempty"`
 }
 
 // ClusterKey identifies a cluster across accounts and regions.
