@@ -3,8 +3,8 @@ package fleetsim
 import (
 	"cmp"
 	"encoding/base64"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"

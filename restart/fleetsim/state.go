@@ -15,9 +15,9 @@ type account struct {
 
 	mu        sync.Mutex
 	regions   map[string]*regionState
-	buckets   map[string]*bucket // region + "/" + throttling category
-	calls     map[string]int64   // op -> calls
-	throttled map[string]int64   // op -> ThrottlingException returned
+	buckets   map[string]*bucket        // region + "/" + throttling category
+	calls     map[string]int64          // op -> calls
+	throttled map[string]int64          // op -> ThrottlingException returned
 	updates   map[string]map[string]int // day -> service ARN -> accepted UpdateService calls
 	started   map[string]map[string]int // day -> service ARN -> deployments started by UpdateService
 }
