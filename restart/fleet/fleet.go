@@ -69,6 +69,9 @@ const (
 	ReasonCodeDeploy         Reason = "code-deploy-controller"
 	ReasonOptedOut           Reason = "opted-out"
 	ReasonUnenrolled         Reason = "unenrolled"
+	// ReasonShortARN is an untagged service that cannot be tagged: it has
+	// a short ARN (Service.ShortARN), so adding the tag is no fix.
+	ReasonShortARN Reason = "short-arn"
 	ReasonDuplicate          Reason = "duplicate-arn"
 	ReasonInvalid            Reason = "invalid-inventory-entry"
 )

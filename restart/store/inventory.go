@@ -70,6 +70,9 @@ func itemAttrs(day string, it Item) map[string]types.AttributeValue {
 	if it.Skip != "" {
 		av["skip"] = str(string(it.Skip))
 	}
+	if it.ShortARN {
+		av["shortArn"] = boolean(true)
+	}
 	return av
 }
 
@@ -85,6 +88,7 @@ func itemFrom(av map[string]types.AttributeValue) Item {
 			SchedulingStrategy:   getS(av, "schedulingStrategy"),
 			DeploymentController: getS(av, "deploymentController"),
 			Tags:                 getMap(av, "tags"),
+			ShortARN:             getBool(av, "shortArn"),
 		},
 		RunID:      getS(av, "runId"),
 		Batch:      int(getN(av, "batch")),
@@ -193,6 +197,8 @@ type AccountResult struct {
 	Services int    `json:"services"`
 	// Error is empty when the account was fully discovered.
 	Error string `json:"error,omitempty"`
+	// ClustersGone are clusters deleted during discovery.
+	ClustersGone []string `json:"clustersGone,omitempty"`
 }
 
 // PutAccountResults records discovery's outcome per account and region.
