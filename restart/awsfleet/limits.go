@@ -124,6 +124,10 @@ type adaptive struct {
 	burst   int       // calls that may go at once
 	tat     time.Time // theoretical arrival time of the next call
 	lastCut time.Time
+	// recovered is set when the rate is back at the ceiling; the burst
+	// comes back once no call is waiting, so that it never lets new calls
+	// overtake those already scheduled.
+	recovered bool
 }
 
 // Tuning of adaptive. A cut halves the rate, at most once per cutEvery so
@@ -148,6 +152,9 @@ func (a *adaptive) wait(ctx context.Context) error {
 	interval := time.Duration(float64(time.Second) / a.cur)
 	if a.tat.Before(now) {
 		a.tat = now
+		if a.recovered {
+			a.burst, a.recovered = max(1, a.ceiling.Burst), false
+		}
 	}
 	at := a.tat.Add(-time.Duration(a.burst-1) * interval)
 	a.tat = a.tat.Add(interval)
@@ -175,6 +182,7 @@ func (a *adaptive) throttled(now time.Time) {
 	}
 	a.lastCut = now
 	a.cur = max(a.cur/2, a.ceiling.PerSecond*floorShare)
+	a.recovered = false
 	// The bucket is empty: no bursts until the rate has recovered.
 	a.burst = 1
 }
@@ -184,8 +192,8 @@ func (a *adaptive) succeeded() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.cur = min(a.ceiling.PerSecond, a.cur+a.ceiling.PerSecond/climbSteps)
-	if a.cur >= a.ceiling.PerSecond {
-		a.burst = max(1, a.ceiling.Burst)
+	if a.cur >= a.ceiling.PerSecond && a.burst < a.ceiling.Burst {
+		a.recovered = true
 	}
 }
 

@@ -71,9 +71,9 @@ const (
 	ReasonUnenrolled         Reason = "unenrolled"
 	// ReasonShortARN is an untagged service that cannot be tagged: it has
 	// a short ARN (Service.ShortARN), so adding the tag is no fix.
-	ReasonShortARN Reason = "short-arn"
-	ReasonDuplicate          Reason = "duplicate-arn"
-	ReasonInvalid            Reason = "invalid-inventory-entry"
+	ReasonShortARN  Reason = "short-arn"
+	ReasonDuplicate Reason = "duplicate-arn"
+	ReasonInvalid   Reason = "invalid-inventory-entry"
 )
 
 // Skip is a service that is not restarted, with the reason.
