@@ -6,10 +6,10 @@ STACK     ?= dev
 FORMAT    ?= tree
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test demo plan night vet lint bench e2e ci clean
+.PHONY: test demo plan night vet lint bench e2e ci clean moto
 
 ## test: set up the local AWS services and run the whole suite
-test: node_modules
+test: node_modules moto
 	$(GO) vet ./...
 	$(GO) test ./...
 
@@ -50,6 +50,11 @@ ci: test lint e2e
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch node_modules
+
+# moto_server (Python) is the second opinion on ECS, STS and DynamoDB; the
+# test that uses it is skipped without it.
+moto:
+	@command -v moto_server >/dev/null || echo "moto_server not found: the night against moto will be skipped; install it with: pip install 'moto[server]'"
 
 clean:
 	rm -rf node_modules bin .night
