@@ -9,6 +9,7 @@ import (
 	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleetsim"
+	"github.com/nequi-platform/wordpress-ecs/restart/setup"
 )
 
 // TestE2EFullFleet is the night at full size: 50 accounts, 1000 clusters,
@@ -45,6 +46,10 @@ func TestE2EFullFleet(t *testing.T) {
 	lf := newLocalFleet(t, cfg)
 	lf.settings.Retry = awsfleet.DefaultRetryPolicy()
 	lf.settings.RateScale = 1
+	// UpdateService at ECS's full 5/s, as if the engine were alone in the
+	// accounts: with the neighbour's half gone, ECS's bucket runs dry and
+	// only the adaptive pacing keeps the night from failing services.
+	lf.settings.UpdateRate = setup.MaxUpdateRate
 	// Sessions of 20s: renew them 5s ahead (5 minutes for real hour-long
 	// sessions).
 	lf.settings.Roles.RefreshBefore = 5 * time.Second
@@ -64,8 +69,8 @@ func TestE2EFullFleet(t *testing.T) {
 	}
 	checkNothingLost(t, lf, truth, func(s fleet.Service) bool { return s.Account == denied || inDeleted(s) }, res.Summary)
 	_, updates := lf.updates()
-	t.Logf("UpdateService accepted %d, calls %d, throttled %d (of which injected: see faults); sessions %d; clusters deleted %d",
-		updates, st.TotalCalls, st.TotalThrottled, len(st.Sessions), len(st.ClustersDeleted))
+	t.Logf("UpdateService accepted %d, calls %d, throttled %d (UpdateService %d; injected and the neighbour's: see faults); sessions %d; clusters deleted %d",
+		updates, st.TotalCalls, st.TotalThrottled, sum(st.Throttled["UpdateService"]), len(st.Sessions), len(st.ClustersDeleted))
 	for _, f := range st.Faults {
 		t.Logf("fault %s fired %d", f.Kind, f.Fired)
 	}
@@ -103,4 +108,12 @@ func TestE2EFullFleet(t *testing.T) {
 	if updates2 != updates || res2.Report.RestartedThisRun != 0 || deployments() != first {
 		t.Errorf("second run restarted %d services (%d UpdateService calls)", res2.Report.RestartedThisRun, updates2-updates)
 	}
+}
+
+func sum(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

@@ -145,7 +145,15 @@ func (s *Sim) take(a *account, region, op string, now time.Time) bool {
 		b = newBucket(ecsThrottleCategories[cat].scaled(s.cfg.ThrottleScale), now)
 		a.buckets[key] = b
 	}
-	return b.take(now, 1-s.neighbourShare(a.id, region, cat))
+	list, share := s.neighbours(a.id, region, cat)
+	ok := b.take(now, 1-share)
+	if !ok {
+		// A throttle while neighbours share the bucket: count it as theirs.
+		for _, af := range list {
+			af.fire()
+		}
+	}
+	return ok
 }
 
 func decode(body []byte, v any) *apiError {

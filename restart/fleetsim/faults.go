@@ -279,7 +279,13 @@ func (s *Sim) Faults() []FaultStatus {
 	return out
 }
 
-// FaultStatus is an injected fault and how many times it fired.
+// FaultStatus is an injected fault and how many times it fired: calls hit
+// for call faults, services or clusters hit for service-gone, short-arn
+// and cluster-gone, deployments for deployment-fail and deployment-hang,
+// outcomes buried for event-churn, DescribeServices answers without
+// rolloutState for no-rollout-state, sessions shortened for token-expiry,
+// UpdateService answers lost for applied-server-error, and calls
+// throttled while the neighbour shares the bucket for shared-bucket.
 type FaultStatus struct {
 	Fault
 	Fired int64 `json:"fired"`
@@ -424,12 +430,18 @@ func (s *Sim) deleteService(c *cluster, sv *service, inactive bool) {
 // hasServiceFault reports whether a fault of kind selects sv. The caller
 // holds the account lock.
 func (s *Sim) hasServiceFault(kind FaultKind, sv *service) bool {
+	return s.serviceFault(kind, sv) != nil
+}
+
+// serviceFault returns the first fault of kind that selects sv. The caller
+// holds the account lock.
+func (s *Sim) serviceFault(kind FaultKind, sv *service) *activeFault {
 	for _, af := range s.faults.load() {
 		if af.Kind == kind && s.serviceMatches(af, sv) {
-			return true
+			return af
 		}
 	}
-	return false
+	return nil
 }
 
 // applyShortARN marks the services a short-arn fault selects as created
@@ -480,16 +492,18 @@ func (s *Sim) sessionLifetime(acct string) time.Duration {
 	return 0
 }
 
-// neighbourShare is the fraction of the sustained rate of bucket category
-// cat that shared-bucket neighbours draw in acct and region.
-func (s *Sim) neighbourShare(acct, region, cat string) float64 {
+// neighbours returns the shared-bucket faults drawing from bucket category
+// cat in acct and region, and the fraction of its sustained rate they take.
+func (s *Sim) neighbours(acct, region, cat string) ([]*activeFault, float64) {
+	var list []*activeFault
 	share := 0.0
 	for _, af := range s.faults.load() {
 		if af.Kind == FaultSharedBucket && ecsOpCategory[af.Op] == cat && matches(af.Account, acct) && matches(af.Region, region) {
+			list = append(list, af)
 			share += af.Rate
 		}
 	}
-	return min(share, 1)
+	return list, min(share, 1)
 }
 
 // deleteCluster deletes c and its services, as DeleteCluster after

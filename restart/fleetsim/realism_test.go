@@ -194,4 +194,7 @@ func TestSharedBucketLeavesTheRestOfTheRate(t *testing.T) {
 	if ok != 25 {
 		t.Fatalf("%d calls in 10s, want 25 (half of 5/s)", ok)
 	}
+	if f := h.sim.Faults(); f[0].Fired == 0 {
+		t.Fatalf("fault %+v: the throttles it caused are not counted", f[0])
+	}
 }

@@ -96,7 +96,11 @@ func (s *Sim) render(sv *service, now time.Time, withTags bool) wireService {
 	if sv.status == statusActive {
 		per, running, pending := sv.deploymentCounts(now)
 		w.RunningCount, w.PendingCount = running, pending
-		noRollout := s.hasServiceFault(FaultNoRolloutState, sv)
+		noRollout := false
+		if af := s.serviceFault(FaultNoRolloutState, sv); af != nil && len(sv.deployments) > 0 {
+			noRollout = true
+			af.fire()
+		}
 		for i, d := range sv.deployments {
 			status, desired := deployActive, per[i][0]
 			if i == 0 {

@@ -299,9 +299,11 @@ func (s *service) deploymentMessage(sim *Sim, d *deployment, what string) string
 // after an outcome: a busy service's tasks push the outcome out of the
 // 100 events ECS keeps.
 func (s *service) churn(sim *Sim, at time.Time) {
-	if !sim.hasServiceFault(FaultEventChurn, s) {
+	af := sim.serviceFault(FaultEventChurn, s)
+	if af == nil {
 		return
 	}
+	af.fire()
 	for i := range maxEvents {
 		task := sim.uuid("task", s.arn, fmt.Sprint(len(s.history), i))
 		verb := "started"
