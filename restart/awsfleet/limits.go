@@ -124,6 +124,7 @@ type adaptive struct {
 	burst   int       // calls that may go at once
 	tat     time.Time // theoretical arrival time of the next call
 	lastCut time.Time
+	cuts    int // how many times the rate was cut: voids older slots
 	// recovered is set when the rate is back at the ceiling; the burst
 	// comes back once no call is waiting, so that it never lets new calls
 	// overtake those already scheduled.
@@ -145,31 +146,41 @@ func newAdaptive(r Rate) *adaptive {
 	return &adaptive{ceiling: r, cur: r.PerSecond, burst: max(1, r.Burst)}
 }
 
-// wait blocks until the call may go.
+// wait blocks until the call may go. A call that was waiting for a slot
+// given out before a cut takes a new one at the new rate: the calls queued
+// at the old pace would otherwise hit the empty bucket one after another.
 func (a *adaptive) wait(ctx context.Context) error {
-	a.mu.Lock()
-	now := time.Now()
-	interval := time.Duration(float64(time.Second) / a.cur)
-	if a.tat.Before(now) {
-		a.tat = now
-		if a.recovered {
-			a.burst, a.recovered = max(1, a.ceiling.Burst), false
+	for {
+		a.mu.Lock()
+		now := time.Now()
+		interval := time.Duration(float64(time.Second) / a.cur)
+		if a.tat.Before(now) {
+			a.tat = now
+			if a.recovered {
+				a.burst, a.recovered = max(1, a.ceiling.Burst), false
+			}
 		}
-	}
-	at := a.tat.Add(-time.Duration(a.burst-1) * interval)
-	a.tat = a.tat.Add(interval)
-	a.mu.Unlock()
-	d := at.Sub(now)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+		at := a.tat.Add(-time.Duration(a.burst-1) * interval)
+		a.tat = a.tat.Add(interval)
+		gen := a.cuts
+		a.mu.Unlock()
+		d := at.Sub(now)
+		if d <= 0 {
+			return ctx.Err()
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		a.mu.Lock()
+		stale := a.cuts != gen
+		a.mu.Unlock()
+		if !stale {
+			return nil
+		}
 	}
 }
 
@@ -183,6 +194,9 @@ func (a *adaptive) throttled(now time.Time) {
 	a.lastCut = now
 	a.cur = max(a.cur/2, a.ceiling.PerSecond*floorShare)
 	a.recovered = false
+	// Slots given out at the old rate are void (wait takes new ones).
+	a.cuts++
+	a.tat = now.Add(time.Duration(float64(time.Second) / a.cur))
 	// The bucket is empty: no bursts until the rate has recovered.
 	a.burst = 1
 }

@@ -164,6 +164,7 @@ func checkNothingLost(t testing.TB, lf *localFleet, truth []fleet.Service, unrea
 }
 
 func TestNightWithEveryFaultLosesNothingAndARerunRestartsNothing(t *testing.T) {
+	t.Parallel()
 	cfg := fleetsim.Config{Seed: 11, Accounts: 6, Clusters: 40, Services: 400, DeployTime: 150 * time.Millisecond, DeployJitter: 0.3, ThrottleScale: 5}
 	probe, err := fleetsim.New(cfg)
 	if err != nil {

@@ -37,6 +37,7 @@ import (
 //   - moto runs no tasks, so its deployments stay IN_PROGRESS with no task
 //     running: the engine must report them in progress, never failed.
 func TestNightAgainstMoto(t *testing.T) {
+	t.Parallel()
 	ep := testenv.Moto(t)
 	ctx := t.Context()
 	const region = "us-east-1"
@@ -90,7 +91,11 @@ func TestNightAgainstMoto(t *testing.T) {
 				}
 				arn := aws.ToString(out.Service.ServiceArn)
 				wants[arn] = want{reason: sv.reason}
-				before[arn] = primaryOf(t, c, cl, sv.name)
+				for _, d := range out.Service.Deployments {
+					if aws.ToString(d.Status) == "PRIMARY" {
+						before[arn] = aws.ToString(d.Id)
+					}
+				}
 			}
 		}
 	}
@@ -104,7 +109,11 @@ func TestNightAgainstMoto(t *testing.T) {
 	day := time.Now().UTC().Format(time.DateOnly)
 	night := func() engine.RunResult {
 		t.Helper()
-		e, err := setup.Build(ctx, s)
+		e, err := setup.Build(ctx, s, engine.WithProgress(func(format string, args ...any) {
+			if testing.Verbose() {
+				t.Logf(format, args...)
+			}
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -37,6 +37,7 @@ func stampedAt(t *testing.T, s fleet.Service) bool {
 }
 
 func TestServicesWithoutRolloutStateAreJudgedByTheirServiceDeployments(t *testing.T) {
+	t.Parallel()
 	cfg := fleetsim.Config{Seed: 21, Accounts: 2, Clusters: 8, Services: 80, DeployTime: 100 * time.Millisecond, ThrottleScale: 5,
 		Faults: []fleetsim.Fault{{Kind: fleetsim.FaultNoRolloutState}, {Kind: fleetsim.FaultDeploymentFail, Rate: 0.2}}}
 	lf := newLocalFleet(t, cfg)
@@ -56,6 +57,7 @@ func TestServicesWithoutRolloutStateAreJudgedByTheirServiceDeployments(t *testin
 }
 
 func TestEventChurnDoesNotTurnOutcomesIntoFailures(t *testing.T) {
+	t.Parallel()
 	cfg := fleetsim.Config{Seed: 22, Accounts: 2, Clusters: 8, Services: 80, DeployTime: 100 * time.Millisecond, ThrottleScale: 5,
 		Faults: []fleetsim.Fault{{Kind: fleetsim.FaultEventChurn}, {Kind: fleetsim.FaultDeploymentFail, Rate: 0.3}}}
 	lf := newLocalFleet(t, cfg)
@@ -98,6 +100,7 @@ func TestEventChurnDoesNotTurnOutcomesIntoFailures(t *testing.T) {
 }
 
 func TestAClusterDeletedDuringDiscoveryLosesNothingElse(t *testing.T) {
+	t.Parallel()
 	cfg := fleetsim.Config{Seed: 23, Accounts: 2, Clusters: 12, Services: 120, DeployTime: 50 * time.Millisecond, ThrottleScale: 5,
 		Faults: []fleetsim.Fault{{Kind: fleetsim.FaultClusterGone, Rate: 0.25}}}
 	lf := newLocalFleet(t, cfg)
@@ -121,6 +124,7 @@ func TestAClusterDeletedDuringDiscoveryLosesNothingElse(t *testing.T) {
 }
 
 func TestShortARNServicesAreKeyedApartNeverStampedAndTheirOwnersToldTheFix(t *testing.T) {
+	t.Parallel()
 	svc := func(cluster, name string) fleet.Service {
 		return fleet.Service{Account: "222222222222", Region: "us-east-1", Cluster: cluster, Service: name, DesiredCount: 2,
 			Tags: map[string]string{fleet.RestartTag: "enabled", "owner": "team-a"}}
@@ -178,6 +182,7 @@ func TestShortARNServicesAreKeyedApartNeverStampedAndTheirOwnersToldTheFix(t *te
 }
 
 func TestAnUpdateServiceAppliedThenAnswered500IsNeverRepeated(t *testing.T) {
+	t.Parallel()
 	cfg := fleetsim.Config{Seed: 24, Accounts: 2, Clusters: 8, Services: 80, DeployTime: 50 * time.Millisecond, ThrottleScale: 5,
 		Faults: []fleetsim.Fault{{Kind: fleetsim.FaultAppliedServerError, Rate: 0.5}, {Kind: fleetsim.FaultServerError, Op: "UpdateService", Rate: 0.2}}}
 	lf := newLocalFleet(t, cfg)
@@ -197,6 +202,7 @@ func TestAnUpdateServiceAppliedThenAnswered500IsNeverRepeated(t *testing.T) {
 }
 
 func TestMemberSessionsExpiringMidNightLeaveNothingNotStarted(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name   string
 		window time.Duration
@@ -227,12 +233,13 @@ func TestMemberSessionsExpiringMidNightLeaveNothingNotStarted(t *testing.T) {
 }
 
 func TestANeighbourUsingHalfTheUpdateRateFailsNoServiceByThrottling(t *testing.T) {
+	t.Parallel()
 	// One account: its UpdateService bucket (50 at once, then 5/s, as in
 	// AWS) is shared with a neighbour drawing half its refill, and
 	// the night needs more than the burst. The engine is set to ECS's full
 	// rate, as if it were alone: only its adaptive pacing saves it.
 	var svcs []fleet.Service
-	for i := range 70 {
+	for i := range 75 {
 		svcs = append(svcs, fleet.Service{Account: "222222222222", Region: "us-east-1", Cluster: "c" + string(rune('a'+i%6)),
 			Service: "svc-" + strings.Repeat("x", i%3) + string(rune('a'+i%26)) + string(rune('a'+i/26)), DesiredCount: 1,
 			Tags: map[string]string{fleet.RestartTag: "enabled"}})
