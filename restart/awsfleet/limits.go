@@ -100,7 +100,7 @@ func (l *limiters) get(account, region string, kind limitKind) *adaptive {
 	return set[kind]
 }
 
-// Rate returns the rate the limiter of an account, Region and kind paces
+// rate returns the rate the limiter of an account, Region and kind paces
 // at now (the ceiling until ECS throttles).
 func (l *limiters) rate(account, region string, kind limitKind) float64 {
 	a := l.get(account, region, kind)
@@ -113,9 +113,10 @@ func (l *limiters) rate(account, region string, kind limitKind) float64 {
 // increase, multiplicative decrease, as TCP (and the SDK's adaptive mode)
 // share a link they cannot see. It schedules calls by the generic cell
 // rate algorithm: each call gets the next slot of a theoretical arrival
-// time that advances by 1/rate per call, up to burst-1 slots early. Slots
-// only move forward, so a change of rate never lets calls already waiting
-// be overtaken by new ones into a burst.
+// time that advances by 1/rate per call, up to burst-1 slots early.
+// Between cuts slots only move forward, so a faster rate never lets new
+// calls bunch up with those already waiting; a cut voids the slots given
+// out at the old rate.
 type adaptive struct {
 	ceiling Rate
 
