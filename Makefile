@@ -38,7 +38,7 @@ lint:
 bench: node_modules
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./restart/...
 
-## e2e: the 10,000-service night with every fault, twice (about 5 minutes)
+## e2e: the 10,000-service night with every fault, twice (about 7 minutes)
 e2e: node_modules
 	$(GO) test -tags e2e -run E2E -count=1 -v -timeout 30m ./restart/engine
 
