@@ -126,14 +126,17 @@ func AssumeRoleClients(cfg aws.Config, roles Roles) ClientFunc {
 		cc, ok := creds[account]
 		if !ok {
 			arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, roles.Name)
-			cc = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, arn, func(o *stscreds.AssumeRoleOptions) {
+			provider := stscreds.NewAssumeRoleProvider(stsClient, arn, func(o *stscreds.AssumeRoleOptions) {
 				o.RoleSessionName = session
 				if roles.ExternalID != "" {
 					o.ExternalID = aws.String(roles.ExternalID)
 				}
-			}), func(o *aws.CredentialsCacheOptions) {
+			})
+			cc = aws.NewCredentialsCache(shortSessions{provider, window}, func(o *aws.CredentialsCacheOptions) {
+				// No jitter: it scales with the window and could carry
+				// a short session past its end. Each account's session
+				// started at its own time anyway.
 				o.ExpiryWindow = window
-				o.ExpiryWindowJitterFrac = 0.2
 			})
 			creds[account] = cc
 		}
@@ -160,6 +163,29 @@ func SessionName(s string) string {
 		s += "-"
 	}
 	return s
+}
+
+// shortSessions keeps the expiry window from swallowing a session shorter
+// than four windows: the cache would count it expired as soon as it came
+// and assume the role again for every call. Such a session is renewed once
+// three quarters of it have passed instead: its expiry, as the cache sees
+// it, is moved so that the window starts there. (Real member sessions last
+// 15 minutes at least, three windows; short ones come from a local fleet or
+// short hub credentials.)
+type shortSessions struct {
+	aws.CredentialsProvider
+	window time.Duration
+}
+
+func (s shortSessions) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := s.CredentialsProvider.Retrieve(ctx)
+	if err != nil || !c.CanExpire {
+		return c, err
+	}
+	if life := time.Until(c.Expires); life < 4*s.window {
+		c.Expires = time.Now().Add(life*3/4 + s.window)
+	}
+	return c, nil
 }
 
 // refreshOnExpiredToken drops the cached session when ECS answers

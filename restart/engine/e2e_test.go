@@ -50,9 +50,6 @@ func TestE2EFullFleet(t *testing.T) {
 	// accounts: with the neighbour's half gone, ECS's bucket runs dry and
 	// only the adaptive pacing keeps the night from failing services.
 	lf.settings.UpdateRate = setup.MaxUpdateRate
-	// Sessions of 20s: renew them 5s ahead (5 minutes for real hour-long
-	// sessions).
-	lf.settings.Roles.RefreshBefore = 5 * time.Second
 	lf.verifyTimeout = 30 * time.Second
 	truth := lf.sim.Inventory()
 
