@@ -32,6 +32,7 @@ type engineFlags struct {
 	summaryTopic, ownerTopic            *string
 	messages, metrics                   *string
 	rateScale                           *float64
+	updateRate                          *string
 	verbose                             *bool
 	window                              windowFlags
 	outsideWindow                       *bool
@@ -57,6 +58,7 @@ func addEngineFlags(fs *flag.FlagSet) *engineFlags {
 		messages:       fs.String("messages", "", "`FILE` receiving the notifications that are not published (- for stderr; default: dropped)"),
 		metrics:        fs.String("metrics", "", "`FILE` receiving the EMF metric lines (- for stderr; default: dropped)"),
 		rateScale:      fs.Float64("rate-scale", 1, "multiply the client-side request limits (match the local fleet's --throttle-scale)"),
+		updateRate:     fs.String("update-rate", os.Getenv("UPDATE_RATE"), "UpdateService calls per `second` per account and Region, at most 5 (default 4, or $UPDATE_RATE); the engine slows down further when ECS throttles"),
 		verbose:        fs.Bool("progress", isTerminal(os.Stderr), "progress lines on stderr (default: when stderr is a terminal)"),
 		window:         addWindowFlags(fs),
 		outsideWindow:  fs.Bool("outside-window", false, "restart even outside the window of the run's day (by default run refuses, exit status 3)"),
@@ -101,6 +103,11 @@ func (f *engineFlags) settings(ctx context.Context, fs *flag.FlagSet, stderr io.
 		CreateTables: *f.dynamoEndpoint != "",
 		SummaryTopic: *f.summaryTopic, OwnerTopic: *f.ownerTopic,
 		RateScale: *f.rateScale,
+	}
+	if *f.updateRate != "" {
+		if s.UpdateRate, err = setup.ParseUpdateRate(*f.updateRate); err != nil {
+			return s, nil, flagError(fs, stderr, "--update-rate %v", err)
+		}
 	}
 	if *f.fromEndpoint {
 		if *f.endpoint == "" {

@@ -2,6 +2,7 @@ package awsfleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,6 +26,11 @@ type AccountResult struct {
 	// on AssumeRole, throttled past retries, Region disabled); the services
 	// found before the error are kept.
 	Err error
+	// ClustersGone are the ARNs of clusters that ListClusters returned but
+	// that were deleted before their services could be listed
+	// (ClusterNotFoundException). The pair's other clusters are still
+	// discovered: the pair is not failed for it.
+	ClustersGone []string
 }
 
 // Discover lists every ECS service of every account and Region, the pairs
@@ -103,12 +109,19 @@ func (f *Fleet) discoverPair(ctx context.Context, account, region string) ([]fle
 		g.Go(func() error {
 			svcs, err := f.discoverCluster(gctx, client, account, region, c)
 			mu.Lock()
+			defer mu.Unlock()
+			if errors.As(err, new(*types.ClusterNotFoundException)) {
+				// Deleted since ListClusters: its services went with it.
+				// Only this cluster is lost, not the account and Region.
+				res.ClustersGone = append(res.ClustersGone, c)
+				return nil
+			}
 			found = append(found, svcs...)
-			mu.Unlock()
 			return err
 		})
 	}
 	err = g.Wait()
+	slices.Sort(res.ClustersGone)
 	res.Services = len(found)
 	if err != nil {
 		return found, fail(err)
@@ -128,9 +141,15 @@ func (f *Fleet) discoverCluster(ctx context.Context, client ECS, account, region
 	}
 	var out []fleet.Service
 	for chunk := range slices.Chunk(arns, 10) {
+		// By name: a short service ARN names no cluster, and the name is
+		// unique within the cluster given.
+		names := make([]string, len(chunk))
+		for i, arn := range chunk {
+			names[i] = lastSegment(arn)
+		}
 		d, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{
 			Cluster:  aws.String(clusterARN),
-			Services: chunk,
+			Services: names,
 			Include:  []types.ServiceField{types.ServiceFieldTags},
 		}, f.paced(account, region, limitRead))
 		if err != nil {
@@ -160,17 +179,34 @@ func toService(account, region, clusterARN string, s types.Service) fleet.Servic
 	if s.ClusterArn != nil {
 		clusterARN = *s.ClusterArn
 	}
+	arn, short := LongServiceARN(aws.ToString(s.ServiceArn), lastSegment(clusterARN))
 	return fleet.Service{
 		Account:              account,
 		Region:               region,
 		Cluster:              lastSegment(clusterARN),
 		Service:              aws.ToString(s.ServiceName),
-		ARN:                  aws.ToString(s.ServiceArn),
+		ARN:                  arn,
 		DesiredCount:         s.DesiredCount,
 		SchedulingStrategy:   string(s.SchedulingStrategy),
 		DeploymentController: ctrl,
 		Tags:                 tags,
+		ShortARN:             short,
 	}
+}
+
+// LongServiceARN returns the long form of a service ARN and whether arn was
+// in the short (pre-2018) format. A short ARN,
+// arn:aws:ecs:<region>:<account>:service/<name>, names no cluster, so two
+// clusters' services of the same name share it; the long form
+// arn:aws:ecs:<region>:<account>:service/<cluster>/<name> keys the service
+// uniquely ("Amazon Resource Names (ARNs) and IDs", Amazon ECS Developer
+// Guide). A long ARN is returned unchanged.
+func LongServiceARN(arn, cluster string) (string, bool) {
+	p := strings.SplitN(arn, ":", 6)
+	if len(p) != 6 || !strings.HasPrefix(p[5], "service/") || strings.Count(p[5], "/") != 1 || cluster == "" {
+		return arn, false
+	}
+	return strings.Join(p[:5], ":") + ":service/" + cluster + "/" + strings.TrimPrefix(p[5], "service/"), true
 }
 
 // lastSegment returns the name at the end of an ARN ("...:cluster/name").

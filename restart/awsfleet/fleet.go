@@ -7,14 +7,18 @@ package awsfleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // ECS is the part of the ECS client the engine uses.
@@ -24,6 +28,7 @@ type ECS interface {
 	ecs.DescribeServicesAPIClient
 	UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
 	TagResource(ctx context.Context, in *ecs.TagResourceInput, optFns ...func(*ecs.Options)) (*ecs.TagResourceOutput, error)
+	ListServiceDeployments(ctx context.Context, in *ecs.ListServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.ListServiceDeploymentsOutput, error)
 }
 
 // ClientFunc returns the ECS client for an account and Region.
@@ -36,6 +41,9 @@ type Fleet struct {
 	limiters   limiters
 	parallel   int
 	clusterPar int
+	// noHistory holds, per account/Region, why the service deployment
+	// history could not be read; it is not asked again.
+	noHistory sync.Map
 }
 
 // Option configures a Fleet.
@@ -75,7 +83,18 @@ type Roles struct {
 	// SessionName names the sessions, e.g. "daily-restart-<run id>", so
 	// that CloudTrail shows which run made a call.
 	SessionName string
+	// RefreshBefore is how long before a session expires it is replaced
+	// (DefaultRefreshBefore): the credentials cache's expiry window.
+	RefreshBefore time.Duration
 }
+
+// DefaultRefreshBefore renews member sessions five minutes before they
+// expire. A chained role session (hub role -> member role) lasts at most
+// one hour whatever the role allows ("Role chaining limits your AWS CLI or
+// AWS API role session to a maximum of one hour", IAM User Guide, Roles
+// terms), and a night lasts six: every account's session is renewed
+// several times, and a call never leaves with credentials about to lapse.
+const DefaultRefreshBefore = 5 * time.Minute
 
 // AssumeRoleClients returns a ClientFunc that builds one ECS client per
 // account and Region from cfg (the hub's credentials, retryer and
@@ -89,6 +108,10 @@ func AssumeRoleClients(cfg aws.Config, roles Roles) ClientFunc {
 		partition = "aws"
 	}
 	session := SessionName(roles.SessionName)
+	window := roles.RefreshBefore
+	if window <= 0 {
+		window = DefaultRefreshBefore
+	}
 	var (
 		mu      sync.Mutex
 		creds   = map[string]*aws.CredentialsCache{}
@@ -103,17 +126,24 @@ func AssumeRoleClients(cfg aws.Config, roles Roles) ClientFunc {
 		cc, ok := creds[account]
 		if !ok {
 			arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, roles.Name)
-			cc = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, arn, func(o *stscreds.AssumeRoleOptions) {
+			provider := stscreds.NewAssumeRoleProvider(stsClient, arn, func(o *stscreds.AssumeRoleOptions) {
 				o.RoleSessionName = session
 				if roles.ExternalID != "" {
 					o.ExternalID = aws.String(roles.ExternalID)
 				}
-			}))
+			})
+			cc = aws.NewCredentialsCache(shortSessions{provider, window}, func(o *aws.CredentialsCacheOptions) {
+				// No jitter: it scales with the window and could carry
+				// a short session past its end. Each account's session
+				// started at its own time anyway.
+				o.ExpiryWindow = window
+			})
 			creds[account] = cc
 		}
 		c := ecs.NewFromConfig(cfg, func(o *ecs.Options) {
 			o.Region = region
 			o.Credentials = cc
+			o.APIOptions = append(o.APIOptions, refreshOnExpiredToken(cc))
 		})
 		clients[account+"/"+region] = c
 		return c, nil
@@ -134,3 +164,47 @@ func SessionName(s string) string {
 	}
 	return s
 }
+
+// shortSessions keeps the expiry window from swallowing a session shorter
+// than four windows: the cache would count it expired as soon as it came
+// and assume the role again for every call. Such a session is renewed once
+// three quarters of it have passed instead: its expiry, as the cache sees
+// it, is moved so that the window starts there. (Real member sessions last
+// 15 minutes at least, three windows; short ones come from a local fleet or
+// short hub credentials.)
+type shortSessions struct {
+	aws.CredentialsProvider
+	window time.Duration
+}
+
+func (s shortSessions) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := s.CredentialsProvider.Retrieve(ctx)
+	if err != nil || !c.CanExpire {
+		return c, err
+	}
+	if life := time.Until(c.Expires); life < 4*s.window {
+		c.Expires = time.Now().Add(life*3/4 + s.window)
+	}
+	return c, nil
+}
+
+// refreshOnExpiredToken drops the cached session when ECS answers
+// ExpiredTokenException (clocks disagree, or the session was shorter than
+// the expiry window), so that the retry, which the retryer allows for that
+// code (NewRetryer), signs with a new session. It sits after the retry
+// middleware, before the credentials are fetched for the attempt.
+func refreshOnExpiredToken(cc *aws.CredentialsCache) func(*middleware.Stack) error {
+	mw := middleware.FinalizeMiddlewareFunc("DailyRestartRefreshExpired", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		out, md, err := next.HandleFinalize(ctx, in)
+		var ae smithy.APIError
+		if err != nil && errors.As(err, &ae) && ae.ErrorCode() == ErrCodeExpiredToken {
+			cc.Invalidate()
+		}
+		return out, md, err
+	})
+	return func(s *middleware.Stack) error { return s.Finalize.Insert(mw, "Retry", middleware.After) }
+}
+
+// ErrCodeExpiredToken is the error code AWS JSON services (ECS) answer
+// when the session in the signature has expired.
+const ErrCodeExpiredToken = "ExpiredTokenException"

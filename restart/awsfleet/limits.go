@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go/middleware"
-	"golang.org/x/time/rate"
 )
 
 // Limits are the client-side request rates per account and Region. ECS
@@ -24,6 +25,9 @@ type Limits struct {
 	// allows 50 (cluster reads) or 100 (service reads) and 20/s; default 40
 	// and 16/s.
 	Read Rate
+	// History paces ListServiceDeployments: ECS allows 50 and 20/s (its
+	// own bucket); default 40 and 16/s.
+	History Rate
 }
 
 // Rate is a token bucket: Burst tokens, refilled at PerSecond.
@@ -35,9 +39,10 @@ type Rate struct {
 // DefaultLimits returns the limits described on Limits.
 func DefaultLimits() Limits {
 	return Limits{
-		Modify: Rate{PerSecond: 4, Burst: 40},
-		Tag:    Rate{PerSecond: 8, Burst: 15},
-		Read:   Rate{PerSecond: 16, Burst: 40},
+		Modify:  Rate{PerSecond: 4, Burst: 40},
+		Tag:     Rate{PerSecond: 8, Burst: 15},
+		Read:    Rate{PerSecond: 16, Burst: 40},
+		History: Rate{PerSecond: 16, Burst: 40},
 	}
 }
 
@@ -47,7 +52,7 @@ func (l Limits) Scaled(f float64) Limits {
 	s := func(r Rate) Rate {
 		return Rate{PerSecond: r.PerSecond * f, Burst: max(1, int(float64(r.Burst)*f))}
 	}
-	return Limits{Modify: s(l.Modify), Tag: s(l.Tag), Read: s(l.Read)}
+	return Limits{Modify: s(l.Modify), Tag: s(l.Tag), Read: s(l.Read), History: s(l.History)}
 }
 
 type limitKind int
@@ -56,44 +61,177 @@ const (
 	limitRead limitKind = iota
 	limitModify
 	limitTag
+	limitHistory
 )
 
-// limiters holds one set of rate.Limiters per account and Region. The
-// process is the only caller for its accounts while it runs (the state
-// machine runs one Restart at a time), so a per-process limiter is the
-// account's limiter.
+// limiters holds one adaptive limiter per account, Region and ECS bucket.
+// The process is the only caller the engine has for its accounts while it
+// runs (the state machine runs one Restart at a time), but not the only
+// caller in them: Application Auto Scaling, CI and people draw from the
+// same ECS buckets. So the limits are a ceiling, and each limiter slows
+// down when ECS throttles and climbs back while it does not.
+//
+// Why not aws-sdk-go-v2's own client-side rate limiting
+// (retry.NewAdaptiveMode)? It keeps one token bucket per client, while ECS
+// throttles per group of actions: a throttled UpdateService would slow the
+// DescribeServices and TagResource calls that draw from other ECS buckets.
+// It starts unrestricted and only learns after the first throttle, so the
+// night would open by emptying the account's bucket, neighbours' share
+// included, whereas these limiters start under ECS's documented rates.
+// And the SDK documents it as experimental.
 type limiters struct {
 	limits Limits
 	mu     sync.Mutex
-	m      map[string]*[3]*rate.Limiter
+	m      map[string]*[4]*adaptive
 }
 
-func (l *limiters) wait(ctx context.Context, account, region string, kind limitKind) error {
+func (l *limiters) get(account, region string, kind limitKind) *adaptive {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.m == nil {
-		l.m = map[string]*[3]*rate.Limiter{}
+		l.m = map[string]*[4]*adaptive{}
 	}
 	k := account + "/" + region
 	set := l.m[k]
 	if set == nil {
-		nl := func(r Rate) *rate.Limiter { return rate.NewLimiter(rate.Limit(r.PerSecond), max(1, r.Burst)) }
-		set = &[3]*rate.Limiter{nl(l.limits.Read), nl(l.limits.Modify), nl(l.limits.Tag)}
+		set = &[4]*adaptive{newAdaptive(l.limits.Read), newAdaptive(l.limits.Modify), newAdaptive(l.limits.Tag), newAdaptive(l.limits.History)}
 		l.m[k] = set
 	}
-	l.mu.Unlock()
-	return set[kind].Wait(ctx)
+	return set[kind]
 }
+
+// rate returns the rate the limiter of an account, Region and kind paces
+// at now (the ceiling until ECS throttles).
+func (l *limiters) rate(account, region string, kind limitKind) float64 {
+	a := l.get(account, region, kind)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cur
+}
+
+// adaptive paces one ECS bucket of one account and Region: additive
+// increase, multiplicative decrease, as TCP (and the SDK's adaptive mode)
+// share a link they cannot see. It schedules calls by the generic cell
+// rate algorithm: each call gets the next slot of a theoretical arrival
+// time that advances by 1/rate per call, up to burst-1 slots early.
+// Between cuts slots only move forward, so a faster rate never lets new
+// calls bunch up with those already waiting; a cut voids the slots given
+// out at the old rate.
+type adaptive struct {
+	ceiling Rate
+
+	mu      sync.Mutex
+	cur     float64   // calls per second now
+	burst   int       // calls that may go at once
+	tat     time.Time // theoretical arrival time of the next call
+	lastCut time.Time
+	cuts    int // how many times the rate was cut: voids older slots
+	// recovered is set when the rate is back at the ceiling; the burst
+	// comes back once no call is waiting, so that it never lets new calls
+	// overtake those already scheduled.
+	recovered bool
+}
+
+// Tuning of adaptive. A cut halves the rate, at most once per cutEvery so
+// that the calls in flight when the bucket ran dry count as one signal;
+// each success gives back 1/climbSteps of the ceiling, so a halved rate is
+// restored after about climbSteps/2 successes; the rate never drops under
+// floorShare of the ceiling.
+const (
+	cutEvery   = time.Second
+	climbSteps = 20
+	floorShare = 0.05
+)
+
+func newAdaptive(r Rate) *adaptive {
+	return &adaptive{ceiling: r, cur: r.PerSecond, burst: max(1, r.Burst)}
+}
+
+// wait blocks until the call may go. A call that was waiting for a slot
+// given out before a cut takes a new one at the new rate: the calls queued
+// at the old pace would otherwise hit the empty bucket one after another.
+func (a *adaptive) wait(ctx context.Context) error {
+	for {
+		a.mu.Lock()
+		now := time.Now()
+		interval := time.Duration(float64(time.Second) / a.cur)
+		if a.tat.Before(now) {
+			a.tat = now
+			if a.recovered {
+				a.burst, a.recovered = max(1, a.ceiling.Burst), false
+			}
+		}
+		at := a.tat.Add(-time.Duration(a.burst-1) * interval)
+		a.tat = a.tat.Add(interval)
+		gen := a.cuts
+		a.mu.Unlock()
+		d := at.Sub(now)
+		if d <= 0 {
+			return ctx.Err()
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		a.mu.Lock()
+		stale := a.cuts != gen
+		a.mu.Unlock()
+		if !stale {
+			return nil
+		}
+	}
+}
+
+// throttled slows the limiter down after ECS throttled a call.
+func (a *adaptive) throttled(now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if now.Sub(a.lastCut) < cutEvery {
+		return
+	}
+	a.lastCut = now
+	a.cur = max(a.cur/2, a.ceiling.PerSecond*floorShare)
+	a.recovered = false
+	// Slots given out at the old rate are void (wait takes new ones).
+	a.cuts++
+	a.tat = now.Add(time.Duration(float64(time.Second) / a.cur))
+	// The bucket is empty: no bursts until the rate has recovered.
+	a.burst = 1
+}
+
+// succeeded lets the limiter climb back towards its ceiling.
+func (a *adaptive) succeeded() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.cur = min(a.ceiling.PerSecond, a.cur+a.ceiling.PerSecond/climbSteps)
+	if a.cur >= a.ceiling.PerSecond && a.burst < a.ceiling.Burst {
+		a.recovered = true
+	}
+}
+
+var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
 
 // paced is a per-call option that makes every attempt of the call wait for
 // the account's limiter, retries included: the limiter sits after the SDK's
 // retry middleware, so a burst of retries after throttling is paced like
 // first attempts instead of emptying ECS's bucket again.
 func (f *Fleet) paced(account, region string, kind limitKind) func(*ecs.Options) {
+	a := f.limiters.get(account, region, kind)
 	mw := middleware.FinalizeMiddlewareFunc("DailyRestartLimiter", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-		if err := f.limiters.wait(ctx, account, region, kind); err != nil {
+		if err := a.wait(ctx); err != nil {
 			return middleware.FinalizeOutput{}, middleware.Metadata{}, fmt.Errorf("wait for the %s/%s request limiter: %w", account, region, err)
 		}
-		return next.HandleFinalize(ctx, in)
+		out, md, err := next.HandleFinalize(ctx, in)
+		switch {
+		case err == nil:
+			a.succeeded()
+		case throttles.IsErrorThrottle(err).Bool():
+			a.throttled(time.Now())
+		}
+		return out, md, err
 	})
 	return func(o *ecs.Options) {
 		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {

@@ -40,25 +40,95 @@ var ErrNotStarted = errors.New("no deployment started")
 
 // Restart forces a new deployment of the service, paced by the account's
 // UpdateService limiter, and returns the deployment's id.
+//
+// An UpdateService that failed without a clear answer (HTTP 5xx, a lost
+// connection, a timeout) may have been applied: ECS can start the
+// deployment and still answer 500. Retrying it blindly would start a
+// second deployment, so the SDK retries UpdateService only after answers
+// that prove nothing was done (throttling, an expired token); otherwise
+// Restart looks at the service's deployments first: a PRIMARY created
+// since t.Since is the restart's, and only when there is none is
+// UpdateService called again.
 func (f *Fleet) Restart(ctx context.Context, t Target) (string, error) {
 	client, err := f.clients(ctx, t.Account, t.Region)
 	if err != nil {
 		return "", fmt.Errorf("restart %s: %w: %w", t.ARN, ErrNotStarted, err)
 	}
-	out, err := client.UpdateService(ctx, &ecs.UpdateServiceInput{
-		Cluster:            aws.String(t.Cluster),
-		Service:            aws.String(t.Service),
-		ForceNewDeployment: true,
-	}, f.paced(t.Account, t.Region, limitModify))
-	if err != nil {
-		return "", fmt.Errorf("restart %s: %w", t.ARN, classify(err))
-	}
-	if out.Service != nil {
-		if d := primary(out.Service.Deployments); d != nil {
-			return aws.ToString(d.Id), nil
+	var lastErr error
+	for attempt := range maxUpdateAttempts {
+		if attempt > 0 {
+			id, found, err := f.startedSince(ctx, client, t)
+			switch {
+			case err != nil:
+				// Cannot tell: leave it to the verifier, which adopts a
+				// deployment created after the claim.
+				return "", fmt.Errorf("restart %s: %w (and the check for a deployment failed: %v)", t.ARN, lastErr, err)
+			case found:
+				return id, nil
+			}
+		}
+		out, err := client.UpdateService(ctx, &ecs.UpdateServiceInput{
+			Cluster:            aws.String(t.Cluster),
+			Service:            aws.String(t.Service),
+			ForceNewDeployment: true,
+		}, f.paced(t.Account, t.Region, limitModify), retryOnlyUnapplied)
+		if err == nil {
+			if out.Service != nil {
+				if d := primary(out.Service.Deployments); d != nil {
+					return aws.ToString(d.Id), nil
+				}
+			}
+			return "", fmt.Errorf("restart %s: UpdateService returned no PRIMARY deployment", t.ARN)
+		}
+		lastErr = classify(err)
+		if errors.Is(lastErr, ErrGone) || errors.Is(lastErr, ErrNotStarted) || ctx.Err() != nil {
+			break
 		}
 	}
-	return "", fmt.Errorf("restart %s: UpdateService returned no PRIMARY deployment", t.ARN)
+	return "", fmt.Errorf("restart %s: %w", t.ARN, lastErr)
+}
+
+// maxUpdateAttempts bounds the UpdateService calls of one restart whose
+// earlier answers were lost (each one checked first).
+const maxUpdateAttempts = 5
+
+// startedSince looks for the deployment an UpdateService with a lost answer
+// may have started: the PRIMARY deployment, when it was created since the
+// claim.
+func (f *Fleet) startedSince(ctx context.Context, client ECS, t Target) (string, bool, error) {
+	d, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(t.Cluster), Services: []string{t.Service}},
+		f.paced(t.Account, t.Region, limitRead))
+	if err != nil {
+		return "", false, err
+	}
+	if len(d.Services) == 0 {
+		return "", false, nil // UpdateService will say the service is gone
+	}
+	p := primary(d.Services[0].Deployments)
+	if p == nil || t.Since.IsZero() || aws.ToTime(p.CreatedAt).Before(t.Since.Add(-historySlack)) {
+		return "", false, nil
+	}
+	return aws.ToString(p.Id), true, nil
+}
+
+// retryOnlyUnapplied lets the SDK retry an UpdateService only after an
+// answer that proves ECS did nothing: a throttle or another client error
+// the retryer retries (an expired token). A 5xx or a lost connection may
+// follow an applied call.
+func retryOnlyUnapplied(o *ecs.Options) {
+	o.Retryer = unappliedRetryer{o.Retryer}
+}
+
+// unappliedRetryer is the client's retryer (backoff, attempts) with a
+// stricter idea of what is retryable.
+type unappliedRetryer struct{ aws.Retryer }
+
+func (r unappliedRetryer) IsErrorRetryable(err error) bool {
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() < 400 || re.HTTPStatusCode() >= 500 {
+		return false
+	}
+	return r.Retryer.IsErrorRetryable(err)
 }
 
 // classify wraps err with ErrGone or ErrNotStarted when its kind is certain.

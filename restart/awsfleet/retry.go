@@ -60,7 +60,10 @@ func NewRetryer(p RetryPolicy) func() aws.Retryer {
 			o.Backoff = backoff
 			o.MaxBackoff = p.MaxBackoff
 		})
-		return retry.AddWithMaxAttempts(r, p.MaxAttempts)
+		// An expired session is retryable: the member clients drop the
+		// cached session on this answer (refreshOnExpiredToken), so the
+		// retry goes out with a new one.
+		return retry.AddWithMaxAttempts(retry.AddWithErrorCodes(r, ErrCodeExpiredToken), p.MaxAttempts)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -99,9 +100,11 @@ func (f *Fleet) checkChunk(ctx context.Context, account, region, cluster string,
 	if err != nil {
 		return fail(err)
 	}
+	// By name: the cluster is given, and a service with a short ARN is
+	// reported under an ARN that is not its key.
 	names := make([]string, len(ts))
 	for i, t := range ts {
-		names[i] = t.ARN
+		names[i] = t.Service
 	}
 	d, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: names}, f.paced(account, region, limitRead))
 	if err != nil {
@@ -114,26 +117,48 @@ func (f *Fleet) checkChunk(ctx context.Context, account, region, cluster string,
 		}
 		return fail(err)
 	}
-	byARN := map[string]*types.Service{}
+	byName := map[string]*types.Service{}
 	for i := range d.Services {
-		byARN[aws.ToString(d.Services[i].ServiceArn)] = &d.Services[i]
+		byName[aws.ToString(d.Services[i].ServiceName)] = &d.Services[i]
 	}
 	obs := make([]Observation, len(ts))
 	for i, t := range ts {
-		obs[i] = Judge(byARN[t.ARN], t.DeploymentID)
-		obs[i].ARN = t.ARN
+		o, settled := judge(byName[t.Service], t.DeploymentID)
+		if !settled {
+			o = f.judgeByHistory(ctx, client, account, region, cluster, t, o)
+		}
+		o.ARN = t.ARN
+		obs[i] = o
 	}
 	return obs
 }
 
-// Judge decides where the deployment depID of service s stands. s is nil
-// when DescribeServices reported the service missing.
+// Judge decides where the deployment depID of service s stands from what
+// DescribeServices shows. s is nil when DescribeServices reported the
+// service missing. Where that view cannot settle it (no rolloutState, or
+// the deployment no longer listed), the answer is Check's fallback:
+// Check asks the service deployment history first.
 func Judge(s *types.Service, depID string) Observation {
+	o, _ := judge(s, depID)
+	return o
+}
+
+// judge is Judge, and whether DescribeServices settles the question. The
+// deployment's rolloutState does when ECS returns it; it does not for
+// services behind a Classic Load Balancer ("The rolloutState of a service
+// is only returned for services that use the rolling update (ECS)
+// deployment type that aren't behind a Classic Load Balancer", ECS API
+// Reference, Deployment), nor once the deployment left the list. The
+// events are never the record: ECS keeps only the 100 latest ("A maximum
+// of 100 of the latest events are displayed", Service.events), does not
+// repeat a message, and some carry no deployment id; they only colour the
+// fallback.
+func judge(s *types.Service, depID string) (Observation, bool) {
 	if s == nil {
-		return Observation{Status: fleet.StatusGone, Detail: "service no longer exists"}
+		return Observation{Status: fleet.StatusGone, Detail: "service no longer exists"}, true
 	}
 	if st := aws.ToString(s.Status); st != "ACTIVE" {
-		return Observation{Status: fleet.StatusGone, Detail: "service is " + st}
+		return Observation{Status: fleet.StatusGone, Detail: "service is " + st}, true
 	}
 	var o Observation
 	p := primary(s.Deployments)
@@ -142,7 +167,7 @@ func Judge(s *types.Service, depID string) Observation {
 	}
 	o.Status = fleet.StatusStarted
 	if depID == "" {
-		return o
+		return o, true
 	}
 	var mine *types.Deployment
 	for i := range s.Deployments {
@@ -150,61 +175,153 @@ func Judge(s *types.Service, depID string) Observation {
 			mine = &s.Deployments[i]
 		}
 	}
+	hint := eventHint(s, depID)
 	if mine != nil {
 		switch mine.RolloutState {
 		case types.DeploymentRolloutStateCompleted:
 			if mine == p && (mine.RunningCount != mine.DesiredCount || s.RunningCount != s.DesiredCount) {
 				o.Detail = fmt.Sprintf("rollout completed, %d of %d tasks running", s.RunningCount, s.DesiredCount)
-				return o
+				return o, true
 			}
 			o.Status = fleet.StatusCompleted
 			o.Detail = fmt.Sprintf("%d of %d tasks running", mine.RunningCount, mine.DesiredCount)
-			return o
+			return o, true
 		case types.DeploymentRolloutStateFailed:
 			o.Status, o.Detail = fleet.StatusFailed, aws.ToString(mine.RolloutStateReason)
 			if p != nil && p != mine {
 				o.Status = fleet.StatusRolledBack
 				o.Detail = fmt.Sprintf("%s; rolling back with %s", o.Detail, aws.ToString(p.Id))
 			}
-			return o
+			return o, true
+		case types.DeploymentRolloutStateInProgress:
+			if mine != p {
+				// Replaced by a newer deployment before finishing: somebody
+				// else deployed the service.
+				o.Status = fleet.StatusFailed
+				o.Detail = fmt.Sprintf("deployment %s superseded by %s before it completed", depID, o.Primary)
+				return o, true
+			}
+			o.Detail = fmt.Sprintf("rolling out, %d of %d tasks running", mine.RunningCount, mine.DesiredCount)
+			return o, true
 		}
-		if mine != p {
-			// Replaced by a newer deployment before finishing: somebody
-			// else deployed the service.
-			o.Status = fleet.StatusFailed
-			o.Detail = fmt.Sprintf("deployment %s superseded by %s before it completed", depID, o.Primary)
-			return o
+		// No rolloutState. Fallback: the deployment is done when it is the
+		// PRIMARY, the older deployments are gone (ECS drops them once the
+		// new one has replaced their tasks) and every desired task runs.
+		switch {
+		case mine == p && len(s.Deployments) == 1 && mine.RunningCount == mine.DesiredCount && s.RunningCount == s.DesiredCount:
+			o.Status = fleet.StatusCompleted
+			o.Detail = fmt.Sprintf("%d of %d tasks running, previous deployment replaced", mine.RunningCount, mine.DesiredCount)
+		case mine != p && hint.rolledBack:
+			o.Status, o.Detail = fleet.StatusRolledBack, fmt.Sprintf("deployment %s replaced by %s after a rollback event", depID, o.Primary)
+		case mine != p:
+			o.Status, o.Detail = fleet.StatusFailed, fmt.Sprintf("deployment %s superseded by %s before it completed", depID, o.Primary)
+		default:
+			o.Detail = fmt.Sprintf("rolling out, %d of %d tasks running, %d deployments", mine.RunningCount, mine.DesiredCount, len(s.Deployments))
 		}
-		o.Detail = fmt.Sprintf("rolling out, %d of %d tasks running", mine.RunningCount, mine.DesiredCount)
-		return o
+		return o, false
 	}
 	// The deployment is no longer listed: ECS drops a deployment once
-	// another one completed. The events say whether it failed (and was
-	// rolled back) or completed before being replaced.
-	failed, rolledBack, completed := false, false, false
+	// another one completed. Without the history, the events may still say
+	// how it ended; their silence proves nothing.
+	switch {
+	case hint.completed:
+		o.Status, o.Detail = fleet.StatusCompleted, "completed, then replaced by "+o.Primary
+	case hint.failed && hint.rolledBack:
+		o.Status, o.Detail = fleet.StatusRolledBack, "deployment failed; rolled back by the circuit breaker to "+o.Primary
+	case hint.failed:
+		o.Status, o.Detail = fleet.StatusFailed, "deployment failed"
+	default:
+		o.Detail = fmt.Sprintf("deployment %s is no longer listed (%s replaced it) and its outcome is unknown", depID, o.Primary)
+	}
+	return o, false
+}
+
+type hint struct{ completed, failed, rolledBack bool }
+
+// eventHint reads what the listed events say about depID.
+func eventHint(s *types.Service, depID string) hint {
+	var h hint
 	for _, e := range s.Events {
 		msg := aws.ToString(e.Message)
 		if strings.Contains(msg, depID) {
 			switch {
 			case strings.Contains(msg, "deployment failed"):
-				failed = true
+				h.failed = true
 			case strings.Contains(msg, "deployment completed"):
-				completed = true
+				h.completed = true
 			}
 		}
 		if strings.Contains(msg, "rolling back") {
-			rolledBack = true
+			h.rolledBack = true
 		}
 	}
-	switch {
-	case completed:
-		o.Status, o.Detail = fleet.StatusCompleted, "completed, then replaced by "+o.Primary
-	case failed && rolledBack:
-		o.Status, o.Detail = fleet.StatusRolledBack, "deployment failed; rolled back by the circuit breaker to "+o.Primary
-	case failed:
-		o.Status, o.Detail = fleet.StatusFailed, "deployment failed"
-	default:
-		o.Status, o.Detail = fleet.StatusFailed, fmt.Sprintf("deployment %s is gone and %s replaced it; no completion seen", depID, o.Primary)
+	return h
+}
+
+// judgeByHistory settles a restart that DescribeServices could not, from
+// the service deployment ECS created for it (ListServiceDeployments: the
+// oldest created since the claim, which came before UpdateService). When
+// the history cannot be read (an endpoint without the API, a member role
+// without ecs:ListServiceDeployments) the fallback stands, and the pair is
+// not asked again during the run.
+func (f *Fleet) judgeByHistory(ctx context.Context, client ECS, account, region, cluster string, t Target, fallback Observation) Observation {
+	key := account + "/" + region
+	if why, ok := f.noHistory.Load(key); ok {
+		return withHistoryNote(fallback, why.(string))
+	}
+	in := &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(t.Service)}
+	if !t.Since.IsZero() {
+		// A little before the claim: the engine's clock and ECS's differ.
+		in.CreatedAt = &types.CreatedAt{After: aws.Time(t.Since.Add(-historySlack))}
+	}
+	var oldest *types.ServiceDeploymentBrief
+	// The SDK has no paginator for ListServiceDeployments; there are
+	// rarely more than one or two since the claim.
+	for first := true; first || in.NextToken != nil; first = false {
+		page, err := client.ListServiceDeployments(ctx, in, f.paced(account, region, limitHistory), func(o *ecs.Options) {
+			o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 3)
+		})
+		if err != nil {
+			if ctx.Err() == nil && !retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool() && !errors.Is(classify(err), ErrGone) {
+				why := fmt.Sprintf("service deployment history unavailable in %s %s: %v", account, region, err)
+				f.noHistory.Store(key, why)
+				return withHistoryNote(fallback, why)
+			}
+			return fallback
+		}
+		for i := range page.ServiceDeployments {
+			sd := &page.ServiceDeployments[i]
+			if oldest == nil || aws.ToTime(sd.CreatedAt).Before(aws.ToTime(oldest.CreatedAt)) {
+				oldest = sd
+			}
+		}
+		in.NextToken = page.NextToken
+	}
+	if oldest == nil {
+		return fallback
+	}
+	o := fallback
+	arn, reason := aws.ToString(oldest.ServiceDeploymentArn), aws.ToString(oldest.StatusReason)
+	switch oldest.Status {
+	case types.ServiceDeploymentStatusSuccessful:
+		o.Status, o.Detail = fleet.StatusCompleted, "service deployment "+arn+" successful"
+	case types.ServiceDeploymentStatusRollbackRequested, types.ServiceDeploymentStatusRollbackInProgress, types.ServiceDeploymentStatusRollbackSuccessful:
+		o.Status, o.Detail = fleet.StatusRolledBack, fmt.Sprintf("service deployment %s %s: %s", arn, oldest.Status, reason)
+	case types.ServiceDeploymentStatusRollbackFailed, types.ServiceDeploymentStatusStopped, types.ServiceDeploymentStatusStopRequested:
+		o.Status, o.Detail = fleet.StatusFailed, fmt.Sprintf("service deployment %s %s: %s", arn, oldest.Status, reason)
+	default: // PENDING, IN_PROGRESS
+		o.Status, o.Detail = fleet.StatusStarted, fmt.Sprintf("service deployment %s %s", arn, oldest.Status)
+	}
+	return o
+}
+
+// historySlack is how far before a claim a service deployment may have
+// been created and still be the claim's: the engine's clock against ECS's.
+const historySlack = 2 * time.Second
+
+func withHistoryNote(o Observation, why string) Observation {
+	if o.Status == fleet.StatusStarted {
+		o.Detail = strings.TrimSpace(o.Detail + "; " + why)
 	}
 	return o
 }

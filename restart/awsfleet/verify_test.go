@@ -42,7 +42,12 @@ func TestJudgeFollowsTheDeploymentItStarted(t *testing.T) {
 		}, dep("ecs-svc/rb", "PRIMARY", types.DeploymentRolloutStateCompleted, 3, 3)), fleet.StatusRolledBack},
 		{"gone after completing", svcWith(3, 3, []string{"(service s) (deployment " + mine + ") deployment completed."},
 			dep("ecs-svc/next", "PRIMARY", types.DeploymentRolloutStateCompleted, 3, 3)), fleet.StatusCompleted},
-		{"gone without a trace", svcWith(3, 3, nil, dep("ecs-svc/next", "PRIMARY", types.DeploymentRolloutStateCompleted, 3, 3)), fleet.StatusFailed},
+		// ECS keeps 100 events: their silence is no failure.
+		{"gone without a trace", svcWith(3, 3, nil, dep("ecs-svc/next", "PRIMARY", types.DeploymentRolloutStateCompleted, 3, 3)), fleet.StatusStarted},
+		// Behind a Classic Load Balancer there is no rolloutState.
+		{"no rollout state, old deployment still there", svcWith(3, 3, nil, dep(mine, "PRIMARY", "", 1, 3), dep("ecs-svc/old", "ACTIVE", "", 2, 3)), fleet.StatusStarted},
+		{"no rollout state, old deployment replaced", svcWith(3, 3, nil, dep(mine, "PRIMARY", "", 3, 3)), fleet.StatusCompleted},
+		{"no rollout state, tasks missing", svcWith(2, 3, nil, dep(mine, "PRIMARY", "", 2, 3)), fleet.StatusStarted},
 		{"superseded while rolling out", svcWith(3, 3, nil, dep("ecs-svc/next", "PRIMARY", types.DeploymentRolloutStateInProgress, 0, 3), dep(mine, "ACTIVE", types.DeploymentRolloutStateInProgress, 0, 3)), fleet.StatusFailed},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -57,5 +62,32 @@ func TestJudgeReportsThePrimaryForAClaimWithoutDeployment(t *testing.T) {
 	o := Judge(svcWith(3, 3, nil, dep("ecs-svc/p", "PRIMARY", types.DeploymentRolloutStateInProgress, 0, 3)), "")
 	if o.Status != fleet.StatusStarted || o.Primary != "ecs-svc/p" || o.PrimaryCreated.IsZero() {
 		t.Fatalf("Judge = %+v, want the PRIMARY deployment reported", o)
+	}
+}
+
+func TestAdaptivePacingHalvesOnThrottlingAndClimbsBack(t *testing.T) {
+	var l limiters
+	l.limits = DefaultLimits()
+	a := l.get("111111111111", "us-east-1", limitModify)
+	now := time.Now()
+	a.throttled(now)
+	a.throttled(now.Add(10 * time.Millisecond)) // same episode: one cut
+	if got := l.rate("111111111111", "us-east-1", limitModify); got != 2 {
+		t.Fatalf("after throttling: %v/s, want 2 (half of 4)", got)
+	}
+	if got := l.rate("111111111111", "us-east-1", limitRead); got != 16 {
+		t.Fatalf("reads: %v/s, want untouched 16", got)
+	}
+	for range climbSteps {
+		a.succeeded()
+	}
+	if got := l.rate("111111111111", "us-east-1", limitModify); got != 4 {
+		t.Fatalf("after %d successes: %v/s, want back at 4", climbSteps, got)
+	}
+	for i := range 20 {
+		a.throttled(now.Add(time.Duration(i+1) * cutEvery))
+	}
+	if got := l.rate("111111111111", "us-east-1", limitModify); got != 4*floorShare {
+		t.Fatalf("after sustained throttling: %v/s, want the floor %v", got, 4*floorShare)
 	}
 }

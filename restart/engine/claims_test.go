@@ -21,6 +21,7 @@ import (
 // is released once stale and restarted by a later run, the second's
 // deployment is adopted and verified.
 func TestCrashedClaimsAreResolvedWithoutADoubleRestart(t *testing.T) {
+	t.Parallel()
 	lf := newLocalFleet(t, fleetsim.Config{Seed: 3, Accounts: 2, Clusters: 8, Services: 80, DeployTime: 50 * time.Millisecond})
 	ctx := t.Context()
 	e := lf.engine(t)

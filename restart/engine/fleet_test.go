@@ -167,6 +167,7 @@ func checkNothingLost(t testing.TB, lf *localFleet, truth []fleet.Service, unrea
 }
 
 func TestNightWithEveryFaultLosesNothingAndARerunRestartsNothing(t *testing.T) {
+	t.Parallel()
 	cfg := fleetsim.Config{Seed: 11, Accounts: 6, Clusters: 40, Services: 400, DeployTime: 150 * time.Millisecond, DeployJitter: 0.3, ThrottleScale: 5}
 	probe, err := fleetsim.New(cfg)
 	if err != nil {
@@ -178,8 +179,8 @@ func TestNightWithEveryFaultLosesNothingAndARerunRestartsNothing(t *testing.T) {
 		{Kind: fleetsim.FaultAccessDenied, Account: denied},
 		{Kind: fleetsim.FaultRegionDisabled, Account: disabled, Region: "us-west-2"},
 		{Kind: fleetsim.FaultServerError, Rate: 0.05},
-		{Kind: fleetsim.FaultThrottle, Op: "UpdateService", Rate: 0.2},
-		{Kind: fleetsim.FaultThrottle, Op: "DescribeServices", Rate: 0.1},
+		{Kind: fleetsim.FaultThrottle, Op: "UpdateService", Rate: 0.05},
+		{Kind: fleetsim.FaultThrottle, Op: "DescribeServices", Rate: 0.05},
 		{Kind: fleetsim.FaultLatency, Rate: 0.2, Latency: 3 * time.Millisecond},
 		{Kind: fleetsim.FaultServiceGone, Rate: 0.03, AfterDescribe: true},
 		{Kind: fleetsim.FaultDeploymentFail, Rate: 0.05},

@@ -43,6 +43,9 @@ func (e *Engine) Discover(ctx context.Context, in DiscoverInput) (DiscoverOutput
 	total := len(e.cfg.Accounts) * len(e.cfg.Regions)
 	services, results := e.fleetFor(in.RunID).Discover(ctx, e.cfg.Accounts, e.cfg.Regions, func(r awsfleet.AccountResult) {
 		done++
+		for _, c := range r.ClustersGone {
+			e.logf("discover: %s %s: cluster %s was deleted during discovery", r.Account, r.Region, c)
+		}
 		if r.Err != nil {
 			e.logf("discover %d/%d: %s %s failed: %v", done, total, r.Account, r.Region, r.Err)
 		} else {
@@ -58,7 +61,7 @@ func (e *Engine) Discover(ctx context.Context, in DiscoverInput) (DiscoverOutput
 	}
 	recs := make([]store.AccountResult, len(results))
 	for i, r := range results {
-		recs[i] = store.AccountResult{Account: r.Account, Region: r.Region, RunID: in.RunID, Clusters: r.Clusters, Services: r.Services}
+		recs[i] = store.AccountResult{Account: r.Account, Region: r.Region, RunID: in.RunID, Clusters: r.Clusters, Services: r.Services, ClustersGone: r.ClustersGone}
 		if r.Err != nil {
 			recs[i].Error = r.Err.Error()
 			out.AccountsFailed++
@@ -193,7 +196,8 @@ func (e *Engine) restartOne(ctx context.Context, f Fleet, ref BatchRef, it store
 		},
 		RunID:     ref.RunID,
 		ClaimedAt: e.now(),
-		Stamp:     !it.Unenrolled,
+		// A short ARN cannot be tagged: never claim a tag was written.
+		Stamp: !it.Unenrolled && !it.ShortARN,
 	}
 	claimed, err := e.store.Claim(ctx, rec)
 	if err != nil {
@@ -203,7 +207,7 @@ func (e *Engine) restartOne(ctx context.Context, f Fleet, ref BatchRef, it store
 		count(&out.AlreadyClaimed)
 		return nil
 	}
-	t := awsfleet.Target{Account: it.Account, Region: it.Region, Cluster: it.Cluster, Service: it.Service.Service, ARN: it.ARN}
+	t := awsfleet.Target{Account: it.Account, Region: it.Region, Cluster: it.Cluster, Service: it.Service.Service, ARN: it.ARN, Since: rec.ClaimedAt}
 	dep, err := f.Restart(ctx, t)
 	switch {
 	case err == nil:
@@ -374,12 +378,17 @@ func (e *Engine) Report(ctx context.Context, ref RunRef) (ReportOutput, report.S
 		outcomes[i] = o
 	}
 	var failed []report.AccountError
+	var gone []report.ClusterGone
 	for _, a := range accounts {
 		if a.Error != "" {
 			failed = append(failed, report.AccountError{Account: a.Account, Region: a.Region, Error: a.Error})
 		}
+		for _, c := range a.ClustersGone {
+			gone = append(gone, report.ClusterGone{Account: a.Account, Region: a.Region, Cluster: c})
+		}
 	}
 	sum := report.Build(ref.RunID, ref.Day, outcomes, failed)
+	sum.SetClustersGone(gone)
 	out.Counts = sum.Counts
 	if e.metrics != nil {
 		if err := report.WriteEMF(e.metrics, sum, e.now()); err != nil {

@@ -62,7 +62,8 @@ type Classification struct {
 //   - is deployed by CodeDeploy or an external controller
 //     (code-deploy-controller, external-deployment-controller):
 //     forceNewDeployment is not allowed for them;
-//   - lacks RestartTag while enrollment is tagged (unenrolled).
+//   - lacks RestartTag while enrollment is tagged: short-arn when it has a
+//     short ARN and so cannot carry the tag, else unenrolled.
 //
 // DAEMON services are restartable: forceNewDeployment replaces their tasks
 // like a replica service's. An enrollment other than "all" is taken as
@@ -124,7 +125,9 @@ func Classify(services []Service, enrollment Enrollment) Classification {
 		} else {
 			c.Eligible = append(c.Eligible, s)
 		}
-		if (ok || reason == ReasonUnenrolled) && !enrolled(s) {
+		// A service with a short ARN cannot be tagged: its owner is told
+		// the real fix (report), not to add the tag.
+		if (ok || reason == ReasonUnenrolled) && !enrolled(s) && !s.ShortARN {
 			unenrolled[s.Owner()] = append(unenrolled[s.Owner()], s.ARN)
 		}
 	}
@@ -152,6 +155,8 @@ func eligibility(s Service, enrollment Enrollment) (reason Reason, ok bool) {
 		return ReasonCodeDeploy, false
 	case s.DeploymentController == ControllerExtern:
 		return ReasonExternalController, false
+	case !enrolled(s) && enrollment != EnrollAll && s.ShortARN:
+		return ReasonShortARN, false
 	case !enrolled(s) && enrollment != EnrollAll:
 		return ReasonUnenrolled, false
 	}
@@ -174,7 +179,7 @@ func optedOut(s Service) bool {
 
 func sameService(a, b Service) bool {
 	return a.Account == b.Account && a.Region == b.Region && a.Cluster == b.Cluster &&
-		a.Service == b.Service && a.ARN == b.ARN && a.DesiredCount == b.DesiredCount &&
+		a.Service == b.Service && a.ARN == b.ARN && a.ShortARN == b.ShortARN && a.DesiredCount == b.DesiredCount &&
 		a.SchedulingStrategy == b.SchedulingStrategy && a.DeploymentController == b.DeploymentController &&
 		maps.Equal(a.Tags, b.Tags)
 }

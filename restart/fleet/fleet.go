@@ -27,6 +27,13 @@ type Service struct {
 	SchedulingStrategy   string            `json:"schedulingStrategy"`
 	DeploymentController string            `json:"deploymentController"`
 	Tags                 map[string]string `json:"tags"`
+	// ShortARN is set for a service created before ECS's long ARN format:
+	// ECS reports it as arn:aws:ecs:<region>:<account>:service/<name>,
+	// which two clusters' services of the same name share, and it cannot
+	// be tagged. ARN then holds the long form
+	// (arn:aws:ecs:<region>:<account>:service/<cluster>/<name>), the
+	// service's key everywhere in the engine.
+	ShortARN bool `json:"shortArn,omitempty"`
 }
 
 // ClusterKey identifies a cluster across accounts and regions.
@@ -62,8 +69,11 @@ const (
 	ReasonCodeDeploy         Reason = "code-deploy-controller"
 	ReasonOptedOut           Reason = "opted-out"
 	ReasonUnenrolled         Reason = "unenrolled"
-	ReasonDuplicate          Reason = "duplicate-arn"
-	ReasonInvalid            Reason = "invalid-inventory-entry"
+	// ReasonShortARN is an untagged service that cannot be tagged: it has
+	// a short ARN (Service.ShortARN), so adding the tag is no fix.
+	ReasonShortARN  Reason = "short-arn"
+	ReasonDuplicate Reason = "duplicate-arn"
+	ReasonInvalid   Reason = "invalid-inventory-entry"
 )
 
 // Skip is a service that is not restarted, with the reason.

@@ -133,14 +133,15 @@ func (s *Sim) Inventory() []fleet.Service {
 					if sv.status != statusActive {
 						continue
 					}
-					tags := make(map[string]string, len(sv.tags))
-					for _, t := range sv.tags {
+					shown := sv.shownTags()
+					tags := make(map[string]string, len(shown))
+					for _, t := range shown {
 						tags[t.Key] = t.Value
 					}
 					out = append(out, fleet.Service{
 						Account: id, Region: rn, Cluster: c.name, Service: sv.name, ARN: sv.arn,
 						DesiredCount: sv.desired, SchedulingStrategy: sv.scheduling,
-						DeploymentController: sv.controller, Tags: tags,
+						DeploymentController: sv.controller, Tags: tags, ShortARN: sv.shortARN,
 					})
 				}
 			}
@@ -170,9 +171,17 @@ type Stats struct {
 	TotalCalls     int64 `json:"totalCalls"`
 	TotalThrottled int64 `json:"totalThrottled"`
 	// UpdateService counts accepted UpdateService calls per day (in
-	// Config.Location) and service ARN: a service restarted exactly once on
-	// a day has 1.
+	// Config.Location) and service ARN (the long form, also for services
+	// ECS reports with a short ARN): a service restarted exactly once on a
+	// day has 1. An UpdateService answered with an injected
+	// applied-server-error is counted: it was applied.
 	UpdateService map[string]map[string]int `json:"updateService"`
+	// Deployments counts the deployments UpdateService started per day and
+	// service ARN (a circuit breaker's rollback is not counted): a service
+	// with 2 on a day was restarted twice.
+	Deployments map[string]map[string]int `json:"deployments"`
+	// ClustersDeleted are the ARNs of the clusters cluster-gone deleted.
+	ClustersDeleted []string `json:"clustersDeleted"`
 	// Faults are the injected faults and how often each fired.
 	Faults []FaultStatus `json:"faults"`
 	// Sessions are the sessions AssumeRole issued.
@@ -183,7 +192,8 @@ type Stats struct {
 func (s *Sim) Stats() Stats {
 	st := Stats{
 		Calls: map[string]map[string]int64{}, Throttled: map[string]map[string]int64{},
-		UpdateService: map[string]map[string]int{}, Faults: s.Faults(), Sessions: s.Sessions(),
+		UpdateService: map[string]map[string]int{}, Deployments: map[string]map[string]int{},
+		Faults: s.Faults(), Sessions: s.Sessions(), ClustersDeleted: s.ClustersDeleted(),
 	}
 	add := func(m map[string]map[string]int64, op, acct string, n int64) {
 		if m[op] == nil {
@@ -202,12 +212,14 @@ func (s *Sim) Stats() Stats {
 			add(st.Throttled, op, id, n)
 			st.TotalThrottled += n
 		}
-		for day, m := range a.updates {
-			if st.UpdateService[day] == nil {
-				st.UpdateService[day] = map[string]int{}
-			}
-			for arn, n := range m {
-				st.UpdateService[day][arn] += n
+		for _, c := range []struct{ from, to map[string]map[string]int }{{a.updates, st.UpdateService}, {a.started, st.Deployments}} {
+			for day, m := range c.from {
+				if c.to[day] == nil {
+					c.to[day] = map[string]int{}
+				}
+				for arn, n := range m {
+					c.to[day][arn] += n
+				}
 			}
 		}
 		a.mu.Unlock()

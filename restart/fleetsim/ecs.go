@@ -1,8 +1,10 @@
 package fleetsim
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -89,7 +91,33 @@ func (s *Sim) serveECS(w http.ResponseWriter, r *http.Request, sc scope, body []
 		writeJSONError(w, reqID, aerr)
 		return
 	}
+	if s.appliedServerError(id.account, sc.region, op) {
+		// The change is made; only the answer is lost.
+		writeJSONError(w, reqID, errServer)
+		return
+	}
 	writeJSON(w, reqID, out)
+}
+
+// appliedServerError draws whether an applied-server-error fault answers
+// this (applied) call with HTTP 500. Without an op the fault is about
+// UpdateService.
+func (s *Sim) appliedServerError(acct, region, op string) bool {
+	for _, af := range s.faults.load() {
+		if af.Kind != FaultAppliedServerError || !matches(af.Account, acct) || !matches(af.Region, region) {
+			continue
+		}
+		if want := cmp.Or(af.Op, "UpdateService"); !strings.EqualFold(want, op) {
+			continue
+		}
+		if af.Rate > 0 && s.fraction("applied", fmt.Sprint(af.index), fmt.Sprint(af.seen.Add(1))) >= af.Rate {
+			continue
+		}
+		if af.fire() {
+			return true
+		}
+	}
+	return false
 }
 
 // sleep waits d or until the client goes away; it reports whether to go on.
@@ -117,7 +145,15 @@ func (s *Sim) take(a *account, region, op string, now time.Time) bool {
 		b = newBucket(ecsThrottleCategories[cat].scaled(s.cfg.ThrottleScale), now)
 		a.buckets[key] = b
 	}
-	return b.take(now)
+	list, share := s.neighbours(a.id, region, cat)
+	ok := b.take(now, 1-share)
+	if !ok {
+		// A throttle while neighbours share the bucket: count it as theirs.
+		for _, af := range list {
+			af.fire()
+		}
+	}
+	return ok
 }
 
 func decode(body []byte, v any) *apiError {
@@ -219,6 +255,13 @@ func (s *Sim) listClusters(c *ecsCall, body []byte) (any, *apiError) {
 			}
 			out.ClusterArns = append(out.ClusterArns, cl.arn)
 		}
+		// cluster-gone: somebody deletes some of the clusters just listed
+		// (with their services), before the caller lists their services.
+		for _, arn := range out.ClusterArns {
+			if cl := r.clusters[arn[strings.LastIndex(arn, "/")+1:]]; cl != nil && s.clusterGone(c.acct.id, c.region, cl) {
+				s.deleteCluster(r, cl)
+			}
+		}
 	}
 	return out, nil
 }
@@ -261,7 +304,7 @@ func (s *Sim) listServices(c *ecsCall, body []byte) (any, *apiError) {
 			out.NextToken = encodeToken("services/"+cl.name, last)
 			break
 		}
-		out.ServiceArns = append(out.ServiceArns, sv.arn)
+		out.ServiceArns = append(out.ServiceArns, sv.shownARN())
 		last = sv.name
 	}
 	return out, nil
@@ -359,7 +402,12 @@ func (s *Sim) updateService(c *ecsCall, body []byte) (any, *apiError) {
 	if newTaskDef {
 		sv.taskDef = in.TaskDefinition
 	}
+	day := c.now.In(s.loc).Format(time.DateOnly)
 	if in.ForceNewDeployment || newTaskDef {
+		if c.acct.started[day] == nil {
+			c.acct.started[day] = map[string]int{}
+		}
+		c.acct.started[day][sv.arn]++
 		if p := sv.primary(); p != nil && p.rollout == rolloutInProgress {
 			target := p
 			if p.rollbackOf != nil {
@@ -370,7 +418,6 @@ func (s *Sim) updateService(c *ecsCall, body []byte) (any, *apiError) {
 		d := s.newDeployment(sv, sv.taskDef, c.now, s.deploymentOutcome(sv))
 		sv.deployments = append([]*deployment{d}, sv.deployments...)
 	}
-	day := c.now.In(s.loc).Format(time.DateOnly)
 	if c.acct.updates[day] == nil {
 		c.acct.updates[day] = map[string]int{}
 	}
@@ -408,9 +455,23 @@ func (c *ecsCall) resource(arn string) (cl *cluster, sv *service, aerr *apiError
 			return nil, nil, notFound
 		}
 		return cl, cl.services[parts[2]], nil
+	case len(parts) == 2 && parts[0] == "service":
+		// The short ARN names no cluster: the service is found by name
+		// among the services that have that ARN.
+		for _, cl := range r.order {
+			if sv := cl.services[parts[1]]; sv != nil && sv.shortARN {
+				return cl, sv, nil
+			}
+		}
 	}
 	return nil, nil, notFound
 }
+
+// errShortARN is ECS's answer to tagging a service with a short ARN
+// (TagResource: "If you try to tag a service with a short ARN, you receive
+// an InvalidParameterException error").
+var errShortARN = ecsError("InvalidParameterException",
+	"The new ARN and resource ID format must be enabled to add tags to the service. Opt in to the new format and try again.")
 
 // tagsOf returns the tag list of the cluster or service arn names.
 func (c *ecsCall) tagsOf(arn string) (*[]tag, *apiError) {
@@ -431,6 +492,9 @@ func (s *Sim) tagResource(c *ecsCall, body []byte) (any, *apiError) {
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
+	}
+	if _, sv, err := c.resource(in.ResourceArn); err == nil && sv != nil && sv.shortARN {
+		return nil, errShortARN
 	}
 	tags, err := c.tagsOf(in.ResourceArn)
 	if err != nil {
@@ -460,6 +524,9 @@ func (s *Sim) untagResource(c *ecsCall, body []byte) (any, *apiError) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
+	if _, sv, err := c.resource(in.ResourceArn); err == nil && sv != nil && sv.shortARN {
+		return nil, errShortARN
+	}
 	tags, err := c.tagsOf(in.ResourceArn)
 	if err != nil {
 		return nil, err
@@ -480,6 +547,11 @@ func (s *Sim) listTagsForResource(c *ecsCall, body []byte) (any, *apiError) {
 	tags, err := c.tagsOf(in.ResourceArn)
 	if err != nil {
 		return nil, err
+	}
+	if _, sv, _ := c.resource(in.ResourceArn); sv != nil {
+		return struct {
+			Tags []wireTag `json:"tags"`
+		}{wireTags(sv.shownTags())}, nil
 	}
 	return struct {
 		Tags []wireTag `json:"tags"`
@@ -546,7 +618,7 @@ func (s *Sim) listServiceDeployments(c *ecsCall, body []byte) (any, *apiError) {
 			break
 		}
 		b := wireServiceDeploymentBrief{
-			ServiceDeploymentArn: d.sdArn, ServiceArn: sv.arn, ClusterArn: sv.clusterArn,
+			ServiceDeploymentArn: d.sdArn, ServiceArn: sv.shownARN(), ClusterArn: sv.clusterArn,
 			CreatedAt: epoch(d.createdAt), StartedAt: epoch(d.createdAt),
 			TargetServiceRevisionArn: d.targetRev, Status: d.sdStatus, StatusReason: d.sdReason,
 		}

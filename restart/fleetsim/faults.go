@@ -45,6 +45,52 @@ const (
 	// FaultDeploymentHang makes the next forced deployments of matching
 	// services stay IN_PROGRESS forever.
 	FaultDeploymentHang FaultKind = "deployment-hang"
+
+	// FaultNoRolloutState makes the fraction Rate of the services behave as
+	// services behind a Classic Load Balancer: DescribeServices returns
+	// their deployments without rolloutState ("The rolloutState of a
+	// service is only returned for services that use the rolling update
+	// (ECS) deployment type that aren't behind a Classic Load Balancer",
+	// ECS API Reference, Deployment). Their service deployments
+	// (ListServiceDeployments) are unaffected.
+	FaultNoRolloutState FaultKind = "no-rollout-state"
+	// FaultEventChurn makes the events of the fraction Rate of the services
+	// an unreliable record, as they are for a busy service: ECS shows only
+	// the 100 latest events (Service.events: "A maximum of 100 of the
+	// latest events are displayed"), so task churn pushes a deployment's
+	// outcome out of the list; a message identical to one still listed is
+	// not repeated; and the outcome messages carry no deployment id.
+	FaultEventChurn FaultKind = "event-churn"
+	// FaultShortARN turns the fraction Rate of the services, from
+	// discovery after the injection on, into services created before the
+	// long ARN format: ECS reports them as
+	// arn:aws:ecs:<region>:<account>:service/<name> (no cluster), they
+	// carry no tags, and TagResource on them fails with
+	// InvalidParameterException (ECS API Reference, TagResource:
+	// "If you try to tag a service with a short ARN, you receive an
+	// InvalidParameterException error").
+	FaultShortARN FaultKind = "short-arn"
+	// FaultClusterGone deletes the fraction Rate of the clusters right
+	// after the ListClusters call that returns them, with their services:
+	// ListServices and DescribeServices on them then fail with
+	// ClusterNotFoundException.
+	FaultClusterGone FaultKind = "cluster-gone"
+	// FaultAppliedServerError applies a matching UpdateService (Op
+	// defaults to UpdateService) and then answers it with HTTP 500
+	// ServerException, with probability Rate: the caller cannot tell
+	// whether the deployment started.
+	FaultAppliedServerError FaultKind = "applied-server-error"
+	// FaultTokenExpiry makes the member sessions AssumeRole issues from
+	// now on (for Account, or every member) last After instead of the
+	// requested duration; calls made with them afterwards fail with
+	// ExpiredTokenException.
+	FaultTokenExpiry FaultKind = "token-expiry"
+	// FaultSharedBucket is a neighbour in every matching account (Account
+	// and Region filters) drawing the fraction Rate of the sustained rate
+	// of the throttling bucket of Op (required, e.g. UpdateService): the
+	// bucket refills at (1 - Rate) of its rate for everybody else, as when
+	// Application Auto Scaling, CI or people call the same actions.
+	FaultSharedBucket FaultKind = "shared-bucket"
 )
 
 // Fault is one injected fault. Empty filters match everything.
@@ -70,38 +116,52 @@ type Fault struct {
 	// Mode is "missing" or "inactive" for service-gone.
 	Mode          string `json:"mode,omitempty"`
 	AfterDescribe bool   `json:"afterDescribe,omitempty"`
+	// After is the session lifetime of token-expiry ("20s" in JSON).
+	After time.Duration `json:"-"`
 }
 
-// MarshalJSON writes Latency as a duration string.
+// MarshalJSON writes Latency and After as duration strings.
 func (f Fault) MarshalJSON() ([]byte, error) {
 	type plain Fault
 	v := struct {
 		plain
 		Latency string `json:"latency,omitempty"`
+		After   string `json:"after,omitempty"`
 	}{plain: plain(f)}
 	if f.Latency > 0 {
 		v.Latency = f.Latency.String()
 	}
+	if f.After > 0 {
+		v.After = f.After.String()
+	}
 	return json.Marshal(v)
 }
 
-// UnmarshalJSON reads Latency as a duration string ("250ms").
+// UnmarshalJSON reads Latency and After as duration strings ("250ms").
 func (f *Fault) UnmarshalJSON(b []byte) error {
 	type plain Fault
 	var v struct {
 		plain
 		Latency string `json:"latency,omitempty"`
+		After   string `json:"after,omitempty"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
 	*f = Fault(v.plain)
-	if v.Latency != "" {
-		d, err := time.ParseDuration(v.Latency)
-		if err != nil {
-			return fmt.Errorf("fault latency: %w", err)
+	for _, d := range []struct {
+		name string
+		in   string
+		out  *time.Duration
+	}{{"latency", v.Latency, &f.Latency}, {"after", v.After, &f.After}} {
+		if d.in == "" {
+			continue
 		}
-		f.Latency = d
+		v, err := time.ParseDuration(d.in)
+		if err != nil {
+			return fmt.Errorf("fault %s: %w", d.name, err)
+		}
+		*d.out = v
 	}
 	return nil
 }
@@ -125,7 +185,19 @@ func (f Fault) validate() error {
 		if f.Mode != "" && f.Mode != "missing" && f.Mode != "inactive" {
 			return fmt.Errorf("fault %s: mode must be missing or inactive, got %q", f.Kind, f.Mode)
 		}
-	case FaultDeploymentFail, FaultDeploymentHang:
+	case FaultDeploymentFail, FaultDeploymentHang, FaultNoRolloutState, FaultEventChurn, FaultShortARN,
+		FaultClusterGone, FaultAppliedServerError:
+	case FaultTokenExpiry:
+		if f.After <= 0 {
+			return fmt.Errorf("fault %s needs a positive after (a duration, e.g. \"20s\")", f.Kind)
+		}
+	case FaultSharedBucket:
+		if ecsOpCategory[f.Op] == "" {
+			return fmt.Errorf("fault %s needs op, an ECS action fleetsim throttles (e.g. UpdateService), got %q", f.Kind, f.Op)
+		}
+		if f.Rate <= 0 || f.Rate >= 1 {
+			return fmt.Errorf("fault %s: rate is the neighbour's share of the bucket, in (0, 1), got %v", f.Kind, f.Rate)
+		}
 	default:
 		return fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
@@ -185,8 +257,11 @@ func (s *Sim) Inject(f Fault) error {
 		return err
 	}
 	af := s.faults.add(f)
-	if f.Kind == FaultServiceGone {
+	switch f.Kind {
+	case FaultServiceGone:
 		s.applyGone(af)
+	case FaultShortARN:
+		s.applyShortARN(af)
 	}
 	return nil
 }
@@ -204,7 +279,13 @@ func (s *Sim) Faults() []FaultStatus {
 	return out
 }
 
-// FaultStatus is an injected fault and how many times it fired.
+// FaultStatus is an injected fault and how many times it fired: calls hit
+// for call faults, services or clusters hit for service-gone, short-arn
+// and cluster-gone, deployments for deployment-fail and deployment-hang,
+// outcomes buried for event-churn, DescribeServices answers without
+// rolloutState for no-rollout-state, sessions shortened for token-expiry,
+// UpdateService answers lost for applied-server-error, and calls
+// throttled while the neighbour shares the bucket for shared-bucket.
 type FaultStatus struct {
 	Fault
 	Fired int64 `json:"fired"`
@@ -344,4 +425,106 @@ func (s *Sim) deleteService(c *cluster, sv *service, inactive bool) {
 		return
 	}
 	c.remove(sv)
+}
+
+// hasServiceFault reports whether a fault of kind selects sv. The caller
+// holds the account lock.
+func (s *Sim) hasServiceFault(kind FaultKind, sv *service) bool {
+	return s.serviceFault(kind, sv) != nil
+}
+
+// serviceFault returns the first fault of kind that selects sv. The caller
+// holds the account lock.
+func (s *Sim) serviceFault(kind FaultKind, sv *service) *activeFault {
+	for _, af := range s.faults.load() {
+		if af.Kind == kind && s.serviceMatches(af, sv) {
+			return af
+		}
+	}
+	return nil
+}
+
+// applyShortARN marks the services a short-arn fault selects as created
+// before the long ARN format.
+func (s *Sim) applyShortARN(af *activeFault) {
+	for _, id := range s.members {
+		a := s.accounts[id]
+		a.mu.Lock()
+		for _, r := range a.regions {
+			for _, c := range r.order {
+				for _, sv := range c.order {
+					if !sv.shortARN && s.serviceMatches(af, sv) && af.fire() {
+						sv.shortARN = true
+					}
+				}
+			}
+		}
+		a.mu.Unlock()
+	}
+}
+
+// clusterGone reports whether a cluster-gone fault deletes c now: a seeded
+// draw over the cluster's ARN against Rate. The caller holds the account
+// lock.
+func (s *Sim) clusterGone(acct, region string, c *cluster) bool {
+	for _, af := range s.faults.load() {
+		if af.Kind != FaultClusterGone || !matches(af.Account, acct) || !matches(af.Region, region) {
+			continue
+		}
+		if af.Rate > 0 && s.fraction("cluster", fmt.Sprint(af.index), c.arn) >= af.Rate {
+			continue
+		}
+		if af.fire() {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionLifetime returns the lifetime a token-expiry fault imposes on a
+// session of acct issued now, or 0.
+func (s *Sim) sessionLifetime(acct string) time.Duration {
+	for _, af := range s.faults.load() {
+		if af.Kind == FaultTokenExpiry && matches(af.Account, acct) && af.fire() {
+			return af.After
+		}
+	}
+	return 0
+}
+
+// neighbours returns the shared-bucket faults drawing from bucket category
+// cat in acct and region, and the fraction of its sustained rate they take.
+func (s *Sim) neighbours(acct, region, cat string) ([]*activeFault, float64) {
+	var list []*activeFault
+	share := 0.0
+	for _, af := range s.faults.load() {
+		if af.Kind == FaultSharedBucket && ecsOpCategory[af.Op] == cat && matches(af.Account, acct) && matches(af.Region, region) {
+			list = append(list, af)
+			share += af.Rate
+		}
+	}
+	return list, min(share, 1)
+}
+
+// deleteCluster deletes c and its services, as DeleteCluster after
+// DeleteService --force on each would. The caller holds the account lock.
+func (s *Sim) deleteCluster(r *regionState, c *cluster) {
+	delete(r.clusters, c.name)
+	for i, o := range r.order {
+		if o == c {
+			r.order = append(r.order[:i], r.order[i+1:]...)
+			break
+		}
+	}
+	s.deletedMu.Lock()
+	s.deletedClusters = append(s.deletedClusters, c.arn)
+	s.deletedMu.Unlock()
+}
+
+// ClustersDeleted returns the ARNs of the clusters cluster-gone deleted, in
+// the order they went.
+func (s *Sim) ClustersDeleted() []string {
+	s.deletedMu.Lock()
+	defer s.deletedMu.Unlock()
+	return append([]string{}, s.deletedClusters...)
 }

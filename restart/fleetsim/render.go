@@ -29,8 +29,8 @@ type wireDeployment struct {
 	CreatedAt          epoch  `json:"createdAt"`
 	UpdatedAt          epoch  `json:"updatedAt"`
 	LaunchType         string `json:"launchType,omitempty"`
-	RolloutState       string `json:"rolloutState"`
-	RolloutStateReason string `json:"rolloutStateReason"`
+	RolloutState       string `json:"rolloutState,omitempty"`
+	RolloutStateReason string `json:"rolloutStateReason,omitempty"`
 }
 
 type wireEvent struct {
@@ -85,7 +85,7 @@ type wireService struct {
 // asked for (include=TAGS), as ECS does.
 func (s *Sim) render(sv *service, now time.Time, withTags bool) wireService {
 	w := wireService{
-		ServiceArn: sv.arn, ServiceName: sv.name, ClusterArn: sv.clusterArn, Status: sv.status,
+		ServiceArn: sv.shownARN(), ServiceName: sv.name, ClusterArn: sv.clusterArn, Status: sv.status,
 		DesiredCount: sv.desired, LaunchType: sv.launchType, TaskDefinition: sv.taskDef,
 		DeploymentConfiguration: defaultDeploymentConfiguration,
 		CreatedAt:               epoch(sv.createdAt), SchedulingStrategy: sv.scheduling,
@@ -96,24 +96,33 @@ func (s *Sim) render(sv *service, now time.Time, withTags bool) wireService {
 	if sv.status == statusActive {
 		per, running, pending := sv.deploymentCounts(now)
 		w.RunningCount, w.PendingCount = running, pending
+		noRollout := false
+		if af := s.serviceFault(FaultNoRolloutState, sv); af != nil && len(sv.deployments) > 0 {
+			noRollout = true
+			af.fire()
+		}
 		for i, d := range sv.deployments {
 			status, desired := deployActive, per[i][0]
 			if i == 0 {
 				status, desired = deployPrimary, d.desired
 			}
-			w.Deployments = append(w.Deployments, wireDeployment{
+			wd := wireDeployment{
 				ID: d.id, Status: status, TaskDefinition: d.taskDef, DesiredCount: desired,
 				RunningCount: per[i][0], PendingCount: per[i][1], FailedTasks: per[i][2],
 				CreatedAt: epoch(d.createdAt), UpdatedAt: epoch(d.updatedAt), LaunchType: sv.launchType,
 				RolloutState: d.rollout, RolloutStateReason: d.reason,
-			})
+			}
+			if noRollout {
+				wd.RolloutState, wd.RolloutStateReason = "", ""
+			}
+			w.Deployments = append(w.Deployments, wd)
 		}
 	}
 	for _, e := range sv.events {
 		w.Events = append(w.Events, wireEvent{ID: e.id, CreatedAt: epoch(e.at), Message: e.message})
 	}
 	if withTags {
-		w.Tags = wireTags(sv.tags)
+		w.Tags = wireTags(sv.shownTags())
 	}
 	return w
 }
@@ -173,7 +182,7 @@ type wireSDCircuitBreaker struct {
 func (s *Sim) renderServiceDeployment(sv *service, d *deployment, now time.Time) wireServiceDeployment {
 	running, pending, failed := sv.counts(d, now)
 	w := wireServiceDeployment{
-		ServiceDeploymentArn: d.sdArn, ServiceArn: sv.arn, ClusterArn: sv.clusterArn,
+		ServiceDeploymentArn: d.sdArn, ServiceArn: sv.shownARN(), ClusterArn: sv.clusterArn,
 		CreatedAt: epoch(d.createdAt), StartedAt: epoch(d.createdAt), UpdatedAt: epoch(d.updatedAt),
 		TargetServiceRevision: &wireRevisionSummary{Arn: d.targetRev, RequestedTaskCount: d.desired, RunningTaskCount: running, PendingTaskCount: pending},
 		Status:                d.sdStatus, StatusReason: d.sdReason,

@@ -115,6 +115,9 @@ type Sim struct {
 	seq    atomic.Uint64 // request ids, deployment ids, session keys
 	faults faultSet
 
+	deletedMu       sync.Mutex
+	deletedClusters []string
+
 	handler http.Handler
 }
 

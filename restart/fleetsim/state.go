@@ -15,10 +15,11 @@ type account struct {
 
 	mu        sync.Mutex
 	regions   map[string]*regionState
-	buckets   map[string]*bucket // region + "/" + throttling category
-	calls     map[string]int64   // op -> calls
-	throttled map[string]int64   // op -> ThrottlingException returned
-	updates   map[string]map[string]int
+	buckets   map[string]*bucket        // region + "/" + throttling category
+	calls     map[string]int64          // op -> calls
+	throttled map[string]int64          // op -> ThrottlingException returned
+	updates   map[string]map[string]int // day -> service ARN -> accepted UpdateService calls
+	started   map[string]map[string]int // day -> service ARN -> deployments started by UpdateService
 }
 
 func newAccount(id string) *account {
@@ -29,6 +30,7 @@ func newAccount(id string) *account {
 		calls:     map[string]int64{},
 		throttled: map[string]int64{},
 		updates:   map[string]map[string]int{},
+		started:   map[string]map[string]int{},
 	}
 }
 
@@ -131,6 +133,27 @@ type service struct {
 	events       []event       // newest first, at most maxEvents
 	goneOnRead   bool          // vanish after the next DescribeServices that returns it
 	goneInactive bool          // when vanishing, stay visible as INACTIVE
+	shortARN     bool          // created before the long ARN format (short-arn fault)
+}
+
+// shownARN is the service's ARN as ECS reports it: the old format,
+// arn:aws:ecs:<region>:<account>:service/<name>, for a service created
+// before the long ARN format. fleetsim keys its state and stats by the
+// long form, which stays unique across clusters.
+func (s *service) shownARN() string {
+	if s.shortARN {
+		return "arn:aws:ecs:" + s.region + ":" + s.account + ":service/" + s.name
+	}
+	return s.arn
+}
+
+// shownTags are the service's tags as ECS reports them: none for a service
+// with a short ARN, which cannot be tagged.
+func (s *service) shownTags() []tag {
+	if s.shortARN {
+		return nil
+	}
+	return s.tags
 }
 
 const maxEvents = 100
@@ -192,6 +215,14 @@ func (s *service) primary() *deployment {
 }
 
 func (s *service) addEvent(sim *Sim, at time.Time, msg string) {
+	if sim.hasServiceFault(FaultEventChurn, s) {
+		// A message identical to one still listed is not repeated.
+		for _, e := range s.events {
+			if e.message == msg {
+				return
+			}
+		}
+	}
 	e := event{id: sim.uuid("event", s.arn, fmt.Sprint(len(s.history), len(s.events), at.UnixNano())), at: at, message: msg}
 	s.events = append([]event{e}, s.events...)
 	if len(s.events) > maxEvents {
@@ -229,8 +260,9 @@ func (s *service) settle(sim *Sim, now time.Time) {
 			} else {
 				p.sdStatus, p.sdReason = "SUCCESSFUL", "Service deployment completed successfully."
 			}
-			s.addEvent(sim, end, fmt.Sprintf("(service %s) (deployment %s) deployment completed.", s.name, p.id))
+			s.addEvent(sim, end, s.deploymentMessage(sim, p, "deployment completed."))
 			s.addEvent(sim, end, fmt.Sprintf("(service %s) has reached a steady state.", s.name))
+			s.churn(sim, end)
 		case outcomeFail:
 			p.rollout = rolloutFailed
 			p.reason = "ECS deployment circuit breaker: tasks failed to start."
@@ -245,11 +277,40 @@ func (s *service) settle(sim *Sim, now time.Time) {
 			p.rollbackFrom = rb
 			p.sdStatus, p.sdReason = "ROLLBACK_IN_PROGRESS", "Service deployment rolling back because the circuit breaker threshold was exceeded."
 			s.deployments = append([]*deployment{rb}, s.deployments...)
-			s.addEvent(sim, end, fmt.Sprintf("(service %s) (deployment %s) deployment failed: tasks failed to start.", s.name, p.id))
+			s.addEvent(sim, end, s.deploymentMessage(sim, p, "deployment failed: tasks failed to start."))
 			if prevID != "" {
 				s.addEvent(sim, end, fmt.Sprintf("(service %s) rolling back to deployment %s.", s.name, prevID))
 			}
+			s.churn(sim, end)
 		}
+	}
+}
+
+// deploymentMessage is an event about deployment d; under event-churn it
+// carries no deployment id, as some of ECS's messages do not.
+func (s *service) deploymentMessage(sim *Sim, d *deployment, what string) string {
+	if sim.hasServiceFault(FaultEventChurn, s) {
+		return fmt.Sprintf("(service %s) %s", s.name, what)
+	}
+	return fmt.Sprintf("(service %s) (deployment %s) %s", s.name, d.id, what)
+}
+
+// churn adds, for a service under event-churn, a full page of task events
+// after an outcome: a busy service's tasks push the outcome out of the
+// 100 events ECS keeps.
+func (s *service) churn(sim *Sim, at time.Time) {
+	af := sim.serviceFault(FaultEventChurn, s)
+	if af == nil {
+		return
+	}
+	af.fire()
+	for i := range maxEvents {
+		task := sim.uuid("task", s.arn, fmt.Sprint(len(s.history), i))
+		verb := "started"
+		if i%2 == 1 {
+			verb = "stopped"
+		}
+		s.addEvent(sim, at.Add(time.Duration(i+1)*time.Millisecond), fmt.Sprintf("(service %s) has %s 1 tasks: (task %s).", s.name, verb, task))
 	}
 }
 

@@ -173,12 +173,17 @@ func (s *Sim) assumeRole(caller identity, form url.Values, region string, now ti
 		return res, stsError(http.StatusForbidden, "AccessDenied",
 			"User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.arn, roleARN)
 	}
+	if life := s.sessionLifetime(acct); life > 0 {
+		// token-expiry: the session ends sooner than asked, as a chained
+		// role session (at most an hour) or short hub credentials do.
+		dur = life
+	}
 	n := s.seq.Add(1)
 	h := s.hash("session", acct, name, strconv.FormatUint(n, 10))
 	ss := &Session{
 		AccessKeyID: "ASIA" + base32ID(h) + base32ID(mix64(h))[:4],
 		Account:     acct, RoleARN: roleARN, SessionName: name, SourceAccount: caller.account,
-		ExternalID: form.Get("ExternalId"), IssuedAt: now, Expiration: now.Add(dur).Truncate(time.Second),
+		ExternalID: form.Get("ExternalId"), IssuedAt: now, Expiration: now.Add(dur),
 	}
 	s.sessions.Store(ss.AccessKeyID, ss)
 	s.sessionsMu.Lock()

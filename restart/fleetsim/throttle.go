@@ -63,10 +63,12 @@ func newBucket(spec bucketSpec, now time.Time) *bucket {
 	return &bucket{spec: spec, tokens: spec.Burst, last: now}
 }
 
-// take removes one token if there is one. The caller holds the account lock.
-func (b *bucket) take(now time.Time) bool {
+// take removes one token if there is one; share is the fraction of the
+// refill left after the neighbours sharing the bucket took theirs (1 when
+// nobody else calls). The caller holds the account lock.
+func (b *bucket) take(now time.Time, share float64) bool {
 	if dt := now.Sub(b.last).Seconds(); dt > 0 {
-		b.tokens = math.Min(b.spec.Burst, b.tokens+dt*b.spec.PerSecond)
+		b.tokens = math.Min(b.spec.Burst, b.tokens+dt*b.spec.PerSecond*max(share, 0))
 		b.last = now
 	}
 	if b.tokens < 1 {

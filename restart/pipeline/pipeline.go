@@ -408,7 +408,7 @@ func (a Args) Environment(n names, handler string) map[string]string {
 		"MIN_INTERVAL":    a.MinInterval.String(),
 		"OUTSIDE_WINDOW":  strconv.FormatBool(a.OutsideWindow),
 		"RECORD_TTL_DAYS": strconv.Itoa(a.RecordTTLDays),
-		"ACCOUNT_RATE":    strconv.FormatFloat(a.AccountRate, 'f', -1, 64),
+		"UPDATE_RATE":     strconv.FormatFloat(a.AccountRate, 'f', -1, 64),
 		"INVENTORY_TABLE": n.inventory,
 		"RUNS_TABLE":      n.runs,
 	}

@@ -408,6 +408,9 @@ func TestFunctionsAreArm64AndTheirEnvironmentIsWhatTheEngineReads(t *testing.T) 
 		if !slices.Equal(s.Accounts, cfg.Restart.MemberAccounts) || !slices.Equal(s.Regions, cfg.Restart.Regions) {
 			t.Errorf("%s: engine accounts %v regions %v", fn.Name, s.Accounts, s.Regions)
 		}
+		if s.UpdateRate != cfg.Restart.AccountRate || s.OutsideWindow != cfg.Restart.OutsideWindow {
+			t.Errorf("%s: engine update rate %v outside window %v, config %v %v", fn.Name, s.UpdateRate, s.OutsideWindow, cfg.Restart.AccountRate, cfg.Restart.OutsideWindow)
+		}
 		for _, k := range []string{"MIN_INTERVAL", "OUTSIDE_WINDOW", "RECORD_TTL_DAYS"} {
 			if get(k) == "" {
 				t.Errorf("%s: %s is not set", fn.Name, k)

@@ -67,7 +67,7 @@ func (n Notifier) Notify(ctx context.Context, s Summary) error {
 		return fmt.Errorf("send summary of run %s: %w", s.RunID, err)
 	}
 	for _, o := range s.Owners {
-		subject := fmt.Sprintf("Daily restart %s: %d services need %s's attention", s.Day, len(o.Unenrolled)+len(o.Failed), o.Owner)
+		subject := fmt.Sprintf("Daily restart %s: %d services need %s's attention", s.Day, len(o.Unenrolled)+len(o.Failed)+len(o.ShortARN), o.Owner)
 		if err := n.send(ctx, s, n.OwnerTopic, subject, OwnerText(s.Day, o), o.Owner, "owner#"+o.Owner); err != nil {
 			return fmt.Errorf("notify owner %s of run %s: %w", o.Owner, s.RunID, err)
 		}
@@ -206,6 +206,10 @@ func SummaryText(s Summary) string {
 	for _, a := range s.Accounts {
 		fmt.Fprintf(&b, "  %s %s: %s\n", a.Account, a.Region, a.Error)
 	}
+	writeClustersGone(&b, s)
+	if c.ShortARN > 0 {
+		fmt.Fprintf(&b, "short ARNs %d (cannot be tagged; owners told to move to the long ARN format)\n", c.ShortARN)
+	}
 	return b.String()
 }
 
@@ -219,6 +223,7 @@ func OwnerText(day string, o OwnerReport) string {
 			fmt.Fprintf(&b, "  %s\n", arn)
 		}
 	}
+	writeShortARN(&b, o)
 	if len(o.Failed) > 0 {
 		fmt.Fprintf(&b, "\n%d restarts did not complete:\n", len(o.Failed))
 		for _, f := range o.Failed {

@@ -51,6 +51,10 @@ type Counts struct {
 	Skipped        int `json:"skipped"`
 	Unenrolled     int `json:"unenrolled"`
 	AccountsFailed int `json:"accountsFailed"`
+	// ClustersGone counts clusters deleted during discovery.
+	ClustersGone int `json:"clustersGone"`
+	// ShortARN counts services with a short ARN (never tagged).
+	ShortARN int `json:"shortArn"`
 	// SkippedByReason splits Skipped.
 	SkippedByReason map[fleet.Reason]int `json:"skippedByReason"`
 }
@@ -80,6 +84,9 @@ type OwnerReport struct {
 	Owner      string         `json:"owner"`
 	Unenrolled []string       `json:"unenrolled,omitempty"`
 	Failed     []ServiceIssue `json:"failed,omitempty"`
+	// ShortARN are the owner's services with a short ARN: they cannot be
+	// tagged, so they are told how to move to the long ARN format.
+	ShortARN []string `json:"shortArn,omitempty"`
 }
 
 // Summary is a run's report.
@@ -88,6 +95,9 @@ type Summary struct {
 	Day      string         `json:"day"`
 	Counts   Counts         `json:"counts"`
 	Accounts []AccountError `json:"accountsFailed,omitempty"`
+	// ClustersGone are the clusters deleted between ListClusters and the
+	// listing of their services; their accounts were otherwise discovered.
+	ClustersGone []ClusterGone `json:"clustersGone,omitempty"`
 	// Owners are the per-owner notifications, sorted by owner; the
 	// services without an owner go to DefaultOwner.
 	Owners []OwnerReport `json:"owners,omitempty"`
@@ -122,6 +132,11 @@ func Build(runID, day string, outcomes []Outcome, accounts []AccountError) Summa
 	}
 	for _, o := range outcomes {
 		c.Discovered++
+		if o.Service.ShortARN {
+			c.ShortARN++
+			r := owner(o.Service)
+			r.ShortARN = append(r.ShortARN, o.Service.ARN)
+		}
 		if o.Unenrolled {
 			c.Unenrolled++
 			r := owner(o.Service)
@@ -164,6 +179,7 @@ func Build(runID, day string, outcomes []Outcome, accounts []AccountError) Summa
 	for _, k := range slices.Sorted(maps.Keys(owners)) {
 		r := owners[k]
 		slices.Sort(r.Unenrolled)
+		slices.Sort(r.ShortARN)
 		slices.SortFunc(r.Failed, func(a, b ServiceIssue) int { return strings.Compare(a.ARN, b.ARN) })
 		s.Owners = append(s.Owners, *r)
 	}

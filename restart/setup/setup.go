@@ -68,6 +68,12 @@ type Settings struct {
 	// RateScale multiplies the client-side request limits (1 when zero),
 	// for a local fleet whose throttling is scaled the same way.
 	RateScale float64
+	// UpdateRate is the most UpdateService calls per second the engine
+	// makes in one account and Region (awsfleet.DefaultLimits' 4 when
+	// zero); the burst is ten times it, as ECS's bucket (50 for 5/s).
+	// Lower it for accounts where other callers use much of ECS's 5/s.
+	// The engine slows down further by itself when ECS throttles.
+	UpdateRate float64
 	// Retry is the SDK retry policy (awsfleet.DefaultRetryPolicy when
 	// zero).
 	Retry awsfleet.RetryPolicy
@@ -105,6 +111,9 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 		ecsCfg.BaseEndpoint = aws.String(s.Endpoint)
 	}
 	limits := awsfleet.DefaultLimits()
+	if s.UpdateRate > 0 {
+		limits.Modify = awsfleet.Rate{PerSecond: s.UpdateRate, Burst: max(1, int(10*s.UpdateRate))}
+	}
 	if s.RateScale > 0 {
 		limits = limits.Scaled(s.RateScale)
 	}
@@ -170,6 +179,7 @@ func orDefault(v, d string) string {
 //	RECORD_TTL_DAYS     days the DynamoDB items are kept (90)
 //	INVENTORY_TABLE, RUNS_TABLE
 //	SUMMARY_TOPIC_ARN, OWNER_TOPIC_ARN
+//	UPDATE_RATE         UpdateService calls per second per account and Region (4; at most 5)
 //	ECS_ENDPOINT, DYNAMODB_ENDPOINT   endpoint overrides (local runs)
 func FromEnv(getenv func(string) string) (Settings, error) {
 	s := Settings{
@@ -211,6 +221,11 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	if s.Window, err = fleet.ParseWindow(orDefault(getenv("WINDOW_START"), "00:00"), length, interval); err != nil {
 		errs = append(errs, fmt.Errorf("WINDOW_*: %w", err))
 	}
+	if v := getenv("UPDATE_RATE"); v != "" {
+		if s.UpdateRate, err = ParseUpdateRate(v); err != nil {
+			errs = append(errs, fmt.Errorf("UPDATE_RATE: %w", err))
+		}
+	}
 	if s.Location, err = time.LoadLocation(orDefault(getenv("TIME_ZONE"), "UTC")); err != nil {
 		errs = append(errs, fmt.Errorf("TIME_ZONE: %w", err))
 	}
@@ -242,4 +257,20 @@ func ParseTTLDays(v string) (time.Duration, error) {
 // List splits a comma- or space-separated list, dropping empty entries.
 func List(v string) []string {
 	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' })
+}
+
+// MaxUpdateRate is ECS's sustained UpdateService rate per account and
+// Region ("Request throttling for the Amazon ECS API": CreateService,
+// DeleteService and UpdateService share a bucket refilled at 5 per
+// second).
+const MaxUpdateRate = 5
+
+// ParseUpdateRate reads an UpdateService rate: a number of calls per
+// second in (0, MaxUpdateRate].
+func ParseUpdateRate(v string) (float64, error) {
+	r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || r <= 0 || r > MaxUpdateRate {
+		return 0, fmt.Errorf("%q: want calls per second per account and Region, more than 0 and at most %d (ECS refills UpdateService's bucket at %d/s)", v, MaxUpdateRate, MaxUpdateRate)
+	}
+	return r, nil
 }

@@ -452,6 +452,8 @@ type AccountResult struct {
 	Services int    `json:"services"`
 	// Error is empty when the account was fully discovered.
 	Error string `json:"error,omitempty"`
+	// ClustersGone are clusters deleted during discovery.
+	ClustersGone []string `json:"clustersGone,omitempty"`
 }
 
 // PutAccountResults records discovery's outcome per account and region.
