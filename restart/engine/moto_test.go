@@ -103,7 +103,7 @@ func TestNightAgainstMoto(t *testing.T) {
 	s := setup.Settings{
 		Endpoint: ep, DynamoDBEndpoint: ep, Region: region, StaticKeyID: "AKIAMOTOHUB",
 		Accounts: members, Regions: []string{region}, Roles: awsfleet.Roles{Name: "ecs-daily-restart"},
-		Enrollment: fleet.EnrollTagged, Window: fleet.DefaultWindow(), Location: time.UTC,
+		Enrollment: fleet.EnrollTagged, Window: fleet.DefaultWindow(), Location: time.UTC, OutsideWindow: true,
 		InventoryTable: "inventory", RunsTable: "runs", CreateTables: true, Retry: fastRetry,
 	}
 	day := time.Now().UTC().Format(time.DateOnly)
