@@ -4,6 +4,7 @@
 //	restartctl run [--endpoint URL] [--dynamodb-endpoint URL] [--accounts FILE|LIST | --accounts-from-endpoint]
 //	               [--time-zone ZONE] [--outside-window] [--min-interval 20h] [--record-ttl 90d] ...
 //	restartctl invoke HANDLER [run's flags] [EVENT_JSON] (else the event is read from stdin)
+//	restartctl bench [--latency 20ms] [--scale 1] [--naive=true]
 //
 // plan prints the night's batches for an inventory; run discovers, plans,
 // restarts, verifies and reports against AWS or any AWS-compatible
@@ -66,6 +67,7 @@ const usage = `usage:
                  [--time-zone ZONE] [--outside-window] [--min-interval 20h] [--record-ttl 90d] [flags]
                  (exit status 3: outside the window of the run's day, nothing restarted)
   restartctl invoke HANDLER [run's flags] [EVENT_JSON]     (HANDLER: discover, plan, restart, verify, report; event on stdin when not given)
+  restartctl bench [--latency 20ms] [--scale 1] [--naive=true]   (discovery of an in-process fleet against its lower bound and a naive script)
 
 Run 'restartctl COMMAND -h' for a command's flags.
 `
@@ -83,6 +85,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return cmdRun(ctx, args[1:], stdout, stderr)
 	case "invoke":
 		return cmdInvoke(ctx, args[1:], stdin, stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -260,3 +260,33 @@ func (s *Sim) Info() Info {
 		ExternalID: s.cfg.ExternalID, Accounts: s.Accounts(), Regions: s.Regions(), Services: n,
 	}
 }
+
+// ClusterSizes returns, per account and Region, the number of ACTIVE
+// services of each cluster (empty clusters included, as 0), in ListClusters
+// order: what the calls of a complete discovery follow from, for computing
+// its lower bound under the buckets.
+func (s *Sim) ClusterSizes() map[string]map[string][]int {
+	out := map[string]map[string][]int{}
+	for _, id := range s.accountIDs() {
+		a := s.accounts[id]
+		a.mu.Lock()
+		for name, r := range a.regions {
+			sizes := make([]int, 0, len(r.order))
+			for _, c := range r.order {
+				n := 0
+				for _, sv := range c.order {
+					if sv.status == statusActive {
+						n++
+					}
+				}
+				sizes = append(sizes, n)
+			}
+			if out[id] == nil {
+				out[id] = map[string][]int{}
+			}
+			out[id][name] = sizes
+		}
+		a.mu.Unlock()
+	}
+	return out
+}

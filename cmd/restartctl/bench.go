@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/http/httptest"
+	"runtime"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/fleetsim"
+)
+
+// Seed scale of the fleet the benchmark discovers; --scale multiplies it.
+const (
+	seedAccounts = 50
+	seedClusters = 1000
+	seedServices = 10000
+)
+
+// Page sizes of the ECS list and describe calls (ECS API Reference:
+// ListClusters and ListServices return at most 100 ARNs a page,
+// DescribeServices takes at most 10 services).
+const (
+	listPage     = 100
+	describePage = 10
+)
+
+// cmdBench discovers an in-process fleetsim (AWS's documented per-account
+// ECS buckets, a per-call latency) with the engine's discovery, then with a
+// naive script, and prints both against the lower bound the buckets allow.
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	latency := fs.Duration("latency", 20*time.Millisecond, "latency added to every ECS call")
+	scale := fs.Int("scale", 1, "fleet size as a multiple of the seed's (50 accounts, 1000 clusters, 10,000 services)")
+	seed := fs.Int64("seed", 1, "fleet generation seed")
+	naive := fs.Bool("naive", true, "also run the naive baseline (one account, one call at a time, tags per service)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *scale < 1 {
+		return flagError(fs, stderr, "--scale must be at least 1, got %d", *scale)
+	}
+	if *latency < 0 {
+		return flagError(fs, stderr, "--latency must not be negative, got %s", *latency)
+	}
+	cfg := fleetsim.Config{Seed: *seed, Accounts: seedAccounts * *scale, Clusters: seedClusters * *scale, Services: seedServices * *scale}
+
+	ours, err := benchDiscovery(ctx, cfg, *latency, "engine", engineDiscover)
+	if err != nil {
+		return err
+	}
+	results := []benchResult{ours}
+	if *naive {
+		nv, err := benchDiscovery(ctx, cfg, *latency, "naive", naiveDiscover)
+		if err != nil {
+			return err
+		}
+		results = append(results, nv)
+	}
+	printBench(stdout, cfg, *latency, results)
+	return nil
+}
+
+// benchResult is one discovery of the fleet.
+type benchResult struct {
+	name      string
+	wall      time.Duration
+	services  int
+	failed    int
+	lower     time.Duration
+	busiest   string
+	calls     map[string]int64
+	throttled int64
+	peakRSS   int64 // bytes, the process's maximum resident set so far
+	heapPeak  uint64
+}
+
+type discoverFunc func(ctx context.Context, cfg aws.Config, sim *fleetsim.Sim) (services, failed int, err error)
+
+func benchDiscovery(ctx context.Context, cfg fleetsim.Config, latency time.Duration, name string, discover discoverFunc) (benchResult, error) {
+	sim, err := fleetsim.New(cfg)
+	if err != nil {
+		return benchResult{}, fmt.Errorf("bench: %w", err)
+	}
+	if latency > 0 {
+		if err := sim.Inject(fleetsim.Fault{Kind: fleetsim.FaultLatency, Latency: latency}); err != nil {
+			return benchResult{}, fmt.Errorf("bench: %w", err)
+		}
+	}
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	awsCfg := aws.Config{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider(sim.HubAccessKeyID(), "local", ""),
+		Retryer:      awsfleet.NewRetryer(awsfleet.DefaultRetryPolicy()),
+	}
+	lower, busiest := discoveryLowerBound(sim.ClusterSizes(), latency)
+
+	runtime.GC()
+	var heapPeak atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		// Sampled: the Go heap's peak during the run (the process's peak
+		// RSS below also holds the in-process fleet).
+		defer close(done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > heapPeak.Load() {
+				heapPeak.Store(ms.HeapAlloc)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	start := time.Now()
+	n, failed, err := discover(ctx, awsCfg, sim)
+	wall := time.Since(start)
+	close(stop)
+	<-done
+	if err != nil {
+		return benchResult{}, fmt.Errorf("bench %s: %w", name, err)
+	}
+	st := sim.Stats()
+	calls := map[string]int64{}
+	for op, m := range st.Calls {
+		for _, c := range m {
+			calls[op] += c
+		}
+	}
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return benchResult{
+		name: name, wall: wall, services: n, failed: failed, lower: lower, busiest: busiest,
+		calls: calls, throttled: st.TotalThrottled, peakRSS: ru.Maxrss * 1024, heapPeak: heapPeak.Load(),
+	}, nil
+}
+
+// engineDiscover is the engine's discovery as `restartctl run` builds it:
+// the default per-account limits and parallelism, the project's retryer.
+func engineDiscover(ctx context.Context, cfg aws.Config, sim *fleetsim.Sim) (int, int, error) {
+	f := awsfleet.New(awsfleet.AssumeRoleClients(cfg, awsfleet.Roles{Name: sim.RoleName(), SessionName: "bench"}))
+	services, results := f.Discover(ctx, sim.Accounts(), sim.Regions(), nil)
+	failed := 0
+	for _, r := range results {
+		if r.Err != nil {
+			failed++
+		}
+	}
+	return len(services), failed, nil
+}
+
+// naiveDiscover is how a plain script discovers: one account and Region
+// at a time, one call at a time, the tags of each service fetched with
+// ListTagsForResource. It keeps the project's retryer (a script with the
+// SDK's default one fails under sustained throttling, aws-sdk-go-v2 #1665)
+// and no client-side pacing.
+func naiveDiscover(ctx context.Context, cfg aws.Config, sim *fleetsim.Sim) (int, int, error) {
+	stsClient := sts.NewFromConfig(cfg)
+	n, failed := 0, 0
+	for _, account := range sim.Accounts() {
+		creds := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, fmt.Sprintf("arn:aws:iam::%s:role/%s", account, sim.RoleName())))
+		for _, region := range sim.Regions() {
+			c := ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.Credentials = creds; o.Region = region })
+			k, err := naivePair(ctx, c)
+			n += k
+			if err != nil {
+				failed++
+			}
+		}
+	}
+	return n, failed, nil
+}
+
+func naivePair(ctx context.Context, c *ecs.Client) (int, error) {
+	n := 0
+	pc := ecs.NewListClustersPaginator(c, &ecs.ListClustersInput{})
+	for pc.HasMorePages() {
+		page, err := pc.NextPage(ctx)
+		if err != nil {
+			return n, err
+		}
+		for _, cluster := range page.ClusterArns {
+			ps := ecs.NewListServicesPaginator(c, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
+			for ps.HasMorePages() {
+				sp, err := ps.NextPage(ctx)
+				if err != nil {
+					return n, err
+				}
+				for i := 0; i < len(sp.ServiceArns); i += describePage {
+					chunk := sp.ServiceArns[i:min(i+describePage, len(sp.ServiceArns))]
+					d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: chunk})
+					if err != nil {
+						return n, err
+					}
+					for _, s := range d.Services {
+						if _, err := c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: s.ServiceArn}); err != nil {
+							return n, err
+						}
+						n++
+					}
+				}
+			}
+		}
+	}
+	return n, nil
+}
+
+// discoveryLowerBound is the shortest time any client could discover the
+// fleet in under ECS's buckets and latency: the account and Region pairs
+// have their own buckets, so the busiest pair decides. In a pair,
+// ListClusters pages one after another (cluster-read bucket); then every
+// ListServices page and DescribeServices call draws from the service-read
+// bucket, full at that moment (it cannot hold more than its burst), so the
+// last of N calls is answered no sooner than (N - burst)/rate after the
+// first, plus one latency; nor sooner than the longest chain of pages of
+// one cluster.
+func discoveryLowerBound(sizes map[string]map[string][]int, latency time.Duration) (time.Duration, string) {
+	limits := fleetsim.ThrottleLimits()
+	cr, sr := limits["ListClusters"], limits["ListServices"]
+	lat := latency.Seconds()
+	var best float64
+	var busiest string
+	for acct, regions := range sizes {
+		for region, clusters := range regions {
+			lc := max(1, ceilDiv(len(clusters), listPage))
+			list := math.Max(float64(lc)*lat, math.Max(0, float64(lc)-cr[0])/cr[1]+lat)
+			var n, chain int
+			for _, k := range clusters {
+				ls, ds := max(1, ceilDiv(k, listPage)), ceilDiv(k, describePage)
+				n += ls + ds
+				chain = max(chain, ls+min(ds, 1))
+			}
+			t := list + math.Max(float64(chain)*lat, lat+math.Max(0, float64(n)-sr[0])/sr[1])
+			if t > best {
+				best, busiest = t, fmt.Sprintf("%s/%s (%d clusters, %d service-read calls)", acct, region, len(clusters), n)
+			}
+		}
+	}
+	return time.Duration(best * float64(time.Second)), busiest
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func printBench(w io.Writer, cfg fleetsim.Config, latency time.Duration, rs []benchResult) {
+	limits := fleetsim.ThrottleLimits()
+	fmt.Fprintf(w, "discovery of %d accounts, %d clusters, %d services (seed %d); %s per ECS call\n",
+		cfg.Accounts, cfg.Clusters, cfg.Services, cfg.Seed, latency)
+	fmt.Fprintf(w, "ECS buckets per account and Region (burst, refill/s): cluster-read %g/%g, service-read %g/%g, tag-read %g/%g\n",
+		limits["ListClusters"][0], limits["ListClusters"][1], limits["ListServices"][0], limits["ListServices"][1],
+		limits["ListTagsForResource"][0], limits["ListTagsForResource"][1])
+	fmt.Fprintf(w, "lower bound %s, decided by %s\n\n", rs[0].lower.Round(time.Millisecond), rs[0].busiest)
+	ops := map[string]bool{}
+	for _, r := range rs {
+		for op := range r.calls {
+			ops[op] = true
+		}
+	}
+	opList := make([]string, 0, len(ops))
+	for op := range ops {
+		opList = append(opList, op)
+	}
+	sort.Strings(opList)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\twall\tlower bound\tratio\tservices\tpairs failed\tthrottled\t"+strings.Join(opList, "\t")+"\tpeak RSS MiB\tpeak heap MiB\t")
+	for _, r := range rs {
+		row := fmt.Sprintf("%s\t%.2fs\t%.2fs\t%.2fx\t%d\t%d\t%d", r.name, r.wall.Seconds(), r.lower.Seconds(),
+			r.wall.Seconds()/r.lower.Seconds(), r.services, r.failed, r.throttled)
+		for _, op := range opList {
+			row += fmt.Sprintf("\t%d", r.calls[op])
+		}
+		row += fmt.Sprintf("\t%.0f\t%.0f\t", float64(r.peakRSS)/(1<<20), float64(r.heapPeak)/(1<<20))
+		fmt.Fprintln(tw, row)
+	}
+	tw.Flush()
+	if len(rs) > 1 {
+		fmt.Fprintf(w, "\nspeed-up over the naive baseline: %.1fx\n", rs[1].wall.Seconds()/rs[0].wall.Seconds())
+	}
+	// The machine-readable line, last.
+	kv := []string{
+		fmt.Sprintf("accounts=%d", cfg.Accounts), fmt.Sprintf("clusters=%d", cfg.Clusters), fmt.Sprintf("services=%d", cfg.Services),
+		fmt.Sprintf("latency_ms=%d", latency.Milliseconds()), fmt.Sprintf("lower_bound_s=%.2f", rs[0].lower.Seconds()),
+	}
+	for _, r := range rs {
+		p := r.name + "_"
+		kv = append(kv, fmt.Sprintf("%swall_s=%.2f", p, r.wall.Seconds()), fmt.Sprintf("%sratio=%.2f", p, r.wall.Seconds()/r.lower.Seconds()),
+			fmt.Sprintf("%sservices=%d", p, r.services), fmt.Sprintf("%spairs_failed=%d", p, r.failed),
+			fmt.Sprintf("%sthrottled=%d", p, r.throttled), fmt.Sprintf("%speak_rss_mib=%.0f", p, float64(r.peakRSS)/(1<<20)),
+			fmt.Sprintf("%speak_heap_mib=%.0f", p, float64(r.heapPeak)/(1<<20)))
+		for _, op := range opList {
+			kv = append(kv, fmt.Sprintf("%scalls_%s=%d", p, op, r.calls[op]))
+		}
+	}
+	if len(rs) > 1 {
+		kv = append(kv, fmt.Sprintf("speedup=%.1f", rs[1].wall.Seconds()/rs[0].wall.Seconds()))
+	}
+	fmt.Fprintln(w, strings.Join(kv, " "))
+}
