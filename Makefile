@@ -45,9 +45,14 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) run $(ACTIONLINT) -no-color
 
-## bench: speed and memory targets (planner, discovery, fleetsim)
+## bench: speed and memory targets (planner, discovery, fleetsim), then discovery against the buckets'
+## lower bound and a naive script, and restartctl plan of 100,000 services (LATENCY=20ms BENCH_FLAGS=--scale 10 --naive=false)
+LATENCY ?= 20ms
+BENCH_FLAGS ?=
 bench: node_modules
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./restart/...
+	$(GO) build -o bin/restartctl ./cmd/restartctl
+	bin/restartctl bench --latency $(LATENCY) $(BENCH_FLAGS)
 
 ## e2e: the 10,000-service night with every fault, twice (about 7 minutes)
 e2e: node_modules

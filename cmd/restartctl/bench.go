@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -22,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleetsim"
 )
 
@@ -50,6 +55,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	scale := fs.Int("scale", 1, "fleet size as a multiple of the seed's (50 accounts, 1000 clusters, 10,000 services)")
 	seed := fs.Int64("seed", 1, "fleet generation seed")
 	naive := fs.Bool("naive", true, "also run the naive baseline (one account, one call at a time, tags per service)")
+	def := awsfleet.DefaultLimits().Read
+	readRate := fs.Float64("read-rate", def.PerSecond, "the engine's ListClusters/ListServices/DescribeServices pace per account and Region (calls/s)")
+	readBurst := fs.Int("read-burst", def.Burst, "the engine's burst of those calls")
+	planServices := fs.Int("plan-services", 100_000, "services in the inventory `restartctl plan` is timed on, end to end (0: skip)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -61,7 +70,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg := fleetsim.Config{Seed: *seed, Accounts: seedAccounts * *scale, Clusters: seedClusters * *scale, Services: seedServices * *scale}
 
-	ours, err := benchDiscovery(ctx, cfg, *latency, "engine", engineDiscover)
+	limits := awsfleet.DefaultLimits()
+	limits.Read = awsfleet.Rate{PerSecond: *readRate, Burst: *readBurst}
+	discover := func(ctx context.Context, cfg aws.Config, sim *fleetsim.Sim) (int, int, error) {
+		return engineDiscover(ctx, cfg, sim, limits)
+	}
+	ours, err := benchDiscovery(ctx, cfg, *latency, "engine", discover)
 	if err != nil {
 		return err
 	}
@@ -73,8 +87,76 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		results = append(results, nv)
 	}
-	printBench(stdout, cfg, *latency, results)
+	var pl *planResult
+	if *planServices > 0 {
+		p, err := benchPlan(ctx, *seed, *planServices)
+		if err != nil {
+			return err
+		}
+		pl = &p
+	}
+	printBench(stdout, cfg, *latency, limits.Read, results, pl)
 	return nil
+}
+
+// planResult is `restartctl plan` of a generated inventory.
+type planResult struct {
+	services  int
+	endToEnd  time.Duration // a new process: start, read the JSON, plan, write the JSON
+	planning  time.Duration // fleet.PlanNight alone, in this process
+	batches   int
+	planBytes int64
+}
+
+// benchPlan writes an inventory of n services (n/10 clusters, n/200
+// accounts, as the seed's fleet) and times `restartctl plan` on it as a new
+// process, then the planning alone.
+func benchPlan(ctx context.Context, seed int64, n int) (planResult, error) {
+	services, err := fleetsim.Generate(fleetsim.GenerateConfig{Seed: seed, Accounts: max(1, n/200), Clusters: max(1, n/10), Services: n})
+	if err != nil {
+		return planResult{}, fmt.Errorf("bench plan: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "restartctl-bench")
+	if err != nil {
+		return planResult{}, fmt.Errorf("bench plan: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	in, out := filepath.Join(dir, "inventory.json"), filepath.Join(dir, "plan.json")
+	b, err := json.Marshal(services)
+	if err != nil {
+		return planResult{}, fmt.Errorf("bench plan: %w", err)
+	}
+	if err := os.WriteFile(in, b, 0o600); err != nil {
+		return planResult{}, fmt.Errorf("bench plan: %w", err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return planResult{}, fmt.Errorf("bench plan: %w", err)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return planResult{}, fmt.Errorf("bench plan: %w", err)
+	}
+	defer f.Close()
+	cmd := exec.CommandContext(ctx, exe, "plan", "--inventory", in, "--enrollment", "all")
+	cmd.Stdout = f
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return planResult{}, fmt.Errorf("bench plan: %s plan: %w", exe, err)
+	}
+	endToEnd := time.Since(start)
+	st, err := f.Stat()
+	if err != nil {
+		return planResult{}, fmt.Errorf("bench plan: %w", err)
+	}
+	start = time.Now()
+	plan, err := fleet.PlanNight(services, fleet.EnrollAll, fleet.DefaultWindow())
+	planning := time.Since(start)
+	if err != nil {
+		return planResult{}, fmt.Errorf("bench plan: %w", err)
+	}
+	return planResult{services: n, endToEnd: endToEnd, planning: planning, batches: len(plan.Batches), planBytes: st.Size()}, nil
 }
 
 // benchResult is one discovery of the fleet.
@@ -160,9 +242,10 @@ func benchDiscovery(ctx context.Context, cfg fleetsim.Config, latency time.Durat
 }
 
 // engineDiscover is the engine's discovery as `restartctl run` builds it:
-// the default per-account limits and parallelism, the project's retryer.
-func engineDiscover(ctx context.Context, cfg aws.Config, sim *fleetsim.Sim) (int, int, error) {
-	f := awsfleet.New(awsfleet.AssumeRoleClients(cfg, awsfleet.Roles{Name: sim.RoleName(), SessionName: "bench"}))
+// the default parallelism, the project's retryer, limits (the defaults
+// unless --read-rate/--read-burst say otherwise).
+func engineDiscover(ctx context.Context, cfg aws.Config, sim *fleetsim.Sim, limits awsfleet.Limits) (int, int, error) {
+	f := awsfleet.New(awsfleet.AssumeRoleClients(cfg, awsfleet.Roles{Name: sim.RoleName(), SessionName: "bench"}), awsfleet.WithLimits(limits))
 	services, results := f.Discover(ctx, sim.Accounts(), sim.Regions(), nil)
 	failed := 0
 	for _, r := range results {
@@ -265,13 +348,14 @@ func discoveryLowerBound(sizes map[string]map[string][]int, latency time.Duratio
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-func printBench(w io.Writer, cfg fleetsim.Config, latency time.Duration, rs []benchResult) {
+func printBench(w io.Writer, cfg fleetsim.Config, latency time.Duration, read awsfleet.Rate, rs []benchResult, pl *planResult) {
 	limits := fleetsim.ThrottleLimits()
 	fmt.Fprintf(w, "discovery of %d accounts, %d clusters, %d services (seed %d); %s per ECS call\n",
 		cfg.Accounts, cfg.Clusters, cfg.Services, cfg.Seed, latency)
 	fmt.Fprintf(w, "ECS buckets per account and Region (burst, refill/s): cluster-read %g/%g, service-read %g/%g, tag-read %g/%g\n",
 		limits["ListClusters"][0], limits["ListClusters"][1], limits["ListServices"][0], limits["ListServices"][1],
 		limits["ListTagsForResource"][0], limits["ListTagsForResource"][1])
+	fmt.Fprintf(w, "engine's read pace per account and Region: %g/s, burst %d\n", read.PerSecond, read.Burst)
 	fmt.Fprintf(w, "lower bound %s, decided by %s\n\n", rs[0].lower.Round(time.Millisecond), rs[0].busiest)
 	ops := map[string]bool{}
 	for _, r := range rs {
@@ -299,6 +383,10 @@ func printBench(w io.Writer, cfg fleetsim.Config, latency time.Duration, rs []be
 	if len(rs) > 1 {
 		fmt.Fprintf(w, "\nspeed-up over the naive baseline: %.1fx\n", rs[1].wall.Seconds()/rs[0].wall.Seconds())
 	}
+	if pl != nil {
+		fmt.Fprintf(w, "restartctl plan of %d services: %.2fs end to end (process, JSON in and out, %d batches, %.1f MiB out); planning alone %.3fs\n",
+			pl.services, pl.endToEnd.Seconds(), pl.batches, float64(pl.planBytes)/(1<<20), pl.planning.Seconds())
+	}
 	// The machine-readable line, last.
 	kv := []string{
 		fmt.Sprintf("accounts=%d", cfg.Accounts), fmt.Sprintf("clusters=%d", cfg.Clusters), fmt.Sprintf("services=%d", cfg.Services),
@@ -313,6 +401,11 @@ func printBench(w io.Writer, cfg fleetsim.Config, latency time.Duration, rs []be
 		for _, op := range opList {
 			kv = append(kv, fmt.Sprintf("%scalls_%s=%d", p, op, r.calls[op]))
 		}
+	}
+	kv = append(kv, fmt.Sprintf("read_rate=%g", read.PerSecond), fmt.Sprintf("read_burst=%d", read.Burst))
+	if pl != nil {
+		kv = append(kv, fmt.Sprintf("plan_services=%d", pl.services), fmt.Sprintf("plan_end_to_end_s=%.2f", pl.endToEnd.Seconds()),
+			fmt.Sprintf("plan_planning_s=%.3f", pl.planning.Seconds()))
 	}
 	if len(rs) > 1 {
 		kv = append(kv, fmt.Sprintf("speedup=%.1f", rs[1].wall.Seconds()/rs[0].wall.Seconds()))
