@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
@@ -58,6 +59,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	def := awsfleet.DefaultLimits().Read
 	readRate := fs.Float64("read-rate", def.PerSecond, "the engine's ListClusters/ListServices/DescribeServices pace per account and Region (calls/s)")
 	readBurst := fs.Int("read-burst", def.Burst, "the engine's burst of those calls")
+	updateRate := fs.Float64("update-rate", awsfleet.DefaultLimits().Modify.PerSecond, "UpdateService calls per second per account and Region, burst ten times it (as run's --update-rate)")
+	restarts := fs.Int("restarts", 200, "restarts issued with --no-wait's pacing in the fleet's largest account and Region (0: skip)")
 	planServices := fs.Int("plan-services", 100_000, "services in the inventory `restartctl plan` is timed on, end to end (0: skip)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -72,6 +75,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	limits := awsfleet.DefaultLimits()
 	limits.Read = awsfleet.Rate{PerSecond: *readRate, Burst: *readBurst}
+	limits.Modify = awsfleet.Rate{PerSecond: *updateRate, Burst: max(1, int(10**updateRate))}
 	discover := func(ctx context.Context, cfg aws.Config, sim *fleetsim.Sim) (int, int, error) {
 		return engineDiscover(ctx, cfg, sim, limits)
 	}
@@ -87,6 +91,14 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		results = append(results, nv)
 	}
+	var rr *restartResult
+	if *restarts > 0 {
+		r, err := benchRestarts(ctx, cfg, *latency, limits, *restarts)
+		if err != nil {
+			return err
+		}
+		rr = &r
+	}
 	var pl *planResult
 	if *planServices > 0 {
 		p, err := benchPlan(ctx, *seed, *planServices)
@@ -95,7 +107,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		pl = &p
 	}
-	printBench(stdout, cfg, *latency, limits.Read, results, pl)
+	printBench(stdout, cfg, *latency, limits, results, rr, pl)
 	return nil
 }
 
@@ -348,13 +360,14 @@ func discoveryLowerBound(sizes map[string]map[string][]int, latency time.Duratio
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-func printBench(w io.Writer, cfg fleetsim.Config, latency time.Duration, read awsfleet.Rate, rs []benchResult, pl *planResult) {
-	limits := fleetsim.ThrottleLimits()
+func printBench(w io.Writer, cfg fleetsim.Config, latency time.Duration, limits awsfleet.Limits, rs []benchResult, rr *restartResult, pl *planResult) {
+	read := limits.Read
+	buckets := fleetsim.ThrottleLimits()
 	fmt.Fprintf(w, "discovery of %d accounts, %d clusters, %d services (seed %d); %s per ECS call\n",
 		cfg.Accounts, cfg.Clusters, cfg.Services, cfg.Seed, latency)
 	fmt.Fprintf(w, "ECS buckets per account and Region (burst, refill/s): cluster-read %g/%g, service-read %g/%g, tag-read %g/%g\n",
-		limits["ListClusters"][0], limits["ListClusters"][1], limits["ListServices"][0], limits["ListServices"][1],
-		limits["ListTagsForResource"][0], limits["ListTagsForResource"][1])
+		buckets["ListClusters"][0], buckets["ListClusters"][1], buckets["ListServices"][0], buckets["ListServices"][1],
+		buckets["ListTagsForResource"][0], buckets["ListTagsForResource"][1])
 	fmt.Fprintf(w, "engine's read pace per account and Region: %g/s, burst %d\n", read.PerSecond, read.Burst)
 	fmt.Fprintf(w, "lower bound %s, decided by %s\n\n", rs[0].lower.Round(time.Millisecond), rs[0].busiest)
 	ops := map[string]bool{}
@@ -383,6 +396,11 @@ func printBench(w io.Writer, cfg fleetsim.Config, latency time.Duration, read aw
 	if len(rs) > 1 {
 		fmt.Fprintf(w, "\nspeed-up over the naive baseline: %.1fx\n", rs[1].wall.Seconds()/rs[0].wall.Seconds())
 	}
+	if rr != nil {
+		fmt.Fprintf(w, "restarts in %s: %d issued in %.2fs (bucket allows %.2fs: %.0f%%), %.2f/s over the second half (bucket refill %g/s, engine's pace %g/s); throttled %d, failed %d, deployments started %d\n",
+			rr.pair, rr.issued, rr.wall.Seconds(), rr.lower.Seconds(), 100*rr.lower.Seconds()/rr.wall.Seconds(), rr.sustained,
+			fleetsim.ThrottleLimits()["UpdateService"][1], limits.Modify.PerSecond, rr.throttled, rr.failed, rr.deployments)
+	}
 	if pl != nil {
 		fmt.Fprintf(w, "restartctl plan of %d services: %.2fs end to end (process, JSON in and out, %d batches, %.1f MiB out); planning alone %.3fs\n",
 			pl.services, pl.endToEnd.Seconds(), pl.batches, float64(pl.planBytes)/(1<<20), pl.planning.Seconds())
@@ -403,6 +421,12 @@ func printBench(w io.Writer, cfg fleetsim.Config, latency time.Duration, read aw
 		}
 	}
 	kv = append(kv, fmt.Sprintf("read_rate=%g", read.PerSecond), fmt.Sprintf("read_burst=%d", read.Burst))
+	if rr != nil {
+		kv = append(kv, fmt.Sprintf("restarts=%d", rr.issued), fmt.Sprintf("restart_wall_s=%.2f", rr.wall.Seconds()),
+			fmt.Sprintf("restart_lower_bound_s=%.2f", rr.lower.Seconds()), fmt.Sprintf("restart_bucket_pct=%.0f", 100*rr.lower.Seconds()/rr.wall.Seconds()),
+			fmt.Sprintf("restart_sustained_per_s=%.2f", rr.sustained), fmt.Sprintf("restart_throttled=%d", rr.throttled),
+			fmt.Sprintf("restart_failed=%d", rr.failed))
+	}
 	if pl != nil {
 		kv = append(kv, fmt.Sprintf("plan_services=%d", pl.services), fmt.Sprintf("plan_end_to_end_s=%.2f", pl.endToEnd.Seconds()),
 			fmt.Sprintf("plan_planning_s=%.3f", pl.planning.Seconds()))
@@ -411,4 +435,99 @@ func printBench(w io.Writer, cfg fleetsim.Config, latency time.Duration, read aw
 		kv = append(kv, fmt.Sprintf("speedup=%.1f", rs[1].wall.Seconds()/rs[0].wall.Seconds()))
 	}
 	fmt.Fprintln(w, strings.Join(kv, " "))
+}
+
+// restartResult is a burst of restarts in one account and Region.
+type restartResult struct {
+	pair           string
+	issued, failed int
+	wall, lower    time.Duration
+	sustained      float64 // restarts/s over the second half
+	throttled      int64
+	deployments    int
+}
+
+// benchRestarts restarts n services of the fleet's largest account and
+// Region with awsfleet.Fleet.Restart, as `restartctl run --no-wait` does
+// (the engine's per-account UpdateService pacing, 8 in flight per account
+// and Region), without the DynamoDB claims around each one.
+func benchRestarts(ctx context.Context, cfg fleetsim.Config, latency time.Duration, limits awsfleet.Limits, n int) (restartResult, error) {
+	sim, err := fleetsim.New(cfg)
+	if err != nil {
+		return restartResult{}, fmt.Errorf("bench restarts: %w", err)
+	}
+	if latency > 0 {
+		if err := sim.Inject(fleetsim.Fault{Kind: fleetsim.FaultLatency, Latency: latency}); err != nil {
+			return restartResult{}, fmt.Errorf("bench restarts: %w", err)
+		}
+	}
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	byPair := map[string][]fleet.Service{}
+	var largest string
+	for _, s := range sim.Inventory() {
+		if s.DeploymentController != "ECS" || s.DesiredCount == 0 {
+			continue
+		}
+		k := s.Account + "/" + s.Region
+		byPair[k] = append(byPair[k], s)
+		if len(byPair[k]) > len(byPair[largest]) {
+			largest = k
+		}
+	}
+	targets := byPair[largest][:min(n, len(byPair[largest]))]
+	awsCfg := aws.Config{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider(sim.HubAccessKeyID(), "local", ""),
+		Retryer:      awsfleet.NewRetryer(awsfleet.DefaultRetryPolicy()),
+	}
+	f := awsfleet.New(awsfleet.AssumeRoleClients(awsCfg, awsfleet.Roles{Name: sim.RoleName(), SessionName: "bench"}), awsfleet.WithLimits(limits))
+	var (
+		failed atomic.Int64
+		mu     sync.Mutex
+		done   []time.Duration
+		inner  = make(chan struct{}, 8)
+		wg     sync.WaitGroup
+	)
+	start := time.Now()
+	for _, s := range targets {
+		inner <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-inner; wg.Done() }()
+			_, err := f.Restart(ctx, awsfleet.Target{Account: s.Account, Region: s.Region, Cluster: s.Cluster, Service: s.Service, ARN: s.ARN, Since: time.Now()})
+			if err != nil {
+				failed.Add(1)
+			}
+			mu.Lock()
+			done = append(done, time.Since(start))
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	sort.Slice(done, func(i, j int) bool { return done[i] < done[j] })
+	half := len(done) / 2
+	var sustained float64
+	if d := (done[len(done)-1] - done[half]).Seconds(); d > 0 {
+		sustained = float64(len(done)-1-half) / d
+	}
+	b := fleetsim.ThrottleLimits()["UpdateService"]
+	lower := latency + time.Duration(math.Max(0, float64(len(targets))-b[0])/b[1]*float64(time.Second))
+	st := sim.Stats()
+	deployments := 0
+	for _, m := range st.Deployments {
+		for _, c := range m {
+			deployments += c
+		}
+	}
+	var throttled int64
+	for _, c := range st.Throttled["UpdateService"] {
+		throttled += c
+	}
+	return restartResult{
+		pair: largest, issued: len(targets), failed: int(failed.Load()), wall: wall, lower: lower,
+		sustained: sustained, throttled: throttled, deployments: deployments,
+	}, nil
 }
