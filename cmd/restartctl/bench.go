@@ -183,6 +183,7 @@ type benchResult struct {
 	throttled int64
 	peakRSS   int64 // bytes, the process's maximum resident set so far
 	heapPeak  uint64
+	heapFleet uint64 // the in-process fleet's heap before discovery
 }
 
 type discoverFunc func(ctx context.Context, cfg aws.Config, sim *fleetsim.Sim) (services, failed int, err error)
@@ -208,6 +209,8 @@ func benchDiscovery(ctx context.Context, cfg fleetsim.Config, latency time.Durat
 	lower, busiest := discoveryLowerBound(sim.ClusterSizes(), latency)
 
 	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
 	var heapPeak atomic.Uint64
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -250,6 +253,7 @@ func benchDiscovery(ctx context.Context, cfg fleetsim.Config, latency time.Durat
 	return benchResult{
 		name: name, wall: wall, services: n, failed: failed, lower: lower, busiest: busiest,
 		calls: calls, throttled: st.TotalThrottled, peakRSS: ru.Maxrss * 1024, heapPeak: heapPeak.Load(),
+		heapFleet: before.HeapAlloc,
 	}, nil
 }
 
@@ -382,14 +386,14 @@ func printBench(w io.Writer, cfg fleetsim.Config, latency time.Duration, limits 
 	}
 	sort.Strings(opList)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\twall\tlower bound\tratio\tservices\tpairs failed\tthrottled\t"+strings.Join(opList, "\t")+"\tpeak RSS MiB\tpeak heap MiB\t")
+	fmt.Fprintln(tw, "run\twall\tlower bound\tratio\tservices\tpairs failed\tthrottled\t"+strings.Join(opList, "\t")+"\tpeak RSS MiB\tpeak heap MiB\tfleetsim heap MiB\t")
 	for _, r := range rs {
 		row := fmt.Sprintf("%s\t%.2fs\t%.2fs\t%.2fx\t%d\t%d\t%d", r.name, r.wall.Seconds(), r.lower.Seconds(),
 			r.wall.Seconds()/r.lower.Seconds(), r.services, r.failed, r.throttled)
 		for _, op := range opList {
 			row += fmt.Sprintf("\t%d", r.calls[op])
 		}
-		row += fmt.Sprintf("\t%.0f\t%.0f\t", float64(r.peakRSS)/(1<<20), float64(r.heapPeak)/(1<<20))
+		row += fmt.Sprintf("\t%.0f\t%.0f\t%.0f\t", float64(r.peakRSS)/(1<<20), float64(r.heapPeak)/(1<<20), float64(r.heapFleet)/(1<<20))
 		fmt.Fprintln(tw, row)
 	}
 	tw.Flush()
@@ -415,7 +419,7 @@ func printBench(w io.Writer, cfg fleetsim.Config, latency time.Duration, limits 
 		kv = append(kv, fmt.Sprintf("%swall_s=%.2f", p, r.wall.Seconds()), fmt.Sprintf("%sratio=%.2f", p, r.wall.Seconds()/r.lower.Seconds()),
 			fmt.Sprintf("%sservices=%d", p, r.services), fmt.Sprintf("%spairs_failed=%d", p, r.failed),
 			fmt.Sprintf("%sthrottled=%d", p, r.throttled), fmt.Sprintf("%speak_rss_mib=%.0f", p, float64(r.peakRSS)/(1<<20)),
-			fmt.Sprintf("%speak_heap_mib=%.0f", p, float64(r.heapPeak)/(1<<20)))
+			fmt.Sprintf("%speak_heap_mib=%.0f", p, float64(r.heapPeak)/(1<<20)), fmt.Sprintf("%sfleetsim_heap_mib=%.0f", p, float64(r.heapFleet)/(1<<20)))
 		for _, op := range opList {
 			kv = append(kv, fmt.Sprintf("%scalls_%s=%d", p, op, r.calls[op]))
 		}
