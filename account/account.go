@@ -5,6 +5,7 @@
 package account
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -74,4 +75,27 @@ func ServicePrincipal(ctx *pulumi.Context, e Env, service string) (string, error
 		return "", fmt.Errorf("service principal of %s in %s: %w", service, e.Region, err)
 	}
 	return res.Name, nil
+}
+
+// ServiceTrust is the trust policy of a role that an AWS service assumes for
+// this account: only the principal, and only acting for this account
+// (aws:SourceAccount) and, when sourceARN is set, for the resources it
+// matches (aws:SourceArn) — the confused-deputy guard of the IAM user
+// guide, "The confused deputy problem".
+func (e Env) ServiceTrust(principal, sourceARN string) string {
+	condition := map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": e.AccountID}}
+	if sourceARN != "" {
+		condition["ArnLike"] = map[string]any{"aws:SourceArn": sourceARN}
+	}
+	// Maps of strings always marshal.
+	b, _ := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Effect":    "Allow",
+			"Principal": map[string]any{"Service": principal},
+			"Action":    "sts:AssumeRole",
+			"Condition": condition,
+		}},
+	})
+	return string(b)
 }

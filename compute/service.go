@@ -135,10 +135,8 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 	if err != nil {
 		return nil, err
 	}
-	trust, err := assumeRolePolicy(ecsTasks, env)
-	if err != nil {
-		return nil, err
-	}
+	// The confused-deputy guard AWS recommends for ECS task roles.
+	trust := env.ServiceTrust(ecsTasks, "")
 	execRole, err := iam.NewRole(ctx, name+"-task-execution", &iam.RoleArgs{
 		Description:      pulumi.String("ECS pulls the WordPress image, reads its database settings and writes its logs"),
 		AssumeRolePolicy: pulumi.String(trust),
@@ -319,23 +317,6 @@ func ecrRepositoryARN(env account.Env, image string) string {
 		return ""
 	}
 	return env.ARN("ecr", m[2], m[1], "repository/"+m[3])
-}
-
-// assumeRolePolicy trusts one service principal, only for this account
-// (the confused-deputy guard AWS recommends for ECS task roles).
-func assumeRolePolicy(principal string, env account.Env) (string, error) {
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": principal},
-			"Action":    "sts:AssumeRole",
-			"Condition": map[string]any{
-				"StringEquals": map[string]any{"aws:SourceAccount": env.AccountID},
-			},
-		}},
-	}
-	return marshal(doc)
 }
 
 // executionPolicy lets ECS read exactly the database settings, decrypt

@@ -1,7 +1,6 @@
 package data
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -389,21 +388,10 @@ func monitoringRoleFor(ctx *pulumi.Context, name string, env account.Env, tags m
 	if err != nil {
 		return nil, nil, err
 	}
-	trust, err := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": principal},
-			"Action":    "sts:AssumeRole",
-			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": env.AccountID}},
-		}},
-	})
-	if err != nil {
-		return nil, nil, err
-	}
+	trust := env.ServiceTrust(principal, "")
 	role, err := iam.NewRole(ctx, name+"-monitoring", &iam.RoleArgs{
 		Description:      pulumi.String("Publishes RDS enhanced monitoring metrics of " + name),
-		AssumeRolePolicy: pulumi.String(string(trust)),
+		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             pulumi.ToStringMap(tags),
 	}, parent)
 	if err != nil {

@@ -34,28 +34,13 @@ func flowLogs(ctx *pulumi.Context, name string, args FlowLogArgs, env account.En
 	if err != nil {
 		return err
 	}
-	trust, err := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": principal},
-			"Action":    "sts:AssumeRole",
-			// Only this account's flow logs may use the role, so another
-			// account cannot make the service deliver into our group (the
-			// confused-deputy conditions of the VPC guide, "IAM role for
-			// publishing flow logs to CloudWatch Logs").
-			"Condition": map[string]any{
-				"StringEquals": map[string]any{"aws:SourceAccount": env.AccountID},
-				"ArnLike":      map[string]any{"aws:SourceArn": env.ARN("ec2", env.Region, env.AccountID, "vpc-flow-log/*")},
-			},
-		}},
-	})
-	if err != nil {
-		return err
-	}
+	// Only this account's flow logs may use the role, so another account
+	// cannot make the service deliver into our group (VPC guide, "IAM role
+	// for publishing flow logs to CloudWatch Logs").
+	trust := env.ServiceTrust(principal, env.ARN("ec2", env.Region, env.AccountID, "vpc-flow-log/*"))
 	role, err := iam.NewRole(ctx, name+"-flow-logs", &iam.RoleArgs{
 		Description:      pulumi.String("Delivers VPC flow logs of " + name + " to CloudWatch Logs"),
-		AssumeRolePolicy: pulumi.String(string(trust)),
+		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             pulumi.ToStringMap(tags),
 	}, parent)
 	if err != nil {
