@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/nequi-platform/wordpress-ecs/account"
 	"github.com/nequi-platform/wordpress-ecs/compute"
 	"github.com/nequi-platform/wordpress-ecs/config"
 	"github.com/nequi-platform/wordpress-ecs/data"
@@ -12,21 +13,20 @@ import (
 	"github.com/nequi-platform/wordpress-ecs/network"
 )
 
-// where is what the governance components need to know about the account.
+// where is what the governance components need to know about the stack.
 type where struct {
-	prefix    string
-	accountID string
-	partition string
-	tags      map[string]string
+	prefix string
+	env    account.Env
+	tags   map[string]string
 }
 
 // newAlarmTopic declares the stack's alarm topic. It comes first so that
 // every other tier (the restart pipeline, airflow) can notify it.
 func newAlarmTopic(ctx *pulumi.Context, cfg *config.Config, w where) (*governance.AlarmTopic, error) {
 	return governance.NewAlarmTopic(ctx, w.prefix+"-alarms", governance.AlarmTopicArgs{
-		AccountID: w.accountID,
+		AccountID: w.env.AccountID,
 		Region:    cfg.Region,
-		Partition: w.partition,
+		Partition: w.env.Partition,
 		Emails:    cfg.Governance.AlarmEmails,
 		Tags:      w.tags,
 	})
@@ -39,9 +39,9 @@ func newAlarmTopic(ctx *pulumi.Context, cfg *config.Config, w where) (*governanc
 func newAccountServices(ctx *pulumi.Context, cfg *config.Config, w where, topic *governance.AlarmTopic) (*governance.AccountServices, error) {
 	g := cfg.Governance
 	args := governance.AccountServicesArgs{
-		AccountID:                  w.accountID,
+		AccountID:                  w.env.AccountID,
 		Region:                     cfg.Region,
-		Partition:                  w.partition,
+		Partition:                  w.env.Partition,
 		TopicARN:                   topic.TopicARN,
 		S3AccountPublicAccessBlock: g.S3AccountPublicAccessBlock,
 		Tags:                       w.tags,
@@ -124,7 +124,7 @@ func newAlarms(ctx *pulumi.Context, cfg *config.Config, w where, topic *governan
 	args := governance.AlarmsArgs{
 		TopicARN:   topic.TopicARN,
 		Region:     cfg.Region,
-		Partition:  w.partition,
+		Partition:  w.env.Partition,
 		Thresholds: governance.Thresholds(g.Alarms.Thresholds),
 		Dashboard:  g.Dashboard,
 		Tags:       w.tags,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/nequi-platform/wordpress-ecs/account"
 	"github.com/nequi-platform/wordpress-ecs/config"
 	"github.com/nequi-platform/wordpress-ecs/governance"
 	"github.com/nequi-platform/wordpress-ecs/plan"
@@ -59,7 +60,7 @@ func TestAlarmGroupsFollowTheStackConfig(t *testing.T) {
 	}
 	for stack, groups := range cases {
 		cfg := stackConfig(t, stack)
-		w := where{prefix: "wordpress-" + stack, accountID: "123456789012", partition: "aws", tags: map[string]string{}}
+		w := where{prefix: "wordpress-" + stack, env: account.Env{AccountID: "123456789012", Region: "us-east-1", Partition: "aws", DNSSuffix: "amazonaws.com"}, tags: map[string]string{}}
 		p, err := plan.Record(func(ctx *pulumi.Context) error {
 			topic, err := newAlarmTopic(ctx, cfg, w)
 			if err != nil {

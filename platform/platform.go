@@ -98,7 +98,7 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 		return err
 	}
 
-	gov := where{prefix: prefix, accountID: env.AccountID, partition: env.Partition, tags: tags}
+	gov := where{prefix: prefix, env: env, tags: tags}
 	topic, err := newAlarmTopic(ctx, cfg, gov)
 	if err != nil {
 		return err
