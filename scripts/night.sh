@@ -19,31 +19,13 @@ dynalite_port=${DYNALITE_PORT:-48567}
 mkdir -p "$out" bin
 go build -o bin/ ./cmd/fleetsim ./cmd/restartctl
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-node_modules/.bin/dynalite --host 127.0.0.1 --port "$dynalite_port" --createTableMs 50 >"$out/dynalite.log" 2>&1 &
-pids+=($!)
-
-bin/fleetsim --addr 127.0.0.1:0 --seed 1 --accounts 50 --clusters 1000 --services 10000 \
-  --throttle-scale "$scale" --fail-rate 0.01 --hang-rate 0.005 --gone-rate 0.005 --5xx-rate 0.01 \
-  >"$out/fleetsim.out" 2>"$out/fleetsim.log" &
-pids+=($!)
-for _ in $(seq 100); do
-  fleet=$(head -n 1 "$out/fleetsim.out" 2>/dev/null || true)
-  [ -n "$fleet" ] && break
-  sleep 0.1
-done
-[ -n "$fleet" ] || { echo "fleetsim did not start; see $out/fleetsim.log" >&2; exit 1; }
-for _ in $(seq 100); do
-  curl -s -o /dev/null "http://127.0.0.1:$dynalite_port" && break
-  sleep 0.1
-done
-echo "local fleet at $fleet, DynamoDB at http://127.0.0.1:$dynalite_port (logs in $out/)"
+. scripts/local-aws.sh
+start_local_aws "$out" "$dynalite_port" --seed 1 --accounts 50 --clusters 1000 --services 10000 \
+  --throttle-scale "$scale" --fail-rate 0.01 --hang-rate 0.005 --gone-rate 0.005 --5xx-rate 0.01
+echo "local fleet at $fleet, DynamoDB at $dynamodb (logs in $out/)"
 
 run() {
-  bin/restartctl run --endpoint "$fleet" --dynamodb-endpoint "http://127.0.0.1:$dynalite_port" \
+  bin/restartctl run --endpoint "$fleet" --dynamodb-endpoint "$dynamodb" \
     --accounts-from-endpoint --no-wait --outside-window --progress --rate-scale "$scale" \
     --messages "$out/messages-$1.txt" --metrics "$out/metrics-$1.jsonl"
 }

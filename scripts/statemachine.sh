@@ -22,30 +22,12 @@ dynalite_port=${DYNALITE_PORT:-48568}
 mkdir -p "$out" bin
 go build -o bin/ ./cmd/fleetsim ./cmd/restartctl ./cmd/restart-sfn
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-node_modules/.bin/dynalite --host 127.0.0.1 --port "$dynalite_port" --createTableMs 50 >"$out/dynalite.log" 2>&1 &
-pids+=($!)
-bin/fleetsim --addr 127.0.0.1:0 --seed 1 --accounts 10 --clusters 100 --services "$services" \
-  --throttle-scale "$scale" --deploy-time 1s --fail-rate 0.01 --hang-rate 0.005 \
-  >"$out/fleetsim.out" 2>"$out/fleetsim.log" &
-pids+=($!)
-fleet=
-for _ in $(seq 100); do
-  fleet=$(head -n 1 "$out/fleetsim.out" 2>/dev/null || true)
-  [ -n "$fleet" ] && break
-  sleep 0.1
-done
-[ -n "$fleet" ] || { echo "fleetsim did not start; see $out/fleetsim.log" >&2; exit 1; }
-for _ in $(seq 100); do
-  curl -s -o /dev/null "http://127.0.0.1:$dynalite_port" && break
-  sleep 0.1
-done
-echo "local fleet ($services services) at $fleet, DynamoDB at http://127.0.0.1:$dynalite_port (logs in $out/)"
+. scripts/local-aws.sh
+start_local_aws "$out" "$dynalite_port" --seed 1 --accounts 10 --clusters 100 --services "$services" \
+  --throttle-scale "$scale" --deploy-time 1s --fail-rate 0.01 --hang-rate 0.005
+echo "local fleet ($services services) at $fleet, DynamoDB at $dynamodb (logs in $out/)"
 bin/restart-sfn definition --stack "$stack" >"$out/statemachine.json"
 echo "the $stack stack's state machine: $out/statemachine.json"
 
-time bin/restart-sfn local --stack "$stack" --endpoint "$fleet" --dynamodb-endpoint "http://127.0.0.1:$dynalite_port" \
+time bin/restart-sfn local --stack "$stack" --endpoint "$fleet" --dynamodb-endpoint "$dynamodb" \
   --restartctl bin/restartctl --rate-scale "$scale" --settle 1s --recheck 500ms --work "$out" "$@"
