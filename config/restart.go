@@ -70,7 +70,10 @@ type Restart struct {
 	// Enrollment is tagged (only services with the restart tag) or all.
 	Enrollment string `json:"enrollment"`
 	// AccountRate is the UpdateService calls per second the engine makes
-	// in one member account and Region.
+	// in one member account and Region: by default ECS's own refill rate
+	// (5/s), from which the engine backs off whenever ECS throttles because
+	// another caller draws from the same bucket. Lower it to leave a fixed
+	// share to those callers.
 	AccountRate float64 `json:"accountRate"`
 	// LambdaMemoryMB and LambdaTimeoutSeconds size every function.
 	LambdaMemoryMB       int `json:"lambdaMemoryMb"`
@@ -99,7 +102,7 @@ func DefaultRestart() Restart {
 		MinInterval:          "20h",
 		RecordTTLDays:        90,
 		Enrollment:           string(fleet.EnrollTagged),
-		AccountRate:          4,
+		AccountRate:          5,
 		LambdaMemoryMB:       512,
 		LambdaTimeoutSeconds: 900,
 		LogRetentionDays:     365,

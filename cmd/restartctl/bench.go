@@ -6,32 +6,24 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-
+	"github.com/nequi-platform/wordpress-ecs/internal/testenv"
 	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleetsim"
+	"github.com/nequi-platform/wordpress-ecs/restart/setup"
 )
 
-// Seed scale of the fleet the benchmark discovers; --scale multiplies it.
+// Seed scale of the fleet the benchmark discovers; --scales multiplies it.
 const (
 	seedAccounts = 50
 	seedClusters = 1000
@@ -46,69 +38,117 @@ const (
 	describePage = 10
 )
 
-// cmdBench discovers an in-process fleetsim (AWS's documented per-account
-// ECS buckets, a per-call latency) with the engine's discovery, then with a
-// naive script, and prints both against the lower bound the buckets allow.
+// cmdBench measures the restart at scale against fleetsim (ECS's
+// documented per-account buckets, a per-call latency) and prints each
+// measurement beside the lower bound those buckets allow; the last line is
+// the same as key=value pairs.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	latency := fs.Duration("latency", 20*time.Millisecond, "latency added to every ECS call")
-	scale := fs.Int("scale", 1, "fleet size as a multiple of the seed's (50 accounts, 1000 clusters, 10,000 services)")
+	scalesFlag := fs.String("scales", "1,10", "fleet sizes to discover, as multiples of the seed's (50 accounts, 1000 clusters, 10,000 services)")
 	seed := fs.Int64("seed", 1, "fleet generation seed")
-	naive := fs.Bool("naive", true, "also run the naive baseline (one account, one call at a time, tags per service)")
-	def := awsfleet.DefaultLimits().Read
-	readRate := fs.Float64("read-rate", def.PerSecond, "the engine's ListClusters/ListServices/DescribeServices pace per account and Region (calls/s)")
-	readBurst := fs.Int("read-burst", def.Burst, "the engine's burst of those calls")
-	updateRate := fs.Float64("update-rate", awsfleet.DefaultLimits().Modify.PerSecond, "UpdateService calls per second per account and Region, burst ten times it (as run's --update-rate)")
-	restarts := fs.Int("restarts", 200, "restarts issued with --no-wait's pacing in the fleet's largest account and Region (0: skip)")
+	naive := fs.Bool("naive", true, "also run the naive baseline at the first scale (one account, one call at a time, tags per service), alongside the rest")
+	updateRate := fs.Float64("update-rate", awsfleet.DefaultLimits().Modify.PerSecond, "UpdateService calls per second per account and Region (as run's --update-rate)")
+	nightScale := fs.Int("night", 1, "fleet size of the whole night run with --no-wait (0: skip)")
+	nightBuckets := fs.Float64("night-buckets", 1, "multiply ECS's buckets and the engine's limits by this for the night (its restarts take as long as the busiest account's bucket needs: minutes at 1)")
 	planServices := fs.Int("plan-services", 100_000, "services in the inventory `restartctl plan` is timed on, end to end (0: skip)")
+	nightCost := fs.String("night-cost", "", "a `FILE` of key=value pairs (restart-sfn cost) to repeat in the last line")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if *scale < 1 {
-		return flagError(fs, stderr, "--scale must be at least 1, got %d", *scale)
+	scales, err := parseScales(*scalesFlag)
+	if err != nil {
+		return flagError(fs, stderr, "--scales %q: %v", *scalesFlag, err)
 	}
 	if *latency < 0 {
 		return flagError(fs, stderr, "--latency must not be negative, got %s", *latency)
 	}
-	cfg := fleetsim.Config{Seed: *seed, Accounts: seedAccounts * *scale, Clusters: seedClusters * *scale, Services: seedServices * *scale}
-
-	limits := awsfleet.DefaultLimits()
-	limits.Read = awsfleet.Rate{PerSecond: *readRate, Burst: *readBurst}
-	limits.Modify = awsfleet.Rate{PerSecond: *updateRate, Burst: max(1, int(10**updateRate))}
-	discover := func(ctx context.Context, cfg aws.Config, sim *fleetsim.Sim) (int, int, error) {
-		return engineDiscover(ctx, cfg, sim, limits)
+	if *updateRate <= 0 || *updateRate > setup.MaxUpdateRate {
+		return flagError(fs, stderr, "--update-rate %v: want more than 0 and at most %d", *updateRate, setup.MaxUpdateRate)
 	}
-	ours, err := benchDiscovery(ctx, cfg, *latency, "engine", discover)
+	if *nightScale < 0 || *nightBuckets < 1 {
+		return flagError(fs, stderr, "--night must be 0 or more and --night-buckets at least 1")
+	}
+	var extra []string
+	if *nightCost != "" {
+		b, err := os.ReadFile(*nightCost)
+		if err != nil {
+			return flagError(fs, stderr, "--night-cost: %v", err)
+		}
+		extra = strings.Fields(string(b))
+	}
+	ddb, err := testenv.TryDynamoDB()
 	if err != nil {
-		return err
+		return fmt.Errorf("bench needs a local DynamoDB (dynalite): %w; run `npm ci` at the repository root or set DYNAMODB_ENDPOINT", err)
 	}
-	results := []benchResult{ours}
+	defer testenv.Cleanup()
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	fleetAt := func(scale int) fleetsim.Config {
+		return fleetsim.Config{Seed: *seed, Accounts: seedAccounts * scale, Clusters: seedClusters * scale, Services: seedServices * scale}
+	}
+	limits := awsfleet.DefaultLimits().WithUpdateRate(*updateRate)
+	var r benchReport
+	r.latency, r.limits = *latency, limits
+
+	// The naive script waits on latency and buckets, one call at a time,
+	// not on the CPU: it runs alongside the rest, on its own copy of the
+	// fleet.
+	var bg sync.WaitGroup
+	var naiveErr error
 	if *naive {
-		nv, err := benchDiscovery(ctx, cfg, *latency, "naive", naiveDiscover)
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			nv, err := benchNaive(ctx, fleetAt(scales[0]), *latency)
+			r.naive, naiveErr = &nv, err
+		}()
+	}
+	for _, scale := range scales {
+		d, err := benchDiscover(ctx, exe, ddb, fleetAt(scale), scale, *latency, *updateRate)
 		if err != nil {
 			return err
 		}
-		results = append(results, nv)
+		r.discover = append(r.discover, d)
+		fmt.Fprintf(stderr, "bench: discovery at %dx: %.2fs (lower bound %.2fs)\n", scale, d.ecs, d.lower.Seconds())
 	}
-	var rr *restartResult
-	if *restarts > 0 {
-		r, err := benchRestarts(ctx, cfg, *latency, limits, *restarts)
+	if *nightScale > 0 {
+		n, err := benchNight(ctx, exe, ddb, fleetAt(*nightScale), *latency, *nightBuckets, *updateRate)
 		if err != nil {
 			return err
 		}
-		rr = &r
+		r.night = &n
+		fmt.Fprintf(stderr, "bench: night of %d services: %.2fs\n", n.services, n.wall.Seconds())
 	}
-	var pl *planResult
 	if *planServices > 0 {
 		p, err := benchPlan(ctx, *seed, *planServices)
 		if err != nil {
 			return err
 		}
-		pl = &p
+		r.plan = &p
 	}
-	printBench(stdout, cfg, *latency, limits, results, rr, pl)
+	bg.Wait()
+	if naiveErr != nil {
+		return naiveErr
+	}
+	r.print(stdout, extra)
 	return nil
+}
+
+// parseScales reads "1,10".
+func parseScales(v string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("want multiples of the seed fleet of 1 or more, comma separated, such as 1,10")
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // planResult is `restartctl plan` of a generated inventory.
@@ -171,367 +211,193 @@ func benchPlan(ctx context.Context, seed int64, n int) (planResult, error) {
 	return planResult{services: n, endToEnd: endToEnd, planning: planning, batches: len(plan.Batches), planBytes: st.Size()}, nil
 }
 
-// benchResult is one discovery of the fleet.
-type benchResult struct {
-	name      string
-	wall      time.Duration
-	services  int
-	failed    int
-	lower     time.Duration
-	busiest   string
-	calls     map[string]int64
-	throttled int64
-	peakRSS   int64 // bytes, the process's maximum resident set so far
-	heapPeak  uint64
-	heapFleet uint64 // the in-process fleet's heap before discovery
+// benchReport is everything one bench run measured.
+type benchReport struct {
+	latency  time.Duration
+	limits   awsfleet.Limits
+	discover []discoverResult
+	naive    *naiveResult
+	night    *nightResult
+	plan     *planResult
 }
 
-type discoverFunc func(ctx context.Context, cfg aws.Config, sim *fleetsim.Sim) (services, failed int, err error)
+// The targets the bench checks (issue "restart at scale").
+const (
+	targetDiscoverRatio = 1.2              // discovery's wall over its lower bound
+	targetSpeedup       = 30               // over the naive script, seed scale
+	targetStep10x       = 60 * time.Second // the discover step at 10x, end to end
+	targetRSS           = 512 << 20        // the engine's peak memory at 10x
+	targetBucketShare   = 0.95             // restarts: share of what the bucket allows
+	targetPlanEndToEnd  = time.Second      // restartctl plan of 100,000 services
+	targetPlanning      = 100 * time.Millisecond
+)
 
-func benchDiscovery(ctx context.Context, cfg fleetsim.Config, latency time.Duration, name string, discover discoverFunc) (benchResult, error) {
-	sim, err := fleetsim.New(cfg)
-	if err != nil {
-		return benchResult{}, fmt.Errorf("bench: %w", err)
-	}
-	if latency > 0 {
-		if err := sim.Inject(fleetsim.Fault{Kind: fleetsim.FaultLatency, Latency: latency}); err != nil {
-			return benchResult{}, fmt.Errorf("bench: %w", err)
-		}
-	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	awsCfg := aws.Config{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(sim.HubAccessKeyID(), "local", ""),
-		Retryer:      awsfleet.NewRetryer(awsfleet.DefaultRetryPolicy()),
-	}
-	lower, busiest := discoveryLowerBound(sim.ClusterSizes(), latency)
-
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	var heapPeak atomic.Uint64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		// Sampled: the Go heap's peak during the run (the process's peak
-		// RSS below also holds the in-process fleet).
-		defer close(done)
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > heapPeak.Load() {
-				heapPeak.Store(ms.HeapAlloc)
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	start := time.Now()
-	n, failed, err := discover(ctx, awsCfg, sim)
-	wall := time.Since(start)
-	close(stop)
-	<-done
-	if err != nil {
-		return benchResult{}, fmt.Errorf("bench %s: %w", name, err)
-	}
-	st := sim.Stats()
-	calls := map[string]int64{}
-	for op, m := range st.Calls {
-		for _, c := range m {
-			calls[op] += c
-		}
-	}
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return benchResult{
-		name: name, wall: wall, services: n, failed: failed, lower: lower, busiest: busiest,
-		calls: calls, throttled: st.TotalThrottled, peakRSS: ru.Maxrss * 1024, heapPeak: heapPeak.Load(),
-		heapFleet: before.HeapAlloc,
-	}, nil
-}
-
-// engineDiscover is the engine's discovery as `restartctl run` builds it:
-// the default parallelism, the project's retryer, limits (the defaults
-// unless --read-rate/--read-burst say otherwise).
-func engineDiscover(ctx context.Context, cfg aws.Config, sim *fleetsim.Sim, limits awsfleet.Limits) (int, int, error) {
-	f := awsfleet.New(awsfleet.AssumeRoleClients(cfg, awsfleet.Roles{Name: sim.RoleName(), SessionName: "bench"}), awsfleet.WithLimits(limits))
-	services, results := f.Discover(ctx, sim.Accounts(), sim.Regions(), nil)
-	failed := 0
-	for _, r := range results {
-		if r.Err != nil {
-			failed++
-		}
-	}
-	return len(services), failed, nil
-}
-
-// naiveDiscover is how a plain script discovers: one account and Region
-// at a time, one call at a time, the tags of each service fetched with
-// ListTagsForResource. It keeps the project's retryer (a script with the
-// SDK's default one fails under sustained throttling, aws-sdk-go-v2 #1665)
-// and no client-side pacing.
-func naiveDiscover(ctx context.Context, cfg aws.Config, sim *fleetsim.Sim) (int, int, error) {
-	stsClient := sts.NewFromConfig(cfg)
-	n, failed := 0, 0
-	for _, account := range sim.Accounts() {
-		creds := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, fmt.Sprintf("arn:aws:iam::%s:role/%s", account, sim.RoleName())))
-		for _, region := range sim.Regions() {
-			c := ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.Credentials = creds; o.Region = region })
-			k, err := naivePair(ctx, c)
-			n += k
-			if err != nil {
-				failed++
-			}
-		}
-	}
-	return n, failed, nil
-}
-
-func naivePair(ctx context.Context, c *ecs.Client) (int, error) {
-	n := 0
-	pc := ecs.NewListClustersPaginator(c, &ecs.ListClustersInput{})
-	for pc.HasMorePages() {
-		page, err := pc.NextPage(ctx)
-		if err != nil {
-			return n, err
-		}
-		for _, cluster := range page.ClusterArns {
-			ps := ecs.NewListServicesPaginator(c, &ecs.ListServicesInput{Cluster: aws.String(cluster)})
-			for ps.HasMorePages() {
-				sp, err := ps.NextPage(ctx)
-				if err != nil {
-					return n, err
-				}
-				for i := 0; i < len(sp.ServiceArns); i += describePage {
-					chunk := sp.ServiceArns[i:min(i+describePage, len(sp.ServiceArns))]
-					d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: chunk})
-					if err != nil {
-						return n, err
-					}
-					for _, s := range d.Services {
-						if _, err := c.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: s.ServiceArn}); err != nil {
-							return n, err
-						}
-						n++
-					}
-				}
-			}
-		}
-	}
-	return n, nil
-}
-
-// discoveryLowerBound is the shortest time any client could discover the
-// fleet in under ECS's buckets and latency: the account and Region pairs
-// have their own buckets, so the busiest pair decides. In a pair,
-// ListClusters pages one after another (cluster-read bucket); then every
-// ListServices page and DescribeServices call draws from the service-read
-// bucket, full at that moment (it cannot hold more than its burst), so the
-// last of N calls is answered no sooner than (N - burst)/rate after the
-// first, plus one latency; nor sooner than the longest chain of pages of
-// one cluster.
-func discoveryLowerBound(sizes map[string]map[string][]int, latency time.Duration) (time.Duration, string) {
-	limits := fleetsim.ThrottleLimits()
-	cr, sr := limits["ListClusters"], limits["ListServices"]
-	lat := latency.Seconds()
-	var best float64
-	var busiest string
-	for acct, regions := range sizes {
-		for region, clusters := range regions {
-			lc := max(1, ceilDiv(len(clusters), listPage))
-			list := math.Max(float64(lc)*lat, math.Max(0, float64(lc)-cr[0])/cr[1]+lat)
-			var n, chain int
-			for _, k := range clusters {
-				ls, ds := max(1, ceilDiv(k, listPage)), ceilDiv(k, describePage)
-				n += ls + ds
-				chain = max(chain, ls+min(ds, 1))
-			}
-			t := list + math.Max(float64(chain)*lat, lat+math.Max(0, float64(n)-sr[0])/sr[1])
-			if t > best {
-				best, busiest = t, fmt.Sprintf("%s/%s (%d clusters, %d service-read calls)", acct, region, len(clusters), n)
-			}
-		}
-	}
-	return time.Duration(best * float64(time.Second)), busiest
-}
-
-func ceilDiv(a, b int) int { return (a + b - 1) / b }
-
-func printBench(w io.Writer, cfg fleetsim.Config, latency time.Duration, limits awsfleet.Limits, rs []benchResult, rr *restartResult, pl *planResult) {
-	read := limits.Read
+func (r benchReport) print(w io.Writer, extra []string) {
 	buckets := fleetsim.ThrottleLimits()
-	fmt.Fprintf(w, "discovery of %d accounts, %d clusters, %d services (seed %d); %s per ECS call\n",
-		cfg.Accounts, cfg.Clusters, cfg.Services, cfg.Seed, latency)
-	fmt.Fprintf(w, "ECS buckets per account and Region (burst, refill/s): cluster-read %g/%g, service-read %g/%g, tag-read %g/%g\n",
+	fmt.Fprintf(w, "ECS buckets per account and Region (burst, refill/s): cluster-read %g/%g, service-read %g/%g, service-modify %g/%g, tag-read %g/%g; %s per ECS call\n",
 		buckets["ListClusters"][0], buckets["ListClusters"][1], buckets["ListServices"][0], buckets["ListServices"][1],
-		buckets["ListTagsForResource"][0], buckets["ListTagsForResource"][1])
-	fmt.Fprintf(w, "engine's read pace per account and Region: %g/s, burst %d\n", read.PerSecond, read.Burst)
-	fmt.Fprintf(w, "lower bound %s, decided by %s\n\n", rs[0].lower.Round(time.Millisecond), rs[0].busiest)
-	ops := map[string]bool{}
-	for _, r := range rs {
-		for op := range r.calls {
-			ops[op] = true
-		}
-	}
-	opList := make([]string, 0, len(ops))
-	for op := range ops {
-		opList = append(opList, op)
-	}
-	sort.Strings(opList)
+		buckets["UpdateService"][0], buckets["UpdateService"][1], buckets["ListTagsForResource"][0], buckets["ListTagsForResource"][1], r.latency)
+	l := r.limits
+	fmt.Fprintf(w, "engine's limits per account and Region (refill/s, burst): cluster reads %g/%d, service reads %g/%d, UpdateService %g/%d, slowing down when throttled\n\n",
+		l.ClusterRead.PerSecond, l.ClusterRead.Burst, l.ServiceRead.PerSecond, l.ServiceRead.Burst, l.Modify.PerSecond, l.Modify.Burst)
+
+	ops := []string{"AssumeRole", "ListClusters", "ListServices", "DescribeServices", "ListTagsForResource"}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\twall\tlower bound\tratio\tservices\tpairs failed\tthrottled\t"+strings.Join(opList, "\t")+"\tpeak RSS MiB\tpeak heap MiB\tfleetsim heap MiB\t")
-	for _, r := range rs {
-		row := fmt.Sprintf("%s\t%.2fs\t%.2fs\t%.2fx\t%d\t%d\t%d", r.name, r.wall.Seconds(), r.lower.Seconds(),
-			r.wall.Seconds()/r.lower.Seconds(), r.services, r.failed, r.throttled)
-		for _, op := range opList {
-			row += fmt.Sprintf("\t%d", r.calls[op])
+	fmt.Fprintln(tw, "discovery\tservices\tECS calls\tlower bound\tratio\tstep end to end\twrites after\tpairs failed\tthrottled (retried)\t"+strings.Join(ops, "\t")+"\tpeak RSS MiB\t")
+	for _, d := range r.discover {
+		row := fmt.Sprintf("engine %dx\t%d\t%.2fs\t%.2fs\t%.2fx\t%.2fs\t%.2fs\t%d/%d\t%d", d.scale, d.services, d.ecs, d.lower.Seconds(),
+			d.ecs/d.lower.Seconds(), d.wall.Seconds(), d.inventoryTail, d.failed, d.pairs, sum(d.throttled))
+		for _, op := range ops {
+			row += fmt.Sprintf("\t%d", d.calls[op])
 		}
-		row += fmt.Sprintf("\t%.0f\t%.0f\t%.0f\t", float64(r.peakRSS)/(1<<20), float64(r.heapPeak)/(1<<20), float64(r.heapFleet)/(1<<20))
-		fmt.Fprintln(tw, row)
+		fmt.Fprintln(tw, row+fmt.Sprintf("\t%.0f\t", mib(d.peakRSS)))
+	}
+	if n := r.naive; n != nil && len(r.discover) > 0 {
+		d := r.discover[0]
+		row := fmt.Sprintf("naive %dx\t%d\t%.2fs\t%.2fs\t%.2fx\t\t\t%d\t%d", d.scale, n.services, n.wall.Seconds(), d.lower.Seconds(),
+			n.wall.Seconds()/d.lower.Seconds(), n.failed, sum(n.throttled))
+		for _, op := range ops {
+			row += fmt.Sprintf("\t%d", n.calls[op])
+		}
+		fmt.Fprintln(tw, row+"\t\t")
 	}
 	tw.Flush()
-	if len(rs) > 1 {
-		fmt.Fprintf(w, "\nspeed-up over the naive baseline: %.1fx\n", rs[1].wall.Seconds()/rs[0].wall.Seconds())
+	for _, d := range r.discover {
+		fmt.Fprintf(w, "lower bound at %dx (%d accounts, %d clusters) decided by %s\n", d.scale, d.accounts, d.clusters, d.busiest)
 	}
-	if rr != nil {
-		fmt.Fprintf(w, "restarts in %s: %d issued in %.2fs (bucket allows %.2fs: %.0f%%), %.2f/s over the second half (bucket refill %g/s, engine's pace %g/s); throttled %d, failed %d, deployments started %d\n",
-			rr.pair, rr.issued, rr.wall.Seconds(), rr.lower.Seconds(), 100*rr.lower.Seconds()/rr.wall.Seconds(), rr.sustained,
-			fleetsim.ThrottleLimits()["UpdateService"][1], limits.Modify.PerSecond, rr.throttled, rr.failed, rr.deployments)
+	if r.naive != nil && len(r.discover) > 0 {
+		fmt.Fprintf(w, "speed-up over the naive script: %.1fx\n", r.naive.wall.Seconds()/r.discover[0].ecs)
 	}
-	if pl != nil {
-		fmt.Fprintf(w, "restartctl plan of %d services: %.2fs end to end (process, JSON in and out, %d batches, %.1f MiB out); planning alone %.3fs\n",
+	if n := r.night; n != nil {
+		fmt.Fprintf(w, "\nnight with --no-wait, ECS's buckets and the engine's limits x%g: %d services, %d eligible, %d restarted in %.2fs (first UpdateService to last answer), bucket allows %.2fs for the busiest pair %s: %.0f%%\n",
+			n.buckets, n.services, n.eligible, n.restarted, n.restartSpan.Seconds(), n.lower.Seconds(), n.busiest, 100*n.lower.Seconds()/n.restartSpan.Seconds())
+		fmt.Fprintf(w, "  UpdateService throttled (retried) %d, restarts not started %d, deployments failed %d, in progress at the end %d; whole run %.2fs; peak RSS %.0f MiB\n",
+			n.throttled["UpdateService"], n.counts.NotStarted, n.counts.Failed, n.counts.InProgress, n.wall.Seconds(), mib(n.peakRSS))
+		fmt.Fprintf(w, "  calls: %s\n", callList(n.calls))
+	}
+	if pl := r.plan; pl != nil {
+		fmt.Fprintf(w, "\nrestartctl plan of %d services: %.2fs end to end (process, JSON in and out, %d batches, %.1f MiB out); planning alone %.3fs\n",
 			pl.services, pl.endToEnd.Seconds(), pl.batches, float64(pl.planBytes)/(1<<20), pl.planning.Seconds())
 	}
-	// The machine-readable line, last.
-	kv := []string{
-		fmt.Sprintf("accounts=%d", cfg.Accounts), fmt.Sprintf("clusters=%d", cfg.Clusters), fmt.Sprintf("services=%d", cfg.Services),
-		fmt.Sprintf("latency_ms=%d", latency.Milliseconds()), fmt.Sprintf("lower_bound_s=%.2f", rs[0].lower.Seconds()),
+	targets := r.targets()
+	fmt.Fprintln(w, "\ntargets:")
+	met := 0
+	for _, t := range targets {
+		mark := "NOT MET"
+		if t.met {
+			mark, met = "met", met+1
+		}
+		fmt.Fprintf(w, "  %-7s %s: %s\n", mark, t.name, t.got)
 	}
-	for _, r := range rs {
-		p := r.name + "_"
-		kv = append(kv, fmt.Sprintf("%swall_s=%.2f", p, r.wall.Seconds()), fmt.Sprintf("%sratio=%.2f", p, r.wall.Seconds()/r.lower.Seconds()),
-			fmt.Sprintf("%sservices=%d", p, r.services), fmt.Sprintf("%spairs_failed=%d", p, r.failed),
-			fmt.Sprintf("%sthrottled=%d", p, r.throttled), fmt.Sprintf("%speak_rss_mib=%.0f", p, float64(r.peakRSS)/(1<<20)),
-			fmt.Sprintf("%speak_heap_mib=%.0f", p, float64(r.heapPeak)/(1<<20)), fmt.Sprintf("%sfleetsim_heap_mib=%.0f", p, float64(r.heapFleet)/(1<<20)))
-		for _, op := range opList {
-			kv = append(kv, fmt.Sprintf("%scalls_%s=%d", p, op, r.calls[op]))
+
+	// The machine-readable line, last.
+	var kv []string
+	add := func(k string, format string, v any) { kv = append(kv, k+"="+fmt.Sprintf(format, v)) }
+	add("latency_ms", "%d", r.latency.Milliseconds())
+	for _, d := range r.discover {
+		p := fmt.Sprintf("discover%dx_", d.scale)
+		add(p+"services", "%d", d.services)
+		add(p+"ecs_s", "%.2f", d.ecs)
+		add(p+"lower_bound_s", "%.2f", d.lower.Seconds())
+		add(p+"ratio", "%.2f", d.ecs/d.lower.Seconds())
+		add(p+"step_s", "%.2f", d.wall.Seconds())
+		add(p+"writes_after_s", "%.2f", d.inventoryTail)
+		add(p+"pairs_failed", "%d", d.failed)
+		add(p+"throttled", "%d", sum(d.throttled))
+		add(p+"peak_rss_mib", "%.0f", mib(d.peakRSS))
+		for _, op := range ops {
+			add(p+"calls_"+op, "%d", d.calls[op])
 		}
 	}
-	kv = append(kv, fmt.Sprintf("read_rate=%g", read.PerSecond), fmt.Sprintf("read_burst=%d", read.Burst))
-	if rr != nil {
-		kv = append(kv, fmt.Sprintf("restarts=%d", rr.issued), fmt.Sprintf("restart_wall_s=%.2f", rr.wall.Seconds()),
-			fmt.Sprintf("restart_lower_bound_s=%.2f", rr.lower.Seconds()), fmt.Sprintf("restart_bucket_pct=%.0f", 100*rr.lower.Seconds()/rr.wall.Seconds()),
-			fmt.Sprintf("restart_sustained_per_s=%.2f", rr.sustained), fmt.Sprintf("restart_throttled=%d", rr.throttled),
-			fmt.Sprintf("restart_failed=%d", rr.failed))
+	if n := r.naive; n != nil && len(r.discover) > 0 {
+		add("naive_wall_s", "%.2f", n.wall.Seconds())
+		add("naive_services", "%d", n.services)
+		add("naive_throttled", "%d", sum(n.throttled))
+		for _, op := range ops {
+			add("naive_calls_"+op, "%d", n.calls[op])
+		}
+		add("speedup", "%.1f", n.wall.Seconds()/r.discover[0].ecs)
 	}
-	if pl != nil {
-		kv = append(kv, fmt.Sprintf("plan_services=%d", pl.services), fmt.Sprintf("plan_end_to_end_s=%.2f", pl.endToEnd.Seconds()),
-			fmt.Sprintf("plan_planning_s=%.3f", pl.planning.Seconds()))
+	if n := r.night; n != nil {
+		add("night_services", "%d", n.services)
+		add("night_restarted", "%d", n.restarted)
+		add("night_buckets_x", "%g", n.buckets)
+		add("night_restart_s", "%.2f", n.restartSpan.Seconds())
+		add("night_lower_bound_s", "%.2f", n.lower.Seconds())
+		add("night_bucket_pct", "%.0f", 100*n.lower.Seconds()/n.restartSpan.Seconds())
+		add("night_update_throttled", "%d", n.throttled["UpdateService"])
+		add("night_not_started", "%d", n.counts.NotStarted)
+		add("night_wall_s", "%.2f", n.wall.Seconds())
+		add("night_peak_rss_mib", "%.0f", mib(n.peakRSS))
 	}
-	if len(rs) > 1 {
-		kv = append(kv, fmt.Sprintf("speedup=%.1f", rs[1].wall.Seconds()/rs[0].wall.Seconds()))
+	if pl := r.plan; pl != nil {
+		add("plan_services", "%d", pl.services)
+		add("plan_end_to_end_s", "%.2f", pl.endToEnd.Seconds())
+		add("plan_planning_s", "%.3f", pl.planning.Seconds())
 	}
+	kv = append(kv, extra...)
+	add("targets_met", "%s", fmt.Sprintf("%d/%d", met, len(targets)))
 	fmt.Fprintln(w, strings.Join(kv, " "))
 }
 
-// restartResult is a burst of restarts in one account and Region.
-type restartResult struct {
-	pair           string
-	issued, failed int
-	wall, lower    time.Duration
-	sustained      float64 // restarts/s over the second half
-	throttled      int64
-	deployments    int
+// target is one of the issue's targets, judged on this run's numbers.
+type target struct {
+	name, got string
+	met       bool
 }
 
-// benchRestarts restarts n services of the fleet's largest account and
-// Region with awsfleet.Fleet.Restart, as `restartctl run --no-wait` does
-// (the engine's per-account UpdateService pacing, 8 in flight per account
-// and Region), without the DynamoDB claims around each one.
-func benchRestarts(ctx context.Context, cfg fleetsim.Config, latency time.Duration, limits awsfleet.Limits, n int) (restartResult, error) {
-	sim, err := fleetsim.New(cfg)
-	if err != nil {
-		return restartResult{}, fmt.Errorf("bench restarts: %w", err)
-	}
-	if latency > 0 {
-		if err := sim.Inject(fleetsim.Fault{Kind: fleetsim.FaultLatency, Latency: latency}); err != nil {
-			return restartResult{}, fmt.Errorf("bench restarts: %w", err)
+func (r benchReport) targets() []target {
+	var ts []target
+	for _, d := range r.discover {
+		ratio := d.ecs / d.lower.Seconds()
+		ts = append(ts, target{fmt.Sprintf("discovery at %dx within %.1fx of its lower bound", d.scale, targetDiscoverRatio),
+			fmt.Sprintf("%.2fs vs %.2fs, %.2fx", d.ecs, d.lower.Seconds(), ratio), ratio <= targetDiscoverRatio})
+		if d.scale == 10 {
+			ts = append(ts,
+				target{"discover step at 10x under 60s end to end, DynamoDB writes included",
+					fmt.Sprintf("%.2fs", d.wall.Seconds()), d.wall < targetStep10x},
+				target{"engine's peak memory at 10x under 512 MiB", fmt.Sprintf("%.0f MiB", mib(d.peakRSS)), d.peakRSS < targetRSS},
+				target{"no account lost at 10x", fmt.Sprintf("%d of %d pairs failed, %d services", d.failed, d.pairs, d.services), d.failed == 0 && d.services == d.clusters*10})
 		}
 	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	byPair := map[string][]fleet.Service{}
-	var largest string
-	for _, s := range sim.Inventory() {
-		if s.DeploymentController != "ECS" || s.DesiredCount == 0 {
-			continue
-		}
-		k := s.Account + "/" + s.Region
-		byPair[k] = append(byPair[k], s)
-		if len(byPair[k]) > len(byPair[largest]) {
-			largest = k
-		}
+	if n := r.naive; n != nil && len(r.discover) > 0 {
+		s := n.wall.Seconds() / r.discover[0].ecs
+		ts = append(ts, target{fmt.Sprintf("at least %dx faster than the naive script", targetSpeedup), fmt.Sprintf("%.1fx", s), s >= targetSpeedup})
 	}
-	targets := byPair[largest][:min(n, len(byPair[largest]))]
-	awsCfg := aws.Config{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(sim.HubAccessKeyID(), "local", ""),
-		Retryer:      awsfleet.NewRetryer(awsfleet.DefaultRetryPolicy()),
+	if n := r.night; n != nil {
+		share := n.lower.Seconds() / n.restartSpan.Seconds()
+		ts = append(ts,
+			target{"night's restarts at 95% or more of the UpdateService bucket", fmt.Sprintf("%.0f%%", 100*share), share >= targetBucketShare},
+			target{"no restart of the night failed by throttling", fmt.Sprintf("%d not started", n.counts.NotStarted), n.counts.NotStarted == 0})
 	}
-	f := awsfleet.New(awsfleet.AssumeRoleClients(awsCfg, awsfleet.Roles{Name: sim.RoleName(), SessionName: "bench"}), awsfleet.WithLimits(limits))
-	var (
-		failed atomic.Int64
-		mu     sync.Mutex
-		done   []time.Duration
-		inner  = make(chan struct{}, 8)
-		wg     sync.WaitGroup
-	)
-	start := time.Now()
-	for _, s := range targets {
-		inner <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-inner; wg.Done() }()
-			_, err := f.Restart(ctx, awsfleet.Target{Account: s.Account, Region: s.Region, Cluster: s.Cluster, Service: s.Service, ARN: s.ARN, Since: time.Now()})
-			if err != nil {
-				failed.Add(1)
-			}
-			mu.Lock()
-			done = append(done, time.Since(start))
-			mu.Unlock()
-		}()
+	if pl := r.plan; pl != nil {
+		ts = append(ts,
+			target{fmt.Sprintf("restartctl plan of %d services under 1s end to end", pl.services), fmt.Sprintf("%.2fs", pl.endToEnd.Seconds()), pl.endToEnd < targetPlanEndToEnd},
+			target{"planning alone under 0.1s", fmt.Sprintf("%.3fs", pl.planning.Seconds()), pl.planning < targetPlanning})
 	}
-	wg.Wait()
-	wall := time.Since(start)
-	sort.Slice(done, func(i, j int) bool { return done[i] < done[j] })
-	half := len(done) / 2
-	var sustained float64
-	if d := (done[len(done)-1] - done[half]).Seconds(); d > 0 {
-		sustained = float64(len(done)-1-half) / d
+	return ts
+}
+
+func sum(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
 	}
-	b := fleetsim.ThrottleLimits()["UpdateService"]
-	lower := latency + time.Duration(math.Max(0, float64(len(targets))-b[0])/b[1]*float64(time.Second))
-	st := sim.Stats()
-	deployments := 0
-	for _, m := range st.Deployments {
-		for _, c := range m {
-			deployments += c
-		}
+	return n
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// callList is "Action=N ..." sorted by action.
+func callList(m map[string]int64) string {
+	ops := make([]string, 0, len(m))
+	for op := range m {
+		ops = append(ops, op)
 	}
-	var throttled int64
-	for _, c := range st.Throttled["UpdateService"] {
-		throttled += c
+	sort.Strings(ops)
+	parts := make([]string, len(ops))
+	for i, op := range ops {
+		parts[i] = fmt.Sprintf("%s=%d", op, m[op])
 	}
-	return restartResult{
-		pair: largest, issued: len(targets), failed: int(failed.Load()), wall: wall, lower: lower,
-		sustained: sustained, throttled: throttled, deployments: deployments,
-	}, nil
+	return strings.Join(parts, " ")
 }

@@ -55,10 +55,36 @@ func TestDiscoveryLowerBoundIsDecidedByTheBusiestPairsBuckets(t *testing.T) {
 	}
 }
 
-func TestBenchRejectsAScaleBelowOne(t *testing.T) {
-	var out, errOut bytes.Buffer
-	err := Main(context.Background(), []string{"bench", "--scale", "0"}, nil, &out, &errOut)
-	if !errors.Is(err, errUsage) || !strings.Contains(errOut.String(), "--scale must be at least 1") {
-		t.Errorf("err %v, stderr %q; want a usage error naming --scale", err, errOut.String())
+func TestBenchRejectsBadFlagsBeforeStartingAnything(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--scales", "0"}, `--scales "0": want multiples of the seed fleet of 1 or more`},
+		{[]string{"--scales", "1,x"}, `--scales "1,x"`},
+		{[]string{"--update-rate", "6"}, "--update-rate 6: want more than 0 and at most 5"},
+		{[]string{"--latency", "-1s"}, "--latency must not be negative"},
+	} {
+		var out, errOut bytes.Buffer
+		err := Main(context.Background(), append([]string{"bench"}, tc.args...), nil, &out, &errOut)
+		if !errors.Is(err, errUsage) || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("bench %v: err %v, stderr %q; want a usage error saying %q", tc.args, err, errOut.String(), tc.want)
+		}
+	}
+}
+
+func TestRestartLowerBoundIsTheBurstThenTheRefill(t *testing.T) {
+	for _, tc := range []struct {
+		n     int
+		scale float64
+		want  time.Duration
+	}{
+		{50, 1, 20 * time.Millisecond},                   // the burst: one latency
+		{200, 1, 20*time.Millisecond + 30*time.Second},   // 150 past the burst at 5/s
+		{1000, 10, 20*time.Millisecond + 10*time.Second}, // x10: burst 500, 50/s
+	} {
+		if got := restartLowerBound(tc.n, tc.scale, 20*time.Millisecond); got != tc.want {
+			t.Errorf("restartLowerBound(%d, x%g) = %v, want %v", tc.n, tc.scale, got, tc.want)
+		}
 	}
 }

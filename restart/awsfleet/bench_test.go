@@ -31,7 +31,7 @@ func BenchmarkDiscover10000(b *testing.B) {
 	var found int
 	for b.Loop() {
 		f := awsfleet.New(awsfleet.AssumeRoleClients(cfg, awsfleet.Roles{Name: sim.RoleName(), SessionName: "bench"}),
-			awsfleet.WithLimits(awsfleet.Limits{Modify: unlimited, Tag: unlimited, Read: unlimited}))
+			awsfleet.WithLimits(awsfleet.Limits{Modify: unlimited, Tag: unlimited, ClusterRead: unlimited, ServiceRead: unlimited, History: unlimited}))
 		services, results := f.Discover(b.Context(), sim.Accounts(), sim.Regions(), nil)
 		for _, r := range results {
 			if r.Err != nil {

@@ -38,6 +38,23 @@ type AccountResult struct {
 // does not stop the others; progress, when not nil, is called as each pair
 // finishes. The services come back sorted by ARN.
 func (f *Fleet) Discover(ctx context.Context, accounts, regions []string, progress func(AccountResult)) ([]fleet.Service, []AccountResult) {
+	var services []fleet.Service
+	results := f.DiscoverEach(ctx, accounts, regions, func(res AccountResult, found []fleet.Service) {
+		services = append(services, found...)
+		if progress != nil {
+			progress(res)
+		}
+	})
+	slices.SortFunc(services, func(a, b fleet.Service) int { return strings.Compare(a.ARN, b.ARN) })
+	return services, results
+}
+
+// DiscoverEach is Discover handing over each pair's services as the pair
+// finishes, so that a caller can write them while the other pairs are
+// still being listed, and need not hold the whole fleet. found calls are
+// serialized; a slow found holds up the pairs that finish after it, so it
+// should hand the services on rather than do I/O itself.
+func (f *Fleet) DiscoverEach(ctx context.Context, accounts, regions []string, found func(AccountResult, []fleet.Service)) []AccountResult {
 	type pair struct{ account, region string }
 	var pairs []pair
 	for _, a := range accounts {
@@ -46,11 +63,10 @@ func (f *Fleet) Discover(ctx context.Context, accounts, regions []string, progre
 		}
 	}
 	var (
-		mu       sync.Mutex
-		services []fleet.Service
-		results  = make([]AccountResult, len(pairs))
-		wg       sync.WaitGroup
-		sem      = make(chan struct{}, f.parallel)
+		mu      sync.Mutex
+		results = make([]AccountResult, len(pairs))
+		wg      sync.WaitGroup
+		sem     = make(chan struct{}, f.parallel)
 	)
 	for i, p := range pairs {
 		wg.Add(1)
@@ -63,19 +79,15 @@ func (f *Fleet) Discover(ctx context.Context, accounts, regions []string, progre
 				results[i] = AccountResult{Account: p.account, Region: p.region, Err: fmt.Errorf("discover account %s %s: %w", p.account, p.region, ctx.Err())}
 				return
 			}
-			found, res := f.discoverPair(ctx, p.account, p.region)
+			services, res := f.discoverPair(ctx, p.account, p.region)
 			mu.Lock()
-			services = append(services, found...)
 			results[i] = res
-			if progress != nil {
-				progress(res)
-			}
+			found(res, services)
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	slices.SortFunc(services, func(a, b fleet.Service) int { return strings.Compare(a.ARN, b.ARN) })
-	return services, results
+	return results
 }
 
 func (f *Fleet) discoverPair(ctx context.Context, account, region string) ([]fleet.Service, AccountResult) {
@@ -91,7 +103,7 @@ func (f *Fleet) discoverPair(ctx context.Context, account, region string) ([]fle
 	var clusters []string
 	pc := ecs.NewListClustersPaginator(client, &ecs.ListClustersInput{MaxResults: aws.Int32(100)})
 	for pc.HasMorePages() {
-		page, err := pc.NextPage(ctx, f.paced(account, region, limitRead))
+		page, err := pc.NextPage(ctx, f.paced(account, region, limitClusterRead))
 		if err != nil {
 			return nil, fail(fmt.Errorf("list clusters: %w", err))
 		}
@@ -133,7 +145,7 @@ func (f *Fleet) discoverCluster(ctx context.Context, client ECS, account, region
 	var arns []string
 	ps := ecs.NewListServicesPaginator(client, &ecs.ListServicesInput{Cluster: aws.String(clusterARN), MaxResults: aws.Int32(100)})
 	for ps.HasMorePages() {
-		page, err := ps.NextPage(ctx, f.paced(account, region, limitRead))
+		page, err := ps.NextPage(ctx, f.paced(account, region, limitServiceRead))
 		if err != nil {
 			return nil, fmt.Errorf("list services of %s: %w", clusterARN, err)
 		}
@@ -151,7 +163,7 @@ func (f *Fleet) discoverCluster(ctx context.Context, client ECS, account, region
 			Cluster:  aws.String(clusterARN),
 			Services: names,
 			Include:  []types.ServiceField{types.ServiceFieldTags},
-		}, f.paced(account, region, limitRead))
+		}, f.paced(account, region, limitServiceRead))
 		if err != nil {
 			return out, fmt.Errorf("describe services of %s: %w", clusterARN, err)
 		}

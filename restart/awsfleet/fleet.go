@@ -53,7 +53,12 @@ type Option func(*Fleet)
 func WithLimits(l Limits) Option { return func(f *Fleet) { f.limiters.limits = l } }
 
 // WithParallelism bounds how many account/Region pairs are discovered at
-// once (default 16) and how many clusters of one pair (default 4).
+// once (default 64) and how many clusters of one pair (default 4).
+//
+// Each pair has its own ECS buckets and waits on them or on the network,
+// not on the CPU, so many pairs at once cost little (64 x 4 calls in
+// flight at most); with few, the busiest pair, which alone decides how
+// long discovery takes, may only start after hundreds of small ones.
 func WithParallelism(accounts, clustersPerAccount int) Option {
 	return func(f *Fleet) { f.parallel, f.clusterPar = max(1, accounts), max(1, clustersPerAccount) }
 }
@@ -63,7 +68,7 @@ func WithClients(fn ClientFunc) Option { return func(f *Fleet) { f.clients = fn 
 
 // New returns a Fleet whose clients come from fn.
 func New(fn ClientFunc, opts ...Option) *Fleet {
-	f := &Fleet{clients: fn, parallel: 16, clusterPar: 4}
+	f := &Fleet{clients: fn, parallel: 64, clusterPar: 4}
 	f.limiters.limits = DefaultLimits()
 	for _, o := range opts {
 		o(f)

@@ -13,20 +13,24 @@ import (
 
 // Limits are the client-side request rates per account and Region. ECS
 // throttles each account and Region with token buckets per group of actions
-// ("Request throttling for the Amazon ECS API"); the limits stay a little
-// inside them so that the SDK's retries are for surprises, not the rule.
+// ("Request throttling for the Amazon ECS API", Amazon ECS API Reference).
+// The defaults pace at each bucket's refill rate, not under it: the night
+// is as short as ECS allows, and the limiters (see limiters) slow down as
+// soon as ECS throttles because someone else draws from the same bucket.
+// Their bursts stay bucketMargin calls short of ECS's, so that calls sent
+// in order but answered out of order (a later call overtaking an earlier
+// one on the network) do not find the bucket empty.
 type Limits struct {
-	// Modify paces UpdateService: ECS allows a burst of 50 and 5/s
-	// sustained; default 40 and 4/s.
+	// Modify paces UpdateService: ECS allows a burst of 50 and 5/s.
 	Modify Rate
-	// Tag paces TagResource: ECS allows 20 and 10/s; default 15 and 8/s.
+	// Tag paces TagResource: ECS allows 20 and 10/s.
 	Tag Rate
-	// Read paces ListClusters, ListServices and DescribeServices: ECS
-	// allows 50 (cluster reads) or 100 (service reads) and 20/s; default 40
-	// and 16/s.
-	Read Rate
-	// History paces ListServiceDeployments: ECS allows 50 and 20/s (its
-	// own bucket); default 40 and 16/s.
+	// ClusterRead paces ListClusters: ECS allows 50 and 20/s.
+	ClusterRead Rate
+	// ServiceRead paces ListServices and DescribeServices: ECS allows 100
+	// and 20/s.
+	ServiceRead Rate
+	// History paces ListServiceDeployments: ECS allows 50 and 20/s.
 	History Rate
 }
 
@@ -36,14 +40,39 @@ type Rate struct {
 	Burst     int
 }
 
+// bucketMargin is how many calls short of ECS's bursts the default limits
+// stay. Two calls are 100 ms of the fastest refill (20/s): more than the
+// reordering of calls in flight together.
+const bucketMargin = 2
+
+// ECS's buckets per account and Region, burst and refill per second
+// ("Request throttling for the Amazon ECS API").
+var (
+	ecsServiceModify = Rate{PerSecond: 5, Burst: 50}
+	ecsTagModify     = Rate{PerSecond: 10, Burst: 20}
+	ecsClusterRead   = Rate{PerSecond: 20, Burst: 50}
+	ecsServiceRead   = Rate{PerSecond: 20, Burst: 100}
+	ecsDeployments   = Rate{PerSecond: 20, Burst: 50}
+)
+
 // DefaultLimits returns the limits described on Limits.
 func DefaultLimits() Limits {
+	inside := func(r Rate) Rate { return Rate{PerSecond: r.PerSecond, Burst: r.Burst - bucketMargin} }
 	return Limits{
-		Modify:  Rate{PerSecond: 4, Burst: 40},
-		Tag:     Rate{PerSecond: 8, Burst: 15},
-		Read:    Rate{PerSecond: 16, Burst: 40},
-		History: Rate{PerSecond: 16, Burst: 40},
+		Modify:      inside(ecsServiceModify),
+		Tag:         inside(ecsTagModify),
+		ClusterRead: inside(ecsClusterRead),
+		ServiceRead: inside(ecsServiceRead),
+		History:     inside(ecsDeployments),
 	}
+}
+
+// WithUpdateRate returns the limits with UpdateService paced at perSecond
+// (at most ECS's 5/s) and a burst of the same share of ECS's.
+func (l Limits) WithUpdateRate(perSecond float64) Limits {
+	d := DefaultLimits().Modify
+	l.Modify = Rate{PerSecond: perSecond, Burst: max(1, int(float64(d.Burst)*perSecond/d.PerSecond))}
+	return l
 }
 
 // Scaled multiplies every rate by f (for a local fleet whose buckets are
@@ -52,16 +81,18 @@ func (l Limits) Scaled(f float64) Limits {
 	s := func(r Rate) Rate {
 		return Rate{PerSecond: r.PerSecond * f, Burst: max(1, int(float64(r.Burst)*f))}
 	}
-	return Limits{Modify: s(l.Modify), Tag: s(l.Tag), Read: s(l.Read), History: s(l.History)}
+	return Limits{Modify: s(l.Modify), Tag: s(l.Tag), ClusterRead: s(l.ClusterRead), ServiceRead: s(l.ServiceRead), History: s(l.History)}
 }
 
 type limitKind int
 
 const (
-	limitRead limitKind = iota
+	limitServiceRead limitKind = iota
+	limitClusterRead
 	limitModify
 	limitTag
 	limitHistory
+	limitKinds
 )
 
 // limiters holds one adaptive limiter per account, Region and ECS bucket.
@@ -82,19 +113,22 @@ const (
 type limiters struct {
 	limits Limits
 	mu     sync.Mutex
-	m      map[string]*[4]*adaptive
+	m      map[string]*[limitKinds]*adaptive
 }
 
 func (l *limiters) get(account, region string, kind limitKind) *adaptive {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m == nil {
-		l.m = map[string]*[4]*adaptive{}
+		l.m = map[string]*[limitKinds]*adaptive{}
 	}
 	k := account + "/" + region
 	set := l.m[k]
 	if set == nil {
-		set = &[4]*adaptive{newAdaptive(l.limits.Read), newAdaptive(l.limits.Modify), newAdaptive(l.limits.Tag), newAdaptive(l.limits.History)}
+		set = &[limitKinds]*adaptive{
+			limitServiceRead: newAdaptive(l.limits.ServiceRead), limitClusterRead: newAdaptive(l.limits.ClusterRead),
+			limitModify: newAdaptive(l.limits.Modify), limitTag: newAdaptive(l.limits.Tag), limitHistory: newAdaptive(l.limits.History),
+		}
 		l.m[k] = set
 	}
 	return set[kind]

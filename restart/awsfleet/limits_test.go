@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/nequi-platform/wordpress-ecs/restart/fleetsim"
 )
 
 // recordingECS is an ECS endpoint that records when each account's
@@ -62,7 +64,7 @@ func TestRestartsArePacedPerAccountInsideTheModifyBucket(t *testing.T) {
 		return ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Retryer: retryer(),
 			Credentials: credentials.NewStaticCredentialsProvider(account, "s", "")}), nil
 	},
-		WithLimits(Limits{Modify: Rate{PerSecond: 50, Burst: 5}, Tag: Rate{PerSecond: 1, Burst: 1}, Read: Rate{PerSecond: 1, Burst: 1}}))
+		WithLimits(Limits{Modify: Rate{PerSecond: 50, Burst: 5}, Tag: Rate{PerSecond: 1, Burst: 1}, ServiceRead: Rate{PerSecond: 1, Burst: 1}}))
 	const perAccount = 30
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -99,18 +101,34 @@ func TestRestartsArePacedPerAccountInsideTheModifyBucket(t *testing.T) {
 	}
 }
 
-func TestDefaultLimitsStayInsideECSBuckets(t *testing.T) {
+func TestDefaultLimitsPaceAtECSBucketsWithTheirBurstsInside(t *testing.T) {
 	l := DefaultLimits()
-	for name, c := range map[string]struct {
-		got         Rate
-		burst, rate float64
-	}{
-		"UpdateService": {l.Modify, 50, 5},
-		"TagResource":   {l.Tag, 20, 10},
-		"reads":         {l.Read, 50, 20},
+	ecsBuckets := fleetsim.ThrottleLimits() // burst, refill per second
+	for op, got := range map[string]Rate{
+		"UpdateService":          l.Modify,
+		"TagResource":            l.Tag,
+		"ListClusters":           l.ClusterRead,
+		"ListServices":           l.ServiceRead,
+		"DescribeServices":       l.ServiceRead,
+		"ListServiceDeployments": l.History,
 	} {
-		if float64(c.got.Burst) >= c.burst || c.got.PerSecond >= c.rate {
-			t.Errorf("%s: limit %+v is not inside ECS's bucket (burst %v, %v/s)", name, c.got, c.burst, c.rate)
+		b := ecsBuckets[op]
+		if got.PerSecond != b[1] {
+			t.Errorf("%s: paced at %v/s, want ECS's refill %v/s", op, got.PerSecond, b[1])
+		}
+		if float64(got.Burst) != b[0]-bucketMargin {
+			t.Errorf("%s: burst %d, want ECS's %v less the margin of %d", op, got.Burst, b[0], bucketMargin)
+		}
+	}
+}
+
+func TestUpdateRateKeepsTheBurstInProportion(t *testing.T) {
+	for _, c := range []struct {
+		rate  float64
+		burst int
+	}{{5, 48}, {4, 38}, {2.5, 24}, {0.01, 1}} {
+		if got := DefaultLimits().WithUpdateRate(c.rate).Modify; got.PerSecond != c.rate || got.Burst != c.burst {
+			t.Errorf("WithUpdateRate(%v) = %+v, want %v/s burst %d", c.rate, got, c.rate, c.burst)
 		}
 	}
 }

@@ -97,7 +97,7 @@ const maxUpdateAttempts = 5
 // claim.
 func (f *Fleet) startedSince(ctx context.Context, client ECS, t Target) (string, bool, error) {
 	d, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(t.Cluster), Services: []string{t.Service}},
-		f.paced(t.Account, t.Region, limitRead))
+		f.paced(t.Account, t.Region, limitServiceRead))
 	if err != nil {
 		return "", false, err
 	}

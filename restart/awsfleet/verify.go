@@ -106,7 +106,7 @@ func (f *Fleet) checkChunk(ctx context.Context, account, region, cluster string,
 	for i, t := range ts {
 		names[i] = t.Service
 	}
-	d, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: names}, f.paced(account, region, limitRead))
+	d, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: names}, f.paced(account, region, limitServiceRead))
 	if err != nil {
 		if errors.Is(classify(err), ErrGone) {
 			obs := make([]Observation, len(ts))

@@ -72,22 +72,22 @@ func TestAdaptivePacingHalvesOnThrottlingAndClimbsBack(t *testing.T) {
 	now := time.Now()
 	a.throttled(now)
 	a.throttled(now.Add(10 * time.Millisecond)) // same episode: one cut
-	if got := l.rate("111111111111", "us-east-1", limitModify); got != 2 {
-		t.Fatalf("after throttling: %v/s, want 2 (half of 4)", got)
+	if got := l.rate("111111111111", "us-east-1", limitModify); got != 2.5 {
+		t.Fatalf("after throttling: %v/s, want 2.5 (half of 5)", got)
 	}
-	if got := l.rate("111111111111", "us-east-1", limitRead); got != 16 {
-		t.Fatalf("reads: %v/s, want untouched 16", got)
+	if got := l.rate("111111111111", "us-east-1", limitServiceRead); got != 20 {
+		t.Fatalf("reads: %v/s, want untouched 20", got)
 	}
 	for range climbSteps {
 		a.succeeded()
 	}
-	if got := l.rate("111111111111", "us-east-1", limitModify); got != 4 {
-		t.Fatalf("after %d successes: %v/s, want back at 4", climbSteps, got)
+	if got := l.rate("111111111111", "us-east-1", limitModify); got != 5 {
+		t.Fatalf("after %d successes: %v/s, want back at 5", climbSteps, got)
 	}
 	for i := range 20 {
 		a.throttled(now.Add(time.Duration(i+1) * cutEvery))
 	}
-	if got := l.rate("111111111111", "us-east-1", limitModify); got != 4*floorShare {
-		t.Fatalf("after sustained throttling: %v/s, want the floor %v", got, 4*floorShare)
+	if got := l.rate("111111111111", "us-east-1", limitModify); got != 5*floorShare {
+		t.Fatalf("after sustained throttling: %v/s, want the floor %v", got, 5*floorShare)
 	}
 }

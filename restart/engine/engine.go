@@ -22,7 +22,7 @@ import (
 
 // Fleet is what the engine does in the member accounts (awsfleet.Fleet).
 type Fleet interface {
-	Discover(ctx context.Context, accounts, regions []string, progress func(awsfleet.AccountResult)) ([]fleet.Service, []awsfleet.AccountResult)
+	DiscoverEach(ctx context.Context, accounts, regions []string, found func(awsfleet.AccountResult, []fleet.Service)) []awsfleet.AccountResult
 	Restart(ctx context.Context, t awsfleet.Target) (deploymentID string, err error)
 	Check(ctx context.Context, targets []awsfleet.Target) []awsfleet.Observation
 	Stamp(ctx context.Context, t awsfleet.Target, at time.Time) error

@@ -28,6 +28,11 @@ type DiscoverOutput struct {
 	Discovered     int `json:"discovered"`
 	Accounts       int `json:"accounts"`
 	AccountsFailed int `json:"accountsFailed"`
+	// DiscoverySeconds is how long the ECS calls took; InventorySeconds
+	// how long writing the inventory went on after them (it is written
+	// while the accounts are listed).
+	DiscoverySeconds float64 `json:"discoverySeconds"`
+	InventorySeconds float64 `json:"inventorySeconds"`
 }
 
 // BatchRef names one batch of a run; Batch is AllBatches for "every

@@ -69,9 +69,9 @@ type Settings struct {
 	// for a local fleet whose throttling is scaled the same way.
 	RateScale float64
 	// UpdateRate is the most UpdateService calls per second the engine
-	// makes in one account and Region (awsfleet.DefaultLimits' 4 when
-	// zero); the burst is ten times it, as ECS's bucket (50 for 5/s).
-	// Lower it for accounts where other callers use much of ECS's 5/s.
+	// makes in one account and Region (awsfleet.DefaultLimits' 5, ECS's
+	// refill, when zero); the burst is the same share of ECS's 50. Lower
+	// it to leave a fixed share of ECS's 5/s to other callers.
 	// The engine slows down further by itself when ECS throttles.
 	UpdateRate float64
 	// Retry is the SDK retry policy (awsfleet.DefaultRetryPolicy when
@@ -112,7 +112,7 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 	}
 	limits := awsfleet.DefaultLimits()
 	if s.UpdateRate > 0 {
-		limits.Modify = awsfleet.Rate{PerSecond: s.UpdateRate, Burst: max(1, int(10*s.UpdateRate))}
+		limits = limits.WithUpdateRate(s.UpdateRate)
 	}
 	if s.RateScale > 0 {
 		limits = limits.Scaled(s.RateScale)
