@@ -15,26 +15,29 @@ const NightsPerMonth = 30
 // billed by the request, counted from an execution of its state machine.
 type Night struct {
 	// Services is the fleet's size and Batches the plan's batches.
-	Services, Batches int
+	Services int `json:"services"`
+	Batches  int `json:"batches"`
 	// Transitions are the Step Functions Standard state transitions billed
 	// (see restart-sfn's counting: the execution's start, every state
 	// entered, every retry).
-	Transitions int
+	Transitions int `json:"transitions"`
 	// LambdaRequests are the functions' invocations and LambdaBilledMs
 	// their durations, each rounded up to the millisecond as Lambda bills.
-	LambdaRequests int
-	LambdaBilledMs float64
+	LambdaRequests int     `json:"lambdaRequests"`
+	LambdaBilledMs float64 `json:"lambdaBilledMs"`
 	// LambdaMemoryMB and LambdaArch are the functions' configured memory
 	// and architecture (arm64 or x86_64).
-	LambdaMemoryMB int
-	LambdaArch     string
+	LambdaMemoryMB int    `json:"lambdaMemoryMb"`
+	LambdaArch     string `json:"lambdaArch"`
 	// ReadUnits and WriteUnits are DynamoDB on-demand request units.
-	ReadUnits, WriteUnits float64
+	ReadUnits  float64 `json:"readUnits"`
+	WriteUnits float64 `json:"writeUnits"`
 	// SNSRequests are billed SNS publish requests (64 KB chunks) and
 	// EmailDeliveries the email notifications they fan out to.
-	SNSRequests, EmailDeliveries int
+	SNSRequests     int `json:"snsRequests"`
+	EmailDeliveries int `json:"emailDeliveries"`
 	// LogBytes is what the functions log (CloudWatch Logs ingestion).
-	LogBytes int64
+	LogBytes int64 `json:"logBytes"`
 }
 
 // GBSeconds is the night's Lambda compute: memory in GB times billed

@@ -209,6 +209,8 @@ type NightReport struct {
 	PerService     map[string]cost.NightCost `json:"perService"`
 	PerServiceMs   float64                   `json:"perServiceMs"`
 	Restarted      int                       `json:"restarted"`
+	// Keys are the machine-readable line's pairs, without the prefix.
+	Keys []string `json:"keys"`
 }
 
 // readNight adds up the counts a metered execution left in work.
@@ -360,10 +362,12 @@ func (rep *NightReport) write(w io.Writer, prefix string) error {
 		kvF("per_service_map_usd_month", mapCost.MonthUSD, 2), kvF("per_service_exec_usd_month", execCost.MonthUSD, 2),
 		"under_5usd=" + strconv.FormatBool(rep.Cost.MonthUSD < targetMonthUSD), kvF("wall_s", rep.WallSeconds, 1),
 	}
+	rep.Keys = kv
+	line := make([]string, len(kv))
 	for i := range kv {
-		kv[i] = prefix + kv[i]
+		line[i] = prefix + kv[i]
 	}
-	_, err := fmt.Fprintln(w, strings.Join(kv, " "))
+	_, err := fmt.Fprintln(w, strings.Join(line, " "))
 	return err
 }
 
