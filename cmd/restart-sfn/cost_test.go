@@ -1,17 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nequi-platform/wordpress-ecs/cost"
 	"github.com/nequi-platform/wordpress-ecs/internal/testenv"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/fleetsim"
 	"github.com/nequi-platform/wordpress-ecs/restart/meter"
 	"github.com/nequi-platform/wordpress-ecs/restart/pipeline"
 	"github.com/nequi-platform/wordpress-ecs/restart/workflow"
@@ -157,5 +163,82 @@ func TestANightsCountsAddUpPerHandler(t *testing.T) {
 func TestCostAssumesTheArchitectureThePipelineDeploys(t *testing.T) {
 	if defaultArch != pipeline.Architecture {
 		t.Errorf("restart-sfn cost prices %s functions; the pipeline deploys %s", defaultArch, pipeline.Architecture)
+	}
+}
+
+// TestCostCountsAndPricesOneLocalNight runs `restart-sfn cost` on a
+// 40-service fleet and checks its counts against what the night did.
+func TestCostCountsAndPricesOneLocalNight(t *testing.T) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = findNode(context.Background(), root, "")
+	need(t, err, "no Node.js 22 for aws-local-stepfunctions")
+	_, err = os.Stat(filepath.Join(root, "node_modules", "aws-local-stepfunctions"))
+	need(t, err, "aws-local-stepfunctions is not installed (npm ci)")
+	ddb := testenv.DynamoDB(t)
+	sim, err := fleetsim.New(fleetsim.Config{Seed: 3, Accounts: 2, Clusters: 6, Services: 40, DeployTime: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	work := t.TempDir()
+	restartctl := filepath.Join(work, "restartctl")
+	build := exec.Command("go", "build", "-o", restartctl, "./cmd/restartctl")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build restartctl: %v\n%s", err, out)
+	}
+	n := time.Now().UnixNano()
+	jsonFile := filepath.Join(work, "night.json")
+	var out, progress bytes.Buffer
+	err = Main(context.Background(), []string{"cost",
+		"--dir", root, "--stack", "dev", "--endpoint", srv.URL, "--dynamodb-endpoint", ddb,
+		"--restartctl", restartctl, "--work", work,
+		"--inventory-table", fmt.Sprintf("inv-%d", n), "--runs-table", fmt.Sprintf("runs-%d", n),
+		"--window", "1h", "--batch-interval", "10m", "--settle", "100ms", "--recheck", "100ms",
+		"--key-prefix", "tiny_", "--json", jsonFile,
+	}, &out, &progress)
+	if err != nil {
+		t.Fatalf("cost: %v\n%s\n%s", err, out.String(), progress.String())
+	}
+	b, err := os.ReadFile(jsonFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep NightReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	night := rep.Night
+	entered := 0
+	for _, v := range rep.Entered {
+		entered += v
+	}
+	if night.Transitions != 1+entered {
+		t.Errorf("%d transitions, want the start and the %d states entered", night.Transitions, entered)
+	}
+	calls := 0
+	for state := range workflow.TaskHandlers {
+		calls += rep.Entered[state]
+	}
+	if night.LambdaRequests != calls || night.LambdaMemoryMB != 512 || night.LambdaArch != "arm64" {
+		t.Errorf("lambda: %d requests of %d MB %s; want %d (one per Task state entered), the dev stack's 512 MB, arm64", night.LambdaRequests, night.LambdaMemoryMB, night.LambdaArch, calls)
+	}
+	// Every service discovered is written to the inventory, and every
+	// restart is claimed, given its deployment id and its outcome.
+	if rep.Restarted == 0 || night.WriteUnits < float64(night.Services+3*rep.Restarted) || night.ReadUnits == 0 {
+		t.Errorf("DynamoDB: %v WRU, %v RRU for %d services and %d restarts", night.WriteUnits, night.ReadUnits, night.Services, rep.Restarted)
+	}
+	if night.SNSRequests == 0 || rep.SNSPublishes["local-summary"] != 1 {
+		t.Errorf("SNS: %d requests, publishes %v; want the summary once", night.SNSRequests, rep.SNSPublishes)
+	}
+	if rep.Cost.MonthUSD <= 0 || rep.Cost.PricesAsOf == "" {
+		t.Errorf("cost: %+v", rep.Cost)
+	}
+	if !strings.Contains(out.String(), "tiny_transitions="+strconv.Itoa(night.Transitions)+" ") {
+		t.Errorf("the key=value line lacks the transitions:\n%s", out.String())
 	}
 }
