@@ -24,6 +24,12 @@ clusters=${CLUSTERS:-1000}
 prefix=${KEY_PREFIX:-night_}
 out=${OUT:-.night/cost-$services}
 dynalite_port=${DYNALITE_PORT:-48569}
+# A deployment's time and the shortened Settle and re-check waits: their
+# ratio (1 s to 1 s and 500 ms) is a 2.5-minute rollout's to the deployed
+# 2-minute and 1-minute waits, which decides how often a batch is checked.
+deploy_time=${DEPLOY_TIME:-1s}
+settle=${SETTLE:-1s}
+recheck=${RECHECK:-500ms}
 mkdir -p "$out" bin
 go build -o bin/ ./cmd/fleetsim ./cmd/restartctl ./cmd/restart-sfn
 
@@ -32,11 +38,11 @@ go build -o bin/ ./cmd/fleetsim ./cmd/restartctl ./cmd/restart-sfn
 # verified as a healthy night's is; the throttling buckets are AWS's, SCALE
 # times faster.
 start_local_aws "$out" "$dynalite_port" --seed 1 --accounts "$accounts" --clusters "$clusters" --services "$services" \
-  --throttle-scale "$scale" --deploy-time 1s
+  --throttle-scale "$scale" --deploy-time "$deploy_time"
 echo "local fleet ($services services, $accounts accounts, $clusters clusters) at $fleet, DynamoDB at $dynamodb (logs in $out/)"
 
 json=()
 [ -n "${JSON:-}" ] && json=(--json "$JSON")
 bin/restart-sfn cost --stack "$stack" --endpoint "$fleet" --dynamodb-endpoint "$dynamodb" \
-  --restartctl bin/restartctl --rate-scale "$scale" --settle 1s --recheck 500ms --work "$out" \
+  --restartctl bin/restartctl --rate-scale "$scale" --settle "$settle" --recheck "$recheck" --work "$out" \
   --key-prefix "$prefix" "${json[@]}" "$@"
