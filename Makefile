@@ -7,7 +7,7 @@ FORMAT    ?= tree
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT  = github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: test demo plan night statemachine vet lint bench e2e ci clean readme-costs moto
+.PHONY: test demo plan night statemachine nightcost vet lint bench e2e ci clean readme-costs moto
 
 ## test: set up the local AWS services and run the whole suite
 test: node_modules moto
@@ -24,6 +24,11 @@ demo: node_modules
 ## statemachine: only the local Step Functions run (SERVICES=2000 SCALE=10 STACK=dev)
 statemachine: node_modules
 	scripts/statemachine.sh
+
+## nightcost: the cost of one night, counted from the local state machine run and priced
+## (SERVICES=10000 ACCOUNTS=50 CLUSTERS=1000; 100,000: SERVICES=100000 ACCOUNTS=500 CLUSTERS=10000 KEY_PREFIX=night100k_)
+nightcost: node_modules
+	scripts/nightcost.sh
 
 ## night: only the restart night (SCALE=10 for ten times AWS's request rates)
 night: node_modules
@@ -45,12 +50,14 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) run $(ACTIONLINT) -no-color
 
-## bench: speed and memory targets (planner, discovery, fleetsim), then discovery against the buckets'
-## lower bound and a naive script, and restartctl plan of 100,000 services (LATENCY=20ms BENCH_FLAGS=--scale 10 --naive=false)
+## bench: speed and memory targets (planner, discovery, fleetsim), the cost of a 10,000-service night
+## (.night/cost10k.json), then discovery against the buckets' lower bound and a naive script, and
+## restartctl plan of 100,000 services (LATENCY=20ms BENCH_FLAGS=--scale 10 --naive=false)
 LATENCY ?= 20ms
 BENCH_FLAGS ?=
 bench: node_modules
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./restart/...
+	SERVICES=10000 ACCOUNTS=50 CLUSTERS=1000 KEY_PREFIX=night10k_ JSON=.night/cost10k.json scripts/nightcost.sh
 	$(GO) build -o bin/restartctl ./cmd/restartctl
 	bin/restartctl bench --latency $(LATENCY) $(BENCH_FLAGS)
 

@@ -42,6 +42,8 @@ func TestEachPricedTypeIsBilledByItsDimension(t *testing.T) {
 		{"WAF: ACL, rules, requests", []plan.Resource{res("aws:wafv2/webAcl:WebAcl", "waf", map[string]any{"rules": []any{1, 2, 3}})}, 5 + 3 + 5*0.6},
 		{"alarm", []plan.Resource{res("aws:cloudwatch/metricAlarm:MetricAlarm", "a", nil)}, 0.1},
 		{"standard SSM parameter is free", []plan.Resource{res("aws:ssm/parameter:Parameter", "p", map[string]any{"tier": "Standard"})}, 0},
+		{"arm64 function: the night's calls and GB-s", []plan.Resource{res("aws:lambda/function:Function", "fn", map[string]any{"memorySize": 1024.0, "architectures": []any{"arm64"}})}, 4500*0.2/1e6 + 4500*5*0.0000133334},
+		{"function without architectures runs on x86_64", []plan.Resource{res("aws:lambda/function:Function", "fn", map[string]any{"memorySize": 1024.0})}, 4500*0.2/1e6 + 4500*5*0.0000166667},
 		{"MWAA small environment", []plan.Resource{res("aws:mwaa/environment:Environment", "mwaa", map[string]any{"environmentClass": "mw1.small"})}, 730 * 0.49},
 	}
 	for _, c := range cases {

@@ -160,9 +160,11 @@ var rules = map[string]func(e *estimator, r plan.Resource) []Line{
 	"aws:lambda/function:Function": func(e *estimator, r plan.Resource) []Line {
 		calls := e.usage.LambdaInvocationsPerNight * e.usage.NightsPerMonth / float64(max(1, e.count(r.Type)))
 		gbs := calls * e.usage.LambdaSecondsPerInvocation * number(r, "memorySize", 128) / 1024
-		key := "lambdaArmGBSecond"
-		if archs := r.List("architectures"); len(archs) == 0 || archs[0] != "arm64" {
-			return []Line{e.notPriced(r, "x86_64 compute", "only arm64 functions are priced")}
+		// A function without architectures runs on x86_64 (Lambda's
+		// default, CreateFunction API reference).
+		key := "lambdaX86GBSecond"
+		if archs := r.List("architectures"); len(archs) > 0 && archs[0] == "arm64" {
+			key = "lambdaArmGBSecond"
 		}
 		return []Line{
 			e.line(r, "requests", "lambdaRequestsMillion", calls/1e6, "the night's invocations shared by the functions"),

@@ -3,12 +3,14 @@
 //
 //	restart-sfn definition --stack dev
 //	restart-sfn local --stack dev --endpoint URL --dynamodb-endpoint URL [--runs 2]
+//	restart-sfn cost --stack dev --endpoint URL --dynamodb-endpoint URL [--key-prefix night10k_] [--json FILE]
 //
 // local executes the definition with aws-local-stepfunctions (npm, on
 // Node 22), its Lambda tasks mapped to `restartctl invoke <handler>`
 // against a local fleet (fleetsim) and DynamoDB (dynalite), and its waits
 // shortened. The window, time zone and enrollment come from the stack's
-// config, as they do for the deployed functions.
+// config, as they do for the deployed functions. cost runs one such night
+// and prices what it used (see cost.go).
 package main
 
 import (
@@ -47,7 +49,8 @@ func main() {
 
 const usage = `usage:
   restart-sfn definition --stack STACK [--dir DIR]
-  restart-sfn local --stack STACK --endpoint URL --dynamodb-endpoint URL [flags]`
+  restart-sfn local --stack STACK --endpoint URL --dynamodb-endpoint URL [flags]
+  restart-sfn cost --stack STACK --endpoint URL --dynamodb-endpoint URL [--key-prefix P] [--json FILE] [flags]`
 
 // Main runs restart-sfn with args (without the program name).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -59,6 +62,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDefinition(args[1:], stdout, stderr)
 	case "local":
 		return cmdLocal(ctx, args[1:], stdout, stderr)
+	case "cost":
+		return cmdCost(ctx, args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 }
@@ -132,12 +137,30 @@ type localFlags struct {
 	settle, recheck                                      time.Duration
 	rateScale                                            float64
 	verbose, quiet                                       bool
+	// metered makes every task count its usage (restart-sfn cost): the
+	// tasks append to usage.jsonl and each execution's history goes to
+	// stats-N.json, both in the work directory.
+	metered bool
 }
 
 func cmdLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var f localFlags
+	f := addLocalFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	r, err := f.localRun(stdout, stderr)
+	if err != nil {
+		return err
+	}
+	_, err = r.run(ctx)
+	return err
+}
+
+// addLocalFlags declares the flags of a local run on fs.
+func addLocalFlags(fs *flag.FlagSet) *localFlags {
+	f := &localFlags{}
 	fs.StringVar(&f.dir, "dir", ".", "directory holding Pulumi.yaml and node_modules")
 	fs.StringVar(&f.stack, "stack", "", "the stack whose state machine and engine settings to run")
 	fs.StringVar(&f.endpoint, "endpoint", "", "the local fleet's `URL` (fleetsim)")
@@ -155,15 +178,17 @@ func cmdLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Float64Var(&f.rateScale, "rate-scale", 1, "restartctl's --rate-scale (match fleetsim's --throttle-scale)")
 	fs.BoolVar(&f.verbose, "progress", false, "the engine's progress lines too")
 	fs.BoolVar(&f.quiet, "quiet", false, "no line per task, only each execution's summary")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
+	return f
+}
+
+// localRun checks the flags and loads the stack.
+func (f *localFlags) localRun(stdout, stderr io.Writer) (*localRun, error) {
 	if f.endpoint == "" || f.dynamo == "" {
-		return errors.New("local needs --endpoint (fleetsim) and --dynamodb-endpoint (dynalite)")
+		return nil, errors.New("local needs --endpoint (fleetsim) and --dynamodb-endpoint (dynalite)")
 	}
 	s, err := loadStack(f.dir, f.stack)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	w := s.restart.Window()
 	if f.window > 0 || f.interval > 0 {
@@ -175,12 +200,10 @@ func cmdLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			interval = f.interval
 		}
 		if w, err = fleet.ParseWindow(w.SlotStart(0), length, interval); err != nil {
-			return fmt.Errorf("--window/--batch-interval: %w", err)
+			return nil, fmt.Errorf("--window/--batch-interval: %w", err)
 		}
 	}
-	r := &localRun{flags: f, stack: s, window: w, stdout: stdout, stderr: stderr}
-	_, err = r.run(ctx)
-	return err
+	return &localRun{flags: *f, stack: s, window: w, stdout: stdout, stderr: stderr}, nil
 }
 
 type localRun struct {
@@ -282,6 +305,9 @@ func (r *localRun) run(ctx context.Context) ([]Result, error) {
 		Retries: map[string]int64{},
 		Input:   map[string]string{"source": "local"},
 	}
+	if f.metered {
+		engineArgs = append(engineArgs, "--usage", filepath.Join(work, usageFile))
+	}
 	for state, handler := range workflow.TaskHandlers {
 		run.Tasks[state] = append([]string{restartctl, "invoke", handler}, engineArgs...)
 		run.Retries[state] = 50
@@ -349,6 +375,7 @@ type driverConfig struct {
 	Retries        map[string]int64    `json:"retries"`
 	Context        map[string]any      `json:"context"`
 	Input          any                 `json:"input"`
+	StatsFile      string              `json:"statsFile,omitempty"`
 }
 
 // driverJS runs one execution with aws-local-stepfunctions' library (its
@@ -368,6 +395,9 @@ func (r *localRun) execute(ctx context.Context, node, driver string, cfg driverC
 		"Name":      name,
 		"StartTime": now.Format(time.RFC3339Nano),
 	}}
+	if r.flags.metered {
+		cfg.StatsFile = filepath.Join(work, statsFile(i))
+	}
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		return Result{}, err

@@ -17,6 +17,7 @@ import (
 
 	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/engine"
+	"github.com/nequi-platform/wordpress-ecs/restart/meter"
 	"github.com/nequi-platform/wordpress-ecs/restart/report"
 	"github.com/nequi-platform/wordpress-ecs/restart/setup"
 )
@@ -256,7 +257,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return flagError(fs, stderr, "--day %q: want YYYY-MM-DD, e.g. 2026-11-26", *day)
 		}
 	}
-	e, closers, err := ef.engine(ctx, fs, stderr)
+	e, closers, err := ef.engine(ctx, fs, stderr, nil)
 	defer closeAll(closers)
 	if err != nil {
 		return err
@@ -306,11 +307,12 @@ func progressTo(w io.Writer) func(string, ...any) {
 
 // engine builds the engine the flags describe; the closers are to be
 // closed when the command ends, even on error.
-func (ef *engineFlags) engine(ctx context.Context, fs *flag.FlagSet, stderr io.Writer) (*engine.Engine, []io.Closer, error) {
+func (ef *engineFlags) engine(ctx context.Context, fs *flag.FlagSet, stderr io.Writer, m *meter.Meter) (*engine.Engine, []io.Closer, error) {
 	s, closers, err := ef.settings(ctx, fs, stderr)
 	if err != nil {
 		return nil, closers, err
 	}
+	s.Meter = m
 	var opts []engine.Option
 	if *ef.verbose {
 		opts = append(opts, engine.WithProgress(progressTo(stderr)))
@@ -329,6 +331,7 @@ func cmdInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ef := addEngineFlags(fs)
+	usage := fs.String("usage", "", "append the invocation's DynamoDB request units, SNS publishes, log bytes and times as one JSON line to `FILE` (restart-sfn cost reads it)")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return flagError(fs, stderr, "missing HANDLER: want one of %s, e.g. restartctl invoke discover < event.json", strings.Join(engine.HandlerNames(), ", "))
 	}
@@ -339,7 +342,11 @@ func cmdInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
 	}
-	e, closers, err := ef.engine(ctx, fs, stderr)
+	var m *meter.Meter
+	if *usage != "" {
+		m = meter.New(name)
+	}
+	e, closers, err := ef.engine(ctx, fs, stderr, m)
 	defer closeAll(closers)
 	if err != nil {
 		return err
@@ -364,10 +371,23 @@ func cmdInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if len(strings.TrimSpace(string(payload))) == 0 {
 		payload = []byte("{}")
 	}
+	start := time.Now()
 	out, err := lambda.NewHandler(h).Invoke(ctx, payload)
+	if m != nil {
+		m.Timing(msSince(processStart, start), msSince(start, time.Now()))
+		if werr := m.Append(*usage); werr != nil {
+			return errors.Join(err, werr)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("invoke %s: %w", name, err)
 	}
 	_, err = fmt.Fprintf(stdout, "%s\n", out)
 	return err
 }
+
+// processStart is when the process started, as near as Go lets a program
+// know: a local invocation's init time runs from it to the handler.
+var processStart = time.Now()
+
+func msSince(from, to time.Time) float64 { return float64(to.Sub(from).Microseconds()) / 1000 }

@@ -23,6 +23,7 @@ import (
 	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/engine"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/meter"
 	"github.com/nequi-platform/wordpress-ecs/restart/report"
 	"github.com/nequi-platform/wordpress-ecs/restart/store"
 )
@@ -82,6 +83,11 @@ type Settings struct {
 	// topic) and Metrics the EMF lines.
 	Messages io.Writer
 	Metrics  io.Writer
+	// Meter, when set, counts the invocation's DynamoDB request units,
+	// SNS publishes and log bytes. Without topics the messages are then
+	// published to the meter, which writes them to Messages: a local
+	// night counts the publishes a deployed one makes.
+	Meter *meter.Meter
 }
 
 // Build returns the engine for the settings.
@@ -97,6 +103,9 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 		o.Retryer = store.SDKRetryer()
 		if s.DynamoDBEndpoint != "" {
 			o.BaseEndpoint = aws.String(s.DynamoDBEndpoint)
+		}
+		if s.Meter != nil {
+			s.Meter.DynamoDB(o)
 		}
 	})
 	st := store.New(db, store.WithTables(orDefault(s.InventoryTable, store.DefaultInventoryTable), orDefault(s.RunsTable, store.DefaultRunsTable)),
@@ -128,12 +137,23 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 	if s.SummaryTopic != "" || s.OwnerTopic != "" {
 		n.SNS = sns.NewFromConfig(cfg)
 	}
+	metrics := s.Metrics
+	if s.Meter != nil {
+		p := meter.Publisher{Meter: s.Meter, Out: s.Messages}
+		if n.SNS != nil {
+			p.Next = n.SNS
+		} else {
+			n.SummaryTopic, n.OwnerTopic = "local-summary", "local-owners"
+		}
+		n.SNS = p
+		metrics = s.Meter.Log(s.Metrics)
+	}
 	ecfg := engine.Config{
 		Accounts: s.Accounts, Regions: s.Regions, Enrollment: s.Enrollment,
 		Window: s.Window, Location: s.Location,
 		OutsideWindow: s.OutsideWindow, MinInterval: s.MinInterval,
 	}
-	all := append([]engine.Option{engine.WithNotifier(n), engine.WithMetrics(s.Metrics)}, opts...)
+	all := append([]engine.Option{engine.WithNotifier(n), engine.WithMetrics(metrics)}, opts...)
 	return engine.New(ecfg, newFleet, st, all...), nil
 }
 
