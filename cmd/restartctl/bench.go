@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -53,7 +55,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	nightScale := fs.Int("night", 1, "fleet size of the whole night run with --no-wait (0: skip)")
 	nightBuckets := fs.Float64("night-buckets", 1, "multiply ECS's buckets and the engine's limits by this for the night (its restarts take as long as the busiest account's bucket needs: minutes at 1)")
 	planServices := fs.Int("plan-services", 100_000, "services in the inventory `restartctl plan` is timed on, end to end (0: skip)")
-	nightCost := fs.String("night-cost", "", "a `FILE` of key=value pairs (restart-sfn cost) to repeat in the last line")
+	alongside := fs.String("alongside", "", "a shell `COMMAND` run while the night and the naive script run (they wait on buckets, not on the CPU), such as scripts/nightcost.sh; its output is printed before the bench's, and its last line, key=value pairs, joins the bench's last line")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -69,14 +71,6 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *nightScale < 0 || *nightBuckets < 1 {
 		return flagError(fs, stderr, "--night must be 0 or more and --night-buckets at least 1")
-	}
-	var extra []string
-	if *nightCost != "" {
-		b, err := os.ReadFile(*nightCost)
-		if err != nil {
-			return flagError(fs, stderr, "--night-cost: %v", err)
-		}
-		extra = strings.Fields(string(b))
 	}
 	ddb, err := testenv.TryDynamoDB()
 	if err != nil {
@@ -115,6 +109,32 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		r.discover = append(r.discover, d)
 		fmt.Fprintf(stderr, "bench: discovery at %dx: %.2fs (lower bound %.2fs)\n", scale, d.ecs, d.lower.Seconds())
 	}
+	if *planServices > 0 {
+		p, err := benchPlan(ctx, *seed, *planServices)
+		if err != nil {
+			return err
+		}
+		r.plan = &p
+	}
+	// The CPU-bound measurements are done: what is left waits on buckets.
+	var side *exec.Cmd
+	var sideOut bytes.Buffer
+	if *alongside != "" {
+		side = exec.CommandContext(ctx, "bash", "-c", *alongside)
+		side.Stdout, side.Stderr = &sideOut, stderr
+		// Its own process group, so that what it starts (a local fleet,
+		// dynalite) goes with it when the bench stops early.
+		side.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := side.Start(); err != nil {
+			return fmt.Errorf("bench --alongside: %w", err)
+		}
+		defer func() {
+			if side.ProcessState == nil {
+				_ = syscall.Kill(-side.Process.Pid, syscall.SIGTERM)
+				_ = side.Wait()
+			}
+		}()
+	}
 	if *nightScale > 0 {
 		n, err := benchNight(ctx, exe, ddb, fleetAt(*nightScale), *latency, *nightBuckets, *updateRate)
 		if err != nil {
@@ -123,12 +143,20 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		r.night = &n
 		fmt.Fprintf(stderr, "bench: night of %d services: %.2fs\n", n.services, n.wall.Seconds())
 	}
-	if *planServices > 0 {
-		p, err := benchPlan(ctx, *seed, *planServices)
-		if err != nil {
-			return err
+	var extra []string
+	if side != nil {
+		if err := side.Wait(); err != nil {
+			return fmt.Errorf("bench --alongside %q: %w", *alongside, err)
 		}
-		r.plan = &p
+		lines := strings.Split(strings.TrimRight(sideOut.String(), "\n"), "\n")
+		extra = strings.Fields(lines[len(lines)-1])
+		for _, kv := range extra {
+			if !strings.Contains(kv, "=") {
+				return fmt.Errorf("bench --alongside %q: its last line is not key=value pairs: %q", *alongside, lines[len(lines)-1])
+			}
+		}
+		fmt.Fprintln(stdout, strings.Join(lines[:len(lines)-1], "\n"))
+		fmt.Fprintln(stdout)
 	}
 	bg.Wait()
 	if naiveErr != nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/nequi-platform/wordpress-ecs/restart/engine"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleetsim"
 	"github.com/nequi-platform/wordpress-ecs/restart/report"
