@@ -1,0 +1,253 @@
+package fleet
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DefaultDeploymentTime is the deployment duration the fit assumes for a
+// service with no observed duration and no configured one: a rolling
+// deployment of a typical service behind a load balancer (new tasks start
+// and pass the health checks, old ones drain for the target group's
+// deregistration delay, 300 s by default, Elastic Load Balancing's
+// "Deregistration delay") takes a few minutes; 10 minutes leaves room.
+const DefaultDeploymentTime = 10 * time.Minute
+
+// DurationSource says where a service's deployment duration came from.
+type DurationSource string
+
+// The sources of a deployment duration, most specific first.
+const (
+	DurationObserved DurationSource = "observed"
+	DurationCluster  DurationSource = "cluster"
+	DurationDefault  DurationSource = "default"
+)
+
+// Durations are the deployment durations the fit assumes: a service's own
+// observed duration, else its cluster's (keyed by Service.ClusterKey),
+// else Default (DefaultDeploymentTime when zero).
+type Durations struct {
+	Service map[string]time.Duration
+	Cluster map[string]time.Duration
+	Default time.Duration
+}
+
+// For returns the duration assumed for s and where it came from.
+func (d Durations) For(s Service) (time.Duration, DurationSource) {
+	if v, ok := d.Service[s.ARN]; ok && v > 0 {
+		return v, DurationObserved
+	}
+	if v, ok := d.Cluster[s.ClusterKey()]; ok && v > 0 {
+		return v, DurationCluster
+	}
+	if d.Default > 0 {
+		return d.Default, DurationDefault
+	}
+	return DefaultDeploymentTime, DurationDefault
+}
+
+// FitReport says which clusters' restarts fit the window.
+type FitReport struct {
+	// Clusters is how many clusters the plan restarts; Fitting of them fit.
+	Clusters int `json:"clusters"`
+	Fitting  int `json:"fitting"`
+	// NotFitting are the clusters that do not fit, sorted by cluster.
+	NotFitting []ClusterFit `json:"notFitting"`
+}
+
+// Fits reports whether every cluster fits.
+func (r FitReport) Fits() bool { return len(r.NotFitting) == 0 }
+
+// Summary is one line: "34 of 36 clusters fit the window; 2 do not".
+func (r FitReport) Summary() string {
+	if r.Fits() {
+		return fmt.Sprintf("all %d clusters fit the window", r.Clusters)
+	}
+	return fmt.Sprintf("%d of %d clusters fit the window; %d do not", r.Fitting, r.Clusters, len(r.NotFitting))
+}
+
+// ClusterFit is a cluster that does not fit, with the numbers that say why.
+type ClusterFit struct {
+	// Cluster is "account/region/cluster".
+	Cluster  string `json:"cluster"`
+	Services int    `json:"services"`
+	// DeploymentSeconds is the longest deployment duration assumed for
+	// its services, and Source where the durations came from (the most
+	// specific source among them).
+	DeploymentSeconds float64        `json:"deploymentSeconds"`
+	Source            DurationSource `json:"source"`
+	// LastEnd is when its last deployment ends, "HH:MM" local time, and
+	// AfterWindowSeconds how long after the window's end (0 when before).
+	LastEnd            string  `json:"lastEnd"`
+	AfterWindowSeconds float64 `json:"afterWindowSeconds"`
+	// OverlapSeconds is the largest time by which the deployments of one of
+	// its batches were still running when its services of its next batch
+	// were restarted (0 when never).
+	OverlapSeconds float64 `json:"overlapSeconds"`
+	// Reason says it in words, with the numbers.
+	Reason string `json:"reason"`
+}
+
+// Fit decides, for every cluster of the plan, whether its restarts fit the
+// window, from the deployment durations d and the pace at which the engine
+// issues restarts in one account and Region (rate UpdateService calls per
+// second; no wait between them when rate <= 0).
+//
+// The model, which is how the engine runs a night:
+//
+//   - Batches run one after the other, each no earlier than its slot
+//     (Batch.Offset from local midnight) and no earlier than the moment
+//     the previous batch issued its last restart (the state machine runs
+//     one batch at a time): begin(b) = max(Offset(b), lastIssue(b-1)).
+//   - Within a batch, the services of one account and Region share that
+//     account's UpdateService pace and are issued in the batch's order
+//     (by ARN): the k-th of them (k = 0, 1, ...) at issue = begin(b) +
+//     k/rate. The bucket's burst is not counted on, so this is the slow
+//     side of the truth.
+//   - A service's deployment ends at issue + its duration (d.For).
+//
+// A cluster fits when both hold:
+//
+//   - window: every one of its deployments ends no later than the window's
+//     end (Start + Length);
+//   - spread: for each batch holding its services, their deployments have
+//     all ended when the first of its services in its next batch is
+//     issued; otherwise more of the cluster than the planner's per-slot
+//     cap (see Schedule) is deploying at once.
+//
+// Services of the plan missing from services are left out.
+func Fit(batches []Batch, services []Service, w Window, rate float64, d Durations) FitReport {
+	byARN := make(map[string]*Service, len(services))
+	for i := range services {
+		byARN[services[i].ARN] = &services[i]
+	}
+	type clusterState struct {
+		key            string
+		services       int
+		longest        time.Duration
+		source         DurationSource
+		lastEnd        time.Duration // over all its batches
+		batchEnd       time.Duration // of the batch it was last seen in
+		batch          int           // index into batches, -1 before any
+		firstIssue     time.Duration // of its services in batch `batch`
+		overlap        time.Duration
+		overlapBatch   int // batches index whose deployments overlapped most
+		overlapNext    int
+		overlapEnd     time.Duration
+		overlapNextIss time.Duration
+	}
+	clusters := map[string]*clusterState{}
+	var order []*clusterState
+	windowEnd := w.Start + w.Length
+	var step time.Duration
+	if rate > 0 {
+		step = time.Duration(float64(time.Second) / rate)
+	}
+	prevLastIssue := time.Duration(math.MinInt64)
+	pos := map[string]int{}
+	for bi, b := range batches {
+		begin := max(b.Offset, prevLastIssue)
+		clear(pos)
+		lastIssue := begin
+		for _, arn := range b.Services {
+			s := byARN[arn]
+			if s == nil {
+				continue
+			}
+			pair := s.Account + "/" + s.Region
+			k := pos[pair]
+			pos[pair] = k + 1
+			issue := begin + time.Duration(k)*step
+			lastIssue = max(lastIssue, issue)
+			dur, src := d.For(*s)
+			end := issue + dur
+
+			key := s.ClusterKey()
+			c := clusters[key]
+			if c == nil {
+				c = &clusterState{key: key, batch: -1, source: src}
+				clusters[key] = c
+				order = append(order, c)
+			}
+			c.services++
+			c.longest = max(c.longest, dur)
+			if sourceRank(src) < sourceRank(c.source) {
+				c.source = src
+			}
+			c.lastEnd = max(c.lastEnd, end)
+			if c.batch != bi {
+				// The first of its services in this batch: the previous
+				// batch's deployments must have ended by now.
+				if c.batch >= 0 && c.batchEnd-issue > c.overlap {
+					c.overlap = c.batchEnd - issue
+					c.overlapBatch, c.overlapNext = c.batch, bi
+					c.overlapEnd, c.overlapNextIss = c.batchEnd, issue
+				}
+				c.batch, c.batchEnd, c.firstIssue = bi, end, issue
+			} else {
+				c.batchEnd = max(c.batchEnd, end)
+				if issue < c.firstIssue {
+					c.firstIssue = issue
+				}
+			}
+		}
+		prevLastIssue = lastIssue
+	}
+	r := FitReport{Clusters: len(order), NotFitting: []ClusterFit{}}
+	for _, c := range order {
+		after := c.lastEnd - windowEnd
+		if after <= 0 && c.overlap <= 0 {
+			r.Fitting++
+			continue
+		}
+		f := ClusterFit{
+			Cluster: c.key, Services: c.services, DeploymentSeconds: c.longest.Seconds(), Source: c.source,
+			LastEnd: clock(c.lastEnd), AfterWindowSeconds: max(0, after).Seconds(), OverlapSeconds: max(0, c.overlap).Seconds(),
+		}
+		var why []string
+		if after > 0 {
+			why = append(why, fmt.Sprintf("the last ends %s, %s after the window", clock(c.lastEnd), roundDur(after)))
+		}
+		if c.overlap > 0 {
+			why = append(why, fmt.Sprintf("the deployments of its %s batch end %s, %s after its %s batch starts restarting it",
+				batches[c.overlapBatch].Start, clock(c.overlapEnd), roundDur(c.overlap), batches[c.overlapNext].Start))
+		}
+		f.Reason = fmt.Sprintf("%s: %d services, deployments take ~%s (%s), %s",
+			c.key, c.services, roundDur(c.longest), c.source, strings.Join(why, "; "))
+		r.NotFitting = append(r.NotFitting, f)
+	}
+	slices.SortFunc(r.NotFitting, func(a, b ClusterFit) int { return cmp.Compare(a.Cluster, b.Cluster) })
+	return r
+}
+
+func sourceRank(s DurationSource) int {
+	switch s {
+	case DurationObserved:
+		return 0
+	case DurationCluster:
+		return 1
+	}
+	return 2
+}
+
+// roundDur prints a duration for people: whole minutes from 10 minutes
+// on, else seconds.
+func roundDur(d time.Duration) string {
+	if d >= 10*time.Minute {
+		d = d.Round(time.Minute)
+	} else {
+		d = d.Round(time.Second)
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
