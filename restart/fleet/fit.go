@@ -84,10 +84,12 @@ type ClusterFit struct {
 	// AfterWindowSeconds how long after the window's end (0 when before).
 	LastEnd            string  `json:"lastEnd"`
 	AfterWindowSeconds float64 `json:"afterWindowSeconds"`
-	// OverlapSeconds is the largest time by which the deployments of one of
-	// its batches were still running when its services of its next batch
-	// were restarted (0 when never).
-	OverlapSeconds float64 `json:"overlapSeconds"`
+	// MaxDeploying is the most of its services deploying at once, first
+	// reached at MaxDeployingAt ("HH:MM"), and SpreadCap the most the
+	// planner puts in one batch (ceil(services/slots)+1).
+	MaxDeploying   int    `json:"maxDeploying"`
+	MaxDeployingAt string `json:"maxDeployingAt"`
+	SpreadCap      int    `json:"spreadCap"`
 	// Reason says it in words, with the numbers.
 	Reason string `json:"reason"`
 }
@@ -108,16 +110,20 @@ type ClusterFit struct {
 //     (by ARN): the k-th of them (k = 0, 1, ...) at issue = begin(b) +
 //     k/rate. The bucket's burst is not counted on, so this is the slow
 //     side of the truth.
-//   - A service's deployment ends at issue + its duration (d.For).
+//   - A service's deployment runs from its issue to issue + its duration
+//     (d.For); one that ends at the instant another starts is not running
+//     with it.
 //
-// A cluster fits when both hold:
+// A cluster of k services fits when both hold:
 //
 //   - window: every one of its deployments ends no later than the window's
 //     end (Start + Length);
-//   - spread: for each batch holding its services, their deployments have
-//     all ended when the first of its services in its next batch is
-//     issued; otherwise more of the cluster than the planner's per-slot
-//     cap (see Schedule) is deploying at once.
+//   - spread: at no instant are more than ceil(k/s)+1 of its deployments
+//     running, s being the window's slots: the most that Schedule puts in
+//     one batch. A batch whose deployments are still running when the
+//     cluster's next batch starts is fine as long as the two together stay
+//     within that cap; beyond it, the spread the planner made is lost and
+//     the cluster's capacity is drained as if the batches were one.
 //
 // Services of the plan missing from services are left out.
 func Fit(batches []Batch, services []Service, w Window, rate float64, d Durations) FitReport {
@@ -125,20 +131,13 @@ func Fit(batches []Batch, services []Service, w Window, rate float64, d Duration
 	for i := range services {
 		byARN[services[i].ARN] = &services[i]
 	}
+	type span struct{ from, to time.Duration }
 	type clusterState struct {
-		key            string
-		services       int
-		longest        time.Duration
-		source         DurationSource
-		lastEnd        time.Duration // over all its batches
-		batchEnd       time.Duration // of the batch it was last seen in
-		batch          int           // index into batches, -1 before any
-		firstIssue     time.Duration // of its services in batch `batch`
-		overlap        time.Duration
-		overlapBatch   int // batches index whose deployments overlapped most
-		overlapNext    int
-		overlapEnd     time.Duration
-		overlapNextIss time.Duration
+		key     string
+		longest time.Duration
+		source  DurationSource
+		lastEnd time.Duration
+		spans   []span
 	}
 	clusters := map[string]*clusterState{}
 	var order []*clusterState
@@ -149,7 +148,7 @@ func Fit(batches []Batch, services []Service, w Window, rate float64, d Duration
 	}
 	prevLastIssue := time.Duration(math.MinInt64)
 	pos := map[string]int{}
-	for bi, b := range batches {
+	for _, b := range batches {
 		begin := max(b.Offset, prevLastIssue)
 		clear(pos)
 		lastIssue := begin
@@ -164,60 +163,68 @@ func Fit(batches []Batch, services []Service, w Window, rate float64, d Duration
 			issue := begin + time.Duration(k)*step
 			lastIssue = max(lastIssue, issue)
 			dur, src := d.For(*s)
-			end := issue + dur
 
 			key := s.ClusterKey()
 			c := clusters[key]
 			if c == nil {
-				c = &clusterState{key: key, batch: -1, source: src}
+				c = &clusterState{key: key, source: src}
 				clusters[key] = c
 				order = append(order, c)
 			}
-			c.services++
+			c.spans = append(c.spans, span{issue, issue + dur})
 			c.longest = max(c.longest, dur)
 			if sourceRank(src) < sourceRank(c.source) {
 				c.source = src
 			}
-			c.lastEnd = max(c.lastEnd, end)
-			if c.batch != bi {
-				// The first of its services in this batch: the previous
-				// batch's deployments must have ended by now.
-				if c.batch >= 0 && c.batchEnd-issue > c.overlap {
-					c.overlap = c.batchEnd - issue
-					c.overlapBatch, c.overlapNext = c.batch, bi
-					c.overlapEnd, c.overlapNextIss = c.batchEnd, issue
-				}
-				c.batch, c.batchEnd, c.firstIssue = bi, end, issue
-			} else {
-				c.batchEnd = max(c.batchEnd, end)
-				if issue < c.firstIssue {
-					c.firstIssue = issue
-				}
-			}
+			c.lastEnd = max(c.lastEnd, issue+dur)
 		}
 		prevLastIssue = lastIssue
 	}
+	slots := max(1, w.Slots())
 	r := FitReport{Clusters: len(order), NotFitting: []ClusterFit{}}
+	type event struct {
+		at    time.Duration
+		delta int
+	}
+	var events []event
 	for _, c := range order {
+		k := len(c.spans)
+		limit := (k+slots-1)/slots + 1
+		most, mostAt := 0, time.Duration(0)
+		if k > limit {
+			events = events[:0]
+			for _, sp := range c.spans {
+				events = append(events, event{sp.from, 1}, event{sp.to, -1})
+			}
+			// Ends before starts at the same instant.
+			slices.SortFunc(events, func(a, b event) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.delta, b.delta)) })
+			n := 0
+			for _, e := range events {
+				n += e.delta
+				if n > most {
+					most, mostAt = n, e.at
+				}
+			}
+		}
 		after := c.lastEnd - windowEnd
-		if after <= 0 && c.overlap <= 0 {
+		if after <= 0 && most <= limit {
 			r.Fitting++
 			continue
 		}
 		f := ClusterFit{
-			Cluster: c.key, Services: c.services, DeploymentSeconds: c.longest.Seconds(), Source: c.source,
-			LastEnd: clock(c.lastEnd), AfterWindowSeconds: max(0, after).Seconds(), OverlapSeconds: max(0, c.overlap).Seconds(),
+			Cluster: c.key, Services: k, DeploymentSeconds: c.longest.Seconds(), Source: c.source,
+			LastEnd: clock(c.lastEnd), AfterWindowSeconds: max(0, after).Seconds(), SpreadCap: limit,
 		}
 		var why []string
 		if after > 0 {
 			why = append(why, fmt.Sprintf("the last ends %s, %s after the window", clock(c.lastEnd), roundDur(after)))
 		}
-		if c.overlap > 0 {
-			why = append(why, fmt.Sprintf("the deployments of its %s batch end %s, %s after its %s batch starts restarting it",
-				batches[c.overlapBatch].Start, clock(c.overlapEnd), roundDur(c.overlap), batches[c.overlapNext].Start))
+		if most > limit {
+			f.MaxDeploying, f.MaxDeployingAt = most, clock(mostAt)
+			why = append(why, fmt.Sprintf("%d deploy at once from %s, more than the %d its spread allows", most, clock(mostAt), limit))
 		}
 		f.Reason = fmt.Sprintf("%s: %d services, deployments take ~%s (%s), %s",
-			c.key, c.services, roundDur(c.longest), c.source, strings.Join(why, "; "))
+			c.key, k, roundDur(c.longest), c.source, strings.Join(why, "; "))
 		r.NotFitting = append(r.NotFitting, f)
 	}
 	slices.SortFunc(r.NotFitting, func(a, b ClusterFit) int { return cmp.Compare(a.Cluster, b.Cluster) })

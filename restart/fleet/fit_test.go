@@ -30,15 +30,19 @@ func hm(h, m int) time.Duration { return time.Duration(h)*time.Hour + time.Durat
 func TestFitDecidesEachClusterFromIssueTimesAndDurations(t *testing.T) {
 	const acct, other = "111111111111", "222222222222"
 	a1, a2 := fitService(acct, "alpha", "a1"), fitService(acct, "alpha", "a2")
-	b1, b2, b3, b4 := fitService(acct, "beta", "b1"), fitService(acct, "beta", "b2"), fitService(acct, "beta", "b3"), fitService(acct, "beta", "b4")
+	b1, b2 := fitService(acct, "beta", "b1"), fitService(acct, "beta", "b2")
+	// Four clusters of one account, in ARN order.
+	p1, p2, p3, z := fitService(acct, "p1", "s"), fitService(acct, "p2", "s"), fitService(acct, "p3", "s"), fitService(acct, "zeta", "s")
 	c1, c2 := fitService(other, "gamma", "c1"), fitService(other, "gamma", "c2")
-	d1, d2 := fitService(other, "delta", "d1"), fitService(other, "delta", "d2")
+	c3 := fitService(other, "gamma", "c3")
+	d1, d2, d3 := fitService(other, "delta", "d1"), fitService(other, "delta", "d2"), fitService(other, "delta", "d3")
 	night := Window{Start: 0, Length: 6 * time.Hour, Interval: 10 * time.Minute}
 	type want struct {
 		cluster     string
 		lastEnd     string
 		afterWindow float64 // seconds
-		overlap     float64 // seconds
+		deploying   int     // most at once, when more than the cap
+		at          string
 		source      DurationSource
 	}
 	tests := []struct {
@@ -69,19 +73,19 @@ func TestFitDecidesEachClusterFromIssueTimesAndDurations(t *testing.T) {
 		},
 		{
 			name:     "the account's pace delays the last of a batch past the window",
-			batches:  []Batch{fitBatch(33, hm(5, 30), b1, b2, b3, b4)},
-			services: []Service{b1, b2, b3, b4}, window: night, rate: 1.0 / 60,
+			batches:  []Batch{fitBatch(33, hm(5, 30), p1, p2, p3, z)},
+			services: []Service{p1, p2, p3, z}, window: night, rate: 1.0 / 60,
 			d:        Durations{Default: 28 * time.Minute},
-			clusters: 1,
+			clusters: 4,
 			// Issued 05:30, 05:31, 05:32, 05:33: the last ends 06:01.
-			want: []want{{cluster: acct + "/us-east-1/beta", lastEnd: "06:01", afterWindow: 60, source: DurationDefault}},
+			want: []want{{cluster: acct + "/us-east-1/zeta", lastEnd: "06:01", afterWindow: 60, source: DurationDefault}},
 		},
 		{
 			name:     "without a pace the same batch fits",
-			batches:  []Batch{fitBatch(33, hm(5, 30), b1, b2, b3, b4)},
-			services: []Service{b1, b2, b3, b4}, window: night, rate: 0,
+			batches:  []Batch{fitBatch(33, hm(5, 30), p1, p2, p3, z)},
+			services: []Service{p1, p2, p3, z}, window: night, rate: 0,
 			d:        Durations{Default: 28 * time.Minute},
-			clusters: 1,
+			clusters: 4,
 		},
 		{
 			name:     "only the services of the same account and Region wait for each other",
@@ -92,18 +96,34 @@ func TestFitDecidesEachClusterFromIssueTimesAndDurations(t *testing.T) {
 			clusters: 2,
 		},
 		{
-			name: "deployments still running when the cluster's next batch starts break the spread",
+			name: "more of a cluster deploying at once than its spread allows does not fit",
 			batches: []Batch{
 				fitBatch(0, hm(0, 0), c1, d1),
 				fitBatch(1, hm(0, 10), c2, d2),
+				fitBatch(2, hm(0, 20), c3, d3),
 			},
-			services: []Service{c1, c2, d1, d2}, window: night, rate: 0,
+			services: []Service{c1, c2, c3, d1, d2, d3}, window: night, rate: 0,
+			// 35 slots: each cluster may have ceil(3/35)+1 = 2 deploying.
 			d: Durations{Cluster: map[string]time.Duration{
-				other + "/us-east-1/gamma": 15 * time.Minute,
-				other + "/us-east-1/delta": 10 * time.Minute, // ends exactly as the next batch starts: fits
+				// 00:00-00:25, 00:10-00:35, 00:20-00:45: three at 00:20.
+				other + "/us-east-1/gamma": 25 * time.Minute,
+				// 00:00-00:15, 00:10-00:25, 00:20-00:35: never more than two.
+				other + "/us-east-1/delta": 15 * time.Minute,
 			}},
 			clusters: 2,
-			want:     []want{{cluster: other + "/us-east-1/gamma", lastEnd: "00:25", overlap: 300, source: DurationCluster}},
+			want:     []want{{cluster: other + "/us-east-1/gamma", lastEnd: "00:45", deploying: 3, at: "00:20", source: DurationCluster}},
+		},
+		{
+			name: "a deployment ending as the next one starts is not running with it",
+			batches: []Batch{
+				fitBatch(0, hm(0, 0), c1),
+				fitBatch(1, hm(0, 10), c2),
+				fitBatch(2, hm(0, 20), c3),
+			},
+			services: []Service{c1, c2, c3}, window: night, rate: 0,
+			// 00:00-00:20, 00:10-00:30, 00:20-00:40: two at any instant.
+			d:        Durations{Default: 20 * time.Minute},
+			clusters: 1,
 		},
 		{
 			name: "a service's observed duration wins over its cluster's and the default",
@@ -155,7 +175,7 @@ func TestFitDecidesEachClusterFromIssueTimesAndDurations(t *testing.T) {
 			for i, w := range tt.want {
 				g := r.NotFitting[i]
 				if g.Cluster != w.cluster || g.LastEnd != w.lastEnd || g.Source != w.source ||
-					math.Abs(g.AfterWindowSeconds-w.afterWindow) > 1e-6 || math.Abs(g.OverlapSeconds-w.overlap) > 1e-6 {
+					math.Abs(g.AfterWindowSeconds-w.afterWindow) > 1e-6 || g.MaxDeploying != w.deploying || g.MaxDeployingAt != w.at {
 					t.Errorf("got %+v\nwant %+v", g, w)
 				}
 			}
@@ -172,35 +192,33 @@ func manyServices(account, cluster string, n int) []Service {
 }
 
 func TestFitNamesTheClusterAndTheNumbersInItsReason(t *testing.T) {
-	svcs := manyServices("123456789012", "payments", 12)
-	// Four a batch at 05:10, 05:20 and 05:30; 25-minute deployments.
+	svcs := manyServices("123456789012", "payments", 3)
 	batches := []Batch{
-		fitBatch(31, hm(5, 10), svcs[0:4]...),
-		fitBatch(32, hm(5, 20), svcs[4:8]...),
-		fitBatch(33, hm(5, 30), svcs[8:12]...),
+		fitBatch(31, hm(5, 10), svcs[0]),
+		fitBatch(32, hm(5, 20), svcs[1]),
+		fitBatch(33, hm(5, 30), svcs[2]),
 	}
-	w := Window{Start: 0, Length: 6 * time.Hour, Interval: 10 * time.Minute, VerifyReserve: 30 * time.Minute}
+	// 34 slots: ceil(3/34)+1 = 2 of the cluster may deploy at once.
+	w := DefaultWindow()
 	r := Fit(batches, svcs, w, 4, Durations{Default: 25 * time.Minute})
 	if len(r.NotFitting) != 1 {
 		t.Fatalf("not fitting: %+v", r.NotFitting)
 	}
-	got := r.NotFitting[0].Reason
-	wantReason := "123456789012/us-east-1/payments: 12 services, deployments take ~25m (default), " +
-		"the deployments of its 05:10 batch end 05:35, 15m after its 05:20 batch starts restarting it"
-	if got != wantReason {
-		t.Errorf("reason\n got %q\nwant %q", got, wantReason)
+	want := "123456789012/us-east-1/payments: 3 services, deployments take ~25m (default), " +
+		"3 deploy at once from 05:30, more than the 2 its spread allows"
+	if got := r.NotFitting[0].Reason; got != want {
+		t.Errorf("reason\n got %q\nwant %q", got, want)
 	}
 	if s := r.Summary(); s != "0 of 1 clusters fit the window; 1 do not" {
 		t.Errorf("summary %q", s)
 	}
 
-	// Thirty-five-minute deployments also end after the window (by 5m
-	// and the 3/4 s the fourth restart of the batch waits).
+	// Thirty-five-minute deployments also end after the window.
 	r = Fit(batches, svcs, w, 4, Durations{Default: 35 * time.Minute})
-	wantReason = "123456789012/us-east-1/payments: 12 services, deployments take ~35m (default), " +
-		"the last ends 06:05, 5m1s after the window; the deployments of its 05:10 batch end 05:45, 25m after its 05:20 batch starts restarting it"
-	if got := r.NotFitting[0].Reason; got != wantReason {
-		t.Errorf("reason\n got %q\nwant %q", got, wantReason)
+	want = "123456789012/us-east-1/payments: 3 services, deployments take ~35m (default), " +
+		"the last ends 06:05, 5m after the window; 3 deploy at once from 05:30, more than the 2 its spread allows"
+	if got := r.NotFitting[0].Reason; got != want {
+		t.Errorf("reason\n got %q\nwant %q", got, want)
 	}
 }
 
