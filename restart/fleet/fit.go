@@ -127,19 +127,46 @@ type ClusterFit struct {
 //
 // Services of the plan missing from services are left out.
 func Fit(batches []Batch, services []Service, w Window, rate float64, d Durations) FitReport {
-	byARN := make(map[string]*Service, len(services))
-	for i := range services {
-		byARN[services[i].ARN] = &services[i]
-	}
 	type span struct{ from, to time.Duration }
 	type clusterState struct {
 		key     string
+		dur     time.Duration // of its services without their own
+		src     DurationSource
 		longest time.Duration
 		source  DurationSource
 		lastEnd time.Duration
 		spans   []span
 	}
-	clusters := map[string]*clusterState{}
+	type pairID struct{ account, region string }
+	type svcInfo struct {
+		cluster *clusterState
+		pair    int32
+		dur     time.Duration // 0: the cluster's
+	}
+	// Each service's cluster, account and Region and duration, resolved
+	// once: the batches then cost one map lookup per service.
+	clusterOf := map[clusterID]*clusterState{}
+	pairOf := map[pairID]int32{}
+	byARN := make(map[string]svcInfo, len(services))
+	for i := range services {
+		s := &services[i]
+		c := clusterOf[clusterID{s.Account, s.Region, s.Cluster}]
+		if c == nil {
+			c = &clusterState{key: s.ClusterKey()}
+			c.dur, c.src = d.For(Service{Account: s.Account, Region: s.Region, Cluster: s.Cluster})
+			clusterOf[clusterID{s.Account, s.Region, s.Cluster}] = c
+		}
+		p, ok := pairOf[pairID{s.Account, s.Region}]
+		if !ok {
+			p = int32(len(pairOf))
+			pairOf[pairID{s.Account, s.Region}] = p
+		}
+		info := svcInfo{cluster: c, pair: p}
+		if v := d.Service[s.ARN]; v > 0 {
+			info.dur = v
+		}
+		byARN[s.ARN] = info
+	}
 	var order []*clusterState
 	windowEnd := w.Start + w.Length
 	var step time.Duration
@@ -147,28 +174,34 @@ func Fit(batches []Batch, services []Service, w Window, rate float64, d Duration
 		step = time.Duration(float64(time.Second) / rate)
 	}
 	prevLastIssue := time.Duration(math.MinInt64)
-	pos := map[string]int{}
+	pos := make([]int32, len(pairOf)) // restarts issued in the batch, per pair
+	var touched []int32
 	for _, b := range batches {
 		begin := max(b.Offset, prevLastIssue)
-		clear(pos)
+		for _, p := range touched {
+			pos[p] = 0
+		}
+		touched = touched[:0]
 		lastIssue := begin
 		for _, arn := range b.Services {
-			s := byARN[arn]
-			if s == nil {
+			info, ok := byARN[arn]
+			if !ok {
 				continue
 			}
-			pair := s.Account + "/" + s.Region
-			k := pos[pair]
-			pos[pair] = k + 1
+			k := pos[info.pair]
+			if k == 0 {
+				touched = append(touched, info.pair)
+			}
+			pos[info.pair] = k + 1
 			issue := begin + time.Duration(k)*step
 			lastIssue = max(lastIssue, issue)
-			dur, src := d.For(*s)
-
-			key := s.ClusterKey()
-			c := clusters[key]
-			if c == nil {
-				c = &clusterState{key: key, source: src}
-				clusters[key] = c
+			c := info.cluster
+			dur, src := c.dur, c.src
+			if info.dur > 0 {
+				dur, src = info.dur, DurationObserved
+			}
+			if c.spans == nil {
+				c.source = src
 				order = append(order, c)
 			}
 			c.spans = append(c.spans, span{issue, issue + dur})

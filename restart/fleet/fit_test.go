@@ -3,6 +3,7 @@ package fleet
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -249,5 +250,20 @@ func TestRoundDurReadsLikeAPerson(t *testing.T) {
 		if got := roundDur(d); got != want {
 			t.Errorf("roundDur(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// BenchmarkFit100k judges the fit of a planned night of 100,000 services
+// in 1,000 clusters (what `restartctl plan` adds to the planning).
+func BenchmarkFit100k(b *testing.B) {
+	services := randomFleet(rand.New(rand.NewPCG(7, 7)), 100_000, 50, 1000)
+	w := DefaultWindow()
+	plan, err := PlanNight(services, EnrollAll, w)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Fit(plan.Batches, services, w, 4, Durations{Default: DefaultDeploymentTime})
 	}
 }
