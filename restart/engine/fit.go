@@ -22,11 +22,14 @@ const deploymentTimesKept = 30 * 24 * time.Hour
 // deployment times (the report of each night keeps them, see
 // keepDeploymentTimes), else the configured time. It reads one short list
 // rather than the last night's run records: a few pages for the whole
-// fleet instead of one item per service.
-func (e *Engine) fit(ctx context.Context, batches []fleet.Batch, services []fleet.Service) (fleet.FitReport, error) {
+// fleet instead of one item per service. The fit is advice: when the
+// times cannot be read it falls back to the configured time rather than
+// hold up the night.
+func (e *Engine) fit(ctx context.Context, batches []fleet.Batch, services []fleet.Service) fleet.FitReport {
 	times, err := e.store.LoadDeploymentTimes(ctx)
 	if err != nil {
-		return fleet.FitReport{}, err
+		e.logf("window fit: observed deployment times not read, assuming %s for every cluster: %v", e.cfg.DeploymentTime, err)
+		times = nil
 	}
 	d := fleet.Durations{Cluster: make(map[string]time.Duration, len(times)), Default: e.cfg.DeploymentTime}
 	for _, t := range times {
@@ -42,7 +45,7 @@ func (e *Engine) fit(ctx context.Context, batches []fleet.Batch, services []flee
 		}
 		e.logf("window fit: %s", c.Reason)
 	}
-	return r, nil
+	return r
 }
 
 // truncateFit keeps at most maxFitListed clusters that do not fit, and

@@ -139,10 +139,7 @@ func (e *Engine) Plan(ctx context.Context, ref RunRef) (PlanOutput, error) {
 	if err := e.store.PutPlan(ctx, ref.Day, ref.RunID, items); err != nil {
 		return out, fmt.Errorf("plan: %w", err)
 	}
-	fit, err := e.fit(ctx, plan.Batches, services)
-	if err != nil {
-		return out, fmt.Errorf("plan: %w", err)
-	}
+	fit := e.fit(ctx, plan.Batches, services)
 	out.Fit = FitCounts{Clusters: fit.Clusters, NotFitting: len(fit.NotFitting)}
 	meta.Fit, meta.FitTruncated = truncateFit(fit)
 	meta.Planned = true
