@@ -26,10 +26,11 @@ const (
 	// batch, at 05:30, ends minutes before 06:00).
 	fitFastDeploy = 2 * time.Minute
 	// fitSlowDeploy with fitSlowMinServices can never fit: a 45-minute
-	// deployment is still running when the four batches after it start,
-	// so any five consecutive slots of the 34 may hold at most the
-	// cluster's spread cap, ceil(k/34)+1, of its k services: at most 7
-	// times that in the night, fewer than k once k >= 20.
+	// deployment is still running, for 5 minutes at least, when the four
+	// batches after it have started, so any five consecutive slots of the
+	// 34 may hold at most the cluster's spread cap, ceil(k/34)+1, of its k
+	// services: at most 7 times that in the night, fewer than k once
+	// k >= 20 (and 5 minutes is over fleet.SpreadTolerance).
 	fitSlowDeploy      = 45 * time.Minute
 	fitSlowMinServices = 20
 	fitSlowClusters    = 3
@@ -198,16 +199,16 @@ func (r fitResult) print(w io.Writer) {
 	fmt.Fprintf(w, "plan of the default window at %g restarts/s per account and Region: %s; names exactly the slow clusters: %t\n",
 		awsfleet.DefaultLimits().Modify.PerSecond, r.report.Summary(), r.exact())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "cluster\tservices\tdeployment\tlast ends\tafter window\tmost at once\tspread cap")
+	fmt.Fprintln(tw, "cluster\tservices\tdeployment\tlast ends\tafter window\tmost at once\tspread cap\tover it for")
 	for _, c := range r.report.NotFitting {
-		most, after := "-", "-"
+		most, after, over := "-", "-", "-"
 		if c.MaxDeploying > 0 {
-			most = fmt.Sprintf("%d from %s", c.MaxDeploying, c.MaxDeployingAt)
+			most, over = fmt.Sprintf("%d from %s", c.MaxDeploying, c.MaxDeployingAt), seconds(c.OverCapSeconds).String()
 		}
 		if c.AfterWindowSeconds > 0 {
 			after = seconds(c.AfterWindowSeconds).String()
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%d\n", c.Cluster, c.Services, seconds(c.DeploymentSeconds), c.LastEnd, after, most, c.SpreadCap)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\n", c.Cluster, c.Services, seconds(c.DeploymentSeconds), c.LastEnd, after, most, c.SpreadCap, over)
 	}
 	tw.Flush()
 	for _, c := range r.report.NotFitting {

@@ -90,9 +90,19 @@ type ClusterFit struct {
 	MaxDeploying   int    `json:"maxDeploying"`
 	MaxDeployingAt string `json:"maxDeployingAt"`
 	SpreadCap      int    `json:"spreadCap"`
+	// OverCapSeconds is the longest stretch during which more than
+	// SpreadCap were deploying.
+	OverCapSeconds float64 `json:"overCapSeconds"`
 	// Reason says it in words, with the numbers.
 	Reason string `json:"reason"`
 }
+
+// SpreadTolerance is how long a cluster may have more deployments running
+// than its spread cap before Fit says it does not fit: the durations are
+// estimates to the minute (an observed one may include up to a check
+// interval of the verifier), so a shorter excess is noise, while one of a
+// minute or more means batches really overlap.
+const SpreadTolerance = time.Minute
 
 // Fit decides, for every cluster of the plan, whether its restarts fit the
 // window, from the deployment durations d and the pace at which the engine
@@ -118,11 +128,14 @@ type ClusterFit struct {
 //
 //   - window: every one of its deployments ends no later than the window's
 //     end (Start + Length);
-//   - spread: at no instant are more than ceil(k/s)+1 of its deployments
-//     running, s being the window's slots: the most that Schedule puts in
-//     one batch. A batch whose deployments are still running when the
-//     cluster's next batch starts is fine as long as the two together stay
-//     within that cap; beyond it, the spread the planner made is lost and
+//   - spread: never for SpreadTolerance or longer are more than
+//     ceil(k/s)+1 of its deployments running, s being the window's slots:
+//     the most that Schedule puts in one batch. A batch whose deployments
+//     are still running when the cluster's next batch starts is fine as
+//     long as the two together stay within that cap, or exceed it only
+//     for moments (deployments as long as the batch interval overlap the
+//     next batch by the issue delay: seconds); beyond it, the spread the
+//     planner made is lost and
 //     the cluster's capacity is drained as if the batches were one.
 //
 // Services of the plan missing from services are left out.
@@ -148,20 +161,28 @@ func Fit(batches []Batch, services []Service, w Window, rate float64, d Duration
 	clusterOf := map[clusterID]*clusterState{}
 	pairOf := map[pairID]int32{}
 	byARN := make(map[string]svcInfo, len(services))
+	var prev svcInfo
+	var prevID clusterID
 	for i := range services {
 		s := &services[i]
-		c := clusterOf[clusterID{s.Account, s.Region, s.Cluster}]
-		if c == nil {
-			c = &clusterState{key: s.ClusterKey()}
-			c.dur, c.src = d.For(Service{Account: s.Account, Region: s.Region, Cluster: s.Cluster})
-			clusterOf[clusterID{s.Account, s.Region, s.Cluster}] = c
+		// An inventory lists a cluster's services together: the previous
+		// service's cluster saves two lookups.
+		id := clusterID{s.Account, s.Region, s.Cluster}
+		if prev.cluster == nil || id != prevID {
+			c := clusterOf[id]
+			if c == nil {
+				c = &clusterState{key: s.ClusterKey()}
+				c.dur, c.src = d.For(Service{Account: s.Account, Region: s.Region, Cluster: s.Cluster})
+				clusterOf[id] = c
+			}
+			p, ok := pairOf[pairID{s.Account, s.Region}]
+			if !ok {
+				p = int32(len(pairOf))
+				pairOf[pairID{s.Account, s.Region}] = p
+			}
+			prev, prevID = svcInfo{cluster: c, pair: p}, id
 		}
-		p, ok := pairOf[pairID{s.Account, s.Region}]
-		if !ok {
-			p = int32(len(pairOf))
-			pairOf[pairID{s.Account, s.Region}] = p
-		}
-		info := svcInfo{cluster: c, pair: p}
+		info := svcInfo{cluster: prev.cluster, pair: prev.pair}
 		if v := d.Service[s.ARN]; v > 0 {
 			info.dur = v
 		}
@@ -223,7 +244,7 @@ func Fit(batches []Batch, services []Service, w Window, rate float64, d Duration
 	for _, c := range order {
 		k := len(c.spans)
 		limit := (k+slots-1)/slots + 1
-		most, mostAt := 0, time.Duration(0)
+		most, mostAt, over := 0, time.Duration(0), time.Duration(0)
 		if k > limit {
 			events = events[:0]
 			for _, sp := range c.spans {
@@ -232,15 +253,23 @@ func Fit(batches []Batch, services []Service, w Window, rate float64, d Duration
 			// Ends before starts at the same instant.
 			slices.SortFunc(events, func(a, b event) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.delta, b.delta)) })
 			n := 0
+			var since time.Duration // when n last rose above limit
 			for _, e := range events {
 				n += e.delta
 				if n > most {
 					most, mostAt = n, e.at
 				}
+				switch {
+				case n == limit+1 && e.delta > 0:
+					since = e.at
+				case n == limit && e.delta < 0:
+					over = max(over, e.at-since)
+				}
 			}
 		}
 		after := c.lastEnd - windowEnd
-		if after <= 0 && most <= limit {
+		crowded := over >= SpreadTolerance
+		if after <= 0 && !crowded {
 			r.Fitting++
 			continue
 		}
@@ -252,9 +281,9 @@ func Fit(batches []Batch, services []Service, w Window, rate float64, d Duration
 		if after > 0 {
 			why = append(why, fmt.Sprintf("the last ends %s, %s after the window", clock(c.lastEnd), roundDur(after)))
 		}
-		if most > limit {
-			f.MaxDeploying, f.MaxDeployingAt = most, clock(mostAt)
-			why = append(why, fmt.Sprintf("%d deploy at once from %s, more than the %d its spread allows", most, clock(mostAt), limit))
+		if crowded {
+			f.MaxDeploying, f.MaxDeployingAt, f.OverCapSeconds = most, clock(mostAt), over.Seconds()
+			why = append(why, fmt.Sprintf("%d deploy at once from %s, more than the %d its spread allows, for %s", most, clock(mostAt), limit, roundDur(over)))
 		}
 		f.Reason = fmt.Sprintf("%s: %d services, deployments take ~%s (%s), %s",
 			c.key, k, roundDur(c.longest), c.source, strings.Join(why, "; "))

@@ -44,6 +44,7 @@ func TestFitDecidesEachClusterFromIssueTimesAndDurations(t *testing.T) {
 		afterWindow float64 // seconds
 		deploying   int     // most at once, when more than the cap
 		at          string
+		overCap     float64 // seconds
 		source      DurationSource
 	}
 	tests := []struct {
@@ -112,7 +113,32 @@ func TestFitDecidesEachClusterFromIssueTimesAndDurations(t *testing.T) {
 				other + "/us-east-1/delta": 15 * time.Minute,
 			}},
 			clusters: 2,
-			want:     []want{{cluster: other + "/us-east-1/gamma", lastEnd: "00:45", deploying: 3, at: "00:20", source: DurationCluster}},
+			// Three from 00:20 until the first ends at 00:25.
+			want: []want{{cluster: other + "/us-east-1/gamma", lastEnd: "00:45", deploying: 3, at: "00:20", overCap: 300, source: DurationCluster}},
+		},
+		{
+			name: "a cluster over its cap for less than a minute fits",
+			batches: []Batch{
+				fitBatch(0, hm(0, 0), c1),
+				fitBatch(1, hm(0, 10), c2),
+				fitBatch(2, hm(0, 20), c3),
+			},
+			services: []Service{c1, c2, c3}, window: night, rate: 0,
+			// c1 runs until 00:20:59: three at once for 59 s.
+			d:        Durations{Service: map[string]time.Duration{c1.ARN: 20*time.Minute + 59*time.Second}, Default: 20 * time.Minute},
+			clusters: 1,
+		},
+		{
+			name: "a cluster over its cap for a minute does not fit",
+			batches: []Batch{
+				fitBatch(0, hm(0, 0), c1),
+				fitBatch(1, hm(0, 10), c2),
+				fitBatch(2, hm(0, 20), c3),
+			},
+			services: []Service{c1, c2, c3}, window: night, rate: 0,
+			d:        Durations{Service: map[string]time.Duration{c1.ARN: 21 * time.Minute}, Default: 20 * time.Minute},
+			clusters: 1,
+			want:     []want{{cluster: other + "/us-east-1/gamma", lastEnd: "00:40", deploying: 3, at: "00:20", overCap: 60, source: DurationObserved}},
 		},
 		{
 			name: "a deployment ending as the next one starts is not running with it",
@@ -176,7 +202,7 @@ func TestFitDecidesEachClusterFromIssueTimesAndDurations(t *testing.T) {
 			for i, w := range tt.want {
 				g := r.NotFitting[i]
 				if g.Cluster != w.cluster || g.LastEnd != w.lastEnd || g.Source != w.source ||
-					math.Abs(g.AfterWindowSeconds-w.afterWindow) > 1e-6 || g.MaxDeploying != w.deploying || g.MaxDeployingAt != w.at {
+					math.Abs(g.AfterWindowSeconds-w.afterWindow) > 1e-6 || g.MaxDeploying != w.deploying || g.MaxDeployingAt != w.at || math.Abs(g.OverCapSeconds-w.overCap) > 1e-6 {
 					t.Errorf("got %+v\nwant %+v", g, w)
 				}
 			}
@@ -206,7 +232,7 @@ func TestFitNamesTheClusterAndTheNumbersInItsReason(t *testing.T) {
 		t.Fatalf("not fitting: %+v", r.NotFitting)
 	}
 	want := "123456789012/us-east-1/payments: 3 services, deployments take ~25m (default), " +
-		"3 deploy at once from 05:30, more than the 2 its spread allows"
+		"3 deploy at once from 05:30, more than the 2 its spread allows, for 5m"
 	if got := r.NotFitting[0].Reason; got != want {
 		t.Errorf("reason\n got %q\nwant %q", got, want)
 	}
@@ -217,7 +243,7 @@ func TestFitNamesTheClusterAndTheNumbersInItsReason(t *testing.T) {
 	// Thirty-five-minute deployments also end after the window.
 	r = Fit(batches, svcs, w, 4, Durations{Default: 35 * time.Minute})
 	want = "123456789012/us-east-1/payments: 3 services, deployments take ~35m (default), " +
-		"the last ends 06:05, 5m after the window; 3 deploy at once from 05:30, more than the 2 its spread allows"
+		"the last ends 06:05, 5m after the window; 3 deploy at once from 05:30, more than the 2 its spread allows, for 15m"
 	if got := r.NotFitting[0].Reason; got != want {
 		t.Errorf("reason\n got %q\nwant %q", got, want)
 	}
