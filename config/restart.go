@@ -75,6 +75,10 @@ type Restart struct {
 	// another caller draws from the same bucket. Lower it to leave a fixed
 	// share to those callers.
 	AccountRate float64 `json:"accountRate"`
+	// ExpectedDeploymentTime (a duration) is how long the plan's window
+	// fit assumes a cluster's deployments take until a night has observed
+	// them.
+	ExpectedDeploymentTime string `json:"expectedDeploymentTime"`
 	// LambdaMemoryMB and LambdaTimeoutSeconds size every function.
 	LambdaMemoryMB       int `json:"lambdaMemoryMb"`
 	LambdaTimeoutSeconds int `json:"lambdaTimeoutSeconds"`
@@ -103,10 +107,13 @@ func DefaultRestart() Restart {
 		RecordTTLDays:        90,
 		Enrollment:           string(fleet.EnrollTagged),
 		AccountRate:          5,
-		LambdaMemoryMB:       512,
-		LambdaTimeoutSeconds: 900,
-		LogRetentionDays:     365,
-		DeletionProtection:   true,
+		// fleet.DefaultDeploymentTime: a rolling deployment behind a load
+		// balancer, the old tasks drained for the default 300 s.
+		ExpectedDeploymentTime: "10m",
+		LambdaMemoryMB:         512,
+		LambdaTimeoutSeconds:   900,
+		LogRetentionDays:       365,
+		DeletionProtection:     true,
 	}
 }
 
@@ -123,6 +130,13 @@ func (r Restart) Location() *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// DeploymentTime is ExpectedDeploymentTime as a duration (valid once the
+// config is loaded).
+func (r Restart) DeploymentTime() time.Duration {
+	d, _ := time.ParseDuration(r.ExpectedDeploymentTime)
+	return d
 }
 
 func (r Restart) window() (fleet.Window, error) {
@@ -273,6 +287,9 @@ func (r Restart) validate() Problems {
 	}
 	if r.AccountRate <= 0 || r.AccountRate > maxAccountRate {
 		p.addf("%saccountRate: must be above 0 and at most %d UpdateService calls per second (ECS's sustained rate per account), got %v", key, maxAccountRate, r.AccountRate)
+	}
+	if d, err := time.ParseDuration(r.ExpectedDeploymentTime); err != nil || d < time.Second || d > 24*time.Hour {
+		p.addf("%sexpectedDeploymentTime: %q must be a duration from 1s to 24h, such as 10m (how long a service's restart takes to complete)", key, r.ExpectedDeploymentTime)
 	}
 	if r.LambdaMemoryMB < minLambdaMemoryMB || r.LambdaMemoryMB > maxLambdaMemoryMB {
 		p.addf("%slambdaMemoryMb: Lambda allows %d..%d, got %d", key, minLambdaMemoryMB, maxLambdaMemoryMB, r.LambdaMemoryMB)

@@ -59,6 +59,8 @@ func TestRestartConfigIsRefusedWithTheKeyAndTheFix(t *testing.T) {
 		{"zero rate", map[string]any{"accountRate": 0}, `restart.accountRate: must be above 0`},
 		{"rate above ECS's", map[string]any{"accountRate": 10}, `at most 5 UpdateService calls per second`},
 		{"min interval of a day", map[string]any{"minInterval": "24h"}, `restart.minInterval: "24h" must be a duration above 0 and under 24h`},
+		{"deployment time not a duration", map[string]any{"expectedDeploymentTime": "ten minutes"}, `restart.expectedDeploymentTime: "ten minutes" must be a duration from 1s to 24h, such as 10m`},
+		{"deployment time of zero", map[string]any{"expectedDeploymentTime": "0s"}, `restart.expectedDeploymentTime: "0s" must be a duration`},
 		{"Lambda timeout above 15 minutes", map[string]any{"lambdaTimeoutSeconds": 901}, `restart.lambdaTimeoutSeconds: Lambda allows 1..900, got 901`},
 		{"Lambda memory below 128", map[string]any{"lambdaMemoryMb": 64}, `restart.lambdaMemoryMb: Lambda allows 128..10240, got 64`},
 		{"retention CloudWatch does not offer", map[string]any{"logRetentionDays": 100}, `restart.logRetentionDays: CloudWatch Logs accepts`},

@@ -16,6 +16,7 @@ func cmdPlan(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	inventory := fs.String("inventory", "", "inventory JSON `FILE` (an array of services; - for stdin)")
 	wf := addWindowFlags(fs)
+	ff := addFitFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -26,6 +27,10 @@ func cmdPlan(args []string, stdout, stderr io.Writer) error {
 		return flagError(fs, stderr, "--inventory is required: pass the inventory JSON file, e.g. --inventory services.json (or - for stdin)")
 	}
 	w, enrollment, err := wf.parse(fs, stderr)
+	if err != nil {
+		return err
+	}
+	durations, rate, err := ff.durations(fs, stderr)
 	if err != nil {
 		return err
 	}
@@ -57,9 +62,11 @@ func cmdPlan(args []string, stdout, stderr io.Writer) error {
 			plan.Batches[i].Services = []string{}
 		}
 	}
+	fit := fleet.Fit(plan.Batches, services, w, rate, durations)
+	writeFitSummary(stderr, fit)
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(plan)
+	return enc.Encode(planWithFit{Plan: plan, Fit: fit})
 }
 
 // windowFlags are the window and enrollment flags of plan and run.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/engine"
+	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/meter"
 	"github.com/nequi-platform/wordpress-ecs/restart/report"
 	"github.com/nequi-platform/wordpress-ecs/restart/setup"
@@ -39,6 +40,7 @@ type engineFlags struct {
 	outsideWindow                       *bool
 	minInterval                         *time.Duration
 	recordTTL                           *string
+	deploymentTime                      *time.Duration
 }
 
 func addEngineFlags(fs *flag.FlagSet) *engineFlags {
@@ -65,6 +67,7 @@ func addEngineFlags(fs *flag.FlagSet) *engineFlags {
 		outsideWindow:  fs.Bool("outside-window", false, "restart even outside the window of the run's day (by default run refuses, exit status 3)"),
 		minInterval:    fs.Duration("min-interval", engine.DefaultMinInterval, "skip services restarted less than this ago (their tag or the day before's run records)"),
 		recordTTL:      fs.String("record-ttl", "90d", "how long the DynamoDB items are kept, in `DAYS` (90d)"),
+		deploymentTime: fs.Duration("deployment-time", fleet.DefaultDeploymentTime, "how long a cluster's restarts take to complete, for the plan's window fit, until a night has observed it"),
 	}
 }
 
@@ -94,8 +97,12 @@ func (f *engineFlags) settings(ctx context.Context, fs *flag.FlagSet, stderr io.
 	if err != nil {
 		return setup.Settings{}, nil, flagError(fs, stderr, "--record-ttl: %v", err)
 	}
+	deploymentTime, err := setup.ParseDeploymentTime(f.deploymentTime.String())
+	if err != nil {
+		return setup.Settings{}, nil, flagError(fs, stderr, "--deployment-time: %v", err)
+	}
 	s := setup.Settings{
-		OutsideWindow: *f.outsideWindow, MinInterval: *f.minInterval, RecordTTL: ttl,
+		OutsideWindow: *f.outsideWindow, MinInterval: *f.minInterval, RecordTTL: ttl, DeploymentTime: deploymentTime,
 		Endpoint: *f.endpoint, DynamoDBEndpoint: *f.dynamoEndpoint, Region: *f.region,
 		Regions:    setup.List(*f.regions),
 		Roles:      awsfleet.Roles{Name: *f.roleName, ExternalID: *f.externalID},

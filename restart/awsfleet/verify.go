@@ -30,6 +30,11 @@ type Observation struct {
 	// deployment created after it.
 	Primary        string
 	PrimaryCreated time.Time
+	// Took is how long the deployment took to complete as ECS reports it
+	// (the deployment's updatedAt minus its createdAt, or the service
+	// deployment's finishedAt minus its startedAt); 0 when ECS does not
+	// say, or the deployment did not complete.
+	Took time.Duration
 	// Err is why the service could not be checked; it is checked again
 	// later.
 	Err error
@@ -185,6 +190,9 @@ func judge(s *types.Service, depID string) (Observation, bool) {
 			}
 			o.Status = fleet.StatusCompleted
 			o.Detail = fmt.Sprintf("%d of %d tasks running", mine.RunningCount, mine.DesiredCount)
+			// A completed deployment's updatedAt is when its rolloutState
+			// last changed: when it completed.
+			o.Took = took(mine.CreatedAt, mine.UpdatedAt)
 			return o, true
 		case types.DeploymentRolloutStateFailed:
 			o.Status, o.Detail = fleet.StatusFailed, aws.ToString(mine.RolloutStateReason)
@@ -305,6 +313,11 @@ func (f *Fleet) judgeByHistory(ctx context.Context, client ECS, account, region,
 	switch oldest.Status {
 	case types.ServiceDeploymentStatusSuccessful:
 		o.Status, o.Detail = fleet.StatusCompleted, "service deployment "+arn+" successful"
+		start := oldest.StartedAt
+		if start == nil {
+			start = oldest.CreatedAt
+		}
+		o.Took = took(start, oldest.FinishedAt)
 	case types.ServiceDeploymentStatusRollbackRequested, types.ServiceDeploymentStatusRollbackInProgress, types.ServiceDeploymentStatusRollbackSuccessful:
 		o.Status, o.Detail = fleet.StatusRolledBack, fmt.Sprintf("service deployment %s %s: %s", arn, oldest.Status, reason)
 	case types.ServiceDeploymentStatusRollbackFailed, types.ServiceDeploymentStatusStopped, types.ServiceDeploymentStatusStopRequested:
@@ -313,6 +326,14 @@ func (f *Fleet) judgeByHistory(ctx context.Context, client ECS, account, region,
 		o.Status, o.Detail = fleet.StatusStarted, fmt.Sprintf("service deployment %s %s", arn, oldest.Status)
 	}
 	return o
+}
+
+// took is end - start when ECS gave both and end is after start, else 0.
+func took(start, end *time.Time) time.Duration {
+	if start == nil || end == nil || !end.After(*start) {
+		return 0
+	}
+	return end.Sub(*start)
 }
 
 // historySlack is how far before a claim a service deployment may have

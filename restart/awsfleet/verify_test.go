@@ -91,3 +91,26 @@ func TestAdaptivePacingHalvesOnThrottlingAndClimbsBack(t *testing.T) {
 		t.Fatalf("after sustained throttling: %v/s, want the floor %v", got, 5*floorShare)
 	}
 }
+
+func TestJudgeTakesTheDeploymentTimeFromECS(t *testing.T) {
+	completed := dep("ecs-svc/mine", "PRIMARY", types.DeploymentRolloutStateCompleted, 3, 3)
+	completed.UpdatedAt = aws.Time(time.Unix(100+25*60, 0))
+	rolling := dep("ecs-svc/mine", "PRIMARY", types.DeploymentRolloutStateInProgress, 1, 3)
+	rolling.UpdatedAt = aws.Time(time.Unix(160, 0))
+	noUpdate := dep("ecs-svc/mine", "PRIMARY", types.DeploymentRolloutStateCompleted, 3, 3)
+	for _, c := range []struct {
+		name string
+		d    types.Deployment
+		want time.Duration
+	}{
+		{"completed: updatedAt minus createdAt", completed, 25 * time.Minute},
+		{"still rolling out: nothing yet", rolling, 0},
+		{"no updatedAt: unknown", noUpdate, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Judge(svcWith(3, 3, nil, c.d), "ecs-svc/mine"); got.Took != c.want {
+				t.Fatalf("Took = %v, want %v (%+v)", got.Took, c.want, got)
+			}
+		})
+	}
+}

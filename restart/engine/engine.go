@@ -43,6 +43,7 @@ type Store interface {
 	Adopt(ctx context.Context, day, arn, deploymentID string, at time.Time, detail string) error
 	Release(ctx context.Context, day, arn, detail string) error
 	Finish(ctx context.Context, day, arn string, status fleet.Status, detail string, at time.Time) error
+	FinishCompleted(ctx context.Context, day, arn, detail string, at time.Time, took time.Duration) error
 	Note(ctx context.Context, day, arn, detail string) error
 	LoadRunBatch(ctx context.Context, day, runID string, batch int) ([]store.Record, error)
 	LoadRuns(ctx context.Context, day string) ([]store.Record, error)
@@ -50,6 +51,10 @@ type Store interface {
 	PutPlan(ctx context.Context, day, runID string, items []store.Item) error
 	PutBatchSkips(ctx context.Context, day, runID string, batch int, skips []fleet.Skip) error
 	GetRecords(ctx context.Context, day string, arns []string) ([]store.Record, error)
+
+	GetRun(ctx context.Context, day, runID string) (store.RunMeta, error)
+	PutDeploymentTimes(ctx context.Context, times []store.ClusterDeploymentTime) error
+	LoadDeploymentTimes(ctx context.Context) ([]store.ClusterDeploymentTime, error)
 }
 
 // Notifier sends the report (report.Notifier).
@@ -83,6 +88,14 @@ type Config struct {
 	// MinInterval is the least time between two restarts of a service
 	// (DefaultMinInterval when zero; negative turns the check off).
 	MinInterval time.Duration
+	// DeploymentTime is the deployment duration the plan's window fit
+	// assumes for a cluster with no observed one (fleet.DefaultDeploymentTime
+	// when zero).
+	DeploymentTime time.Duration
+	// IssueRate is the UpdateService calls per second the fleet makes in
+	// one account and Region, as the window fit counts them (the default
+	// limits' 5 when zero).
+	IssueRate float64
 }
 
 // Engine runs the steps. Build one with New.
@@ -139,6 +152,12 @@ func New(cfg Config, newFleet func(runID string) Fleet, st Store, opts ...Option
 	}
 	if cfg.MinInterval == 0 {
 		cfg.MinInterval = DefaultMinInterval
+	}
+	if cfg.DeploymentTime <= 0 {
+		cfg.DeploymentTime = fleet.DefaultDeploymentTime
+	}
+	if cfg.IssueRate <= 0 {
+		cfg.IssueRate = awsfleet.DefaultLimits().Modify.PerSecond
 	}
 	e := &Engine{cfg: cfg, newFleet: newFleet, store: st, now: time.Now, fleets: map[string]Fleet{}}
 	for _, o := range opts {

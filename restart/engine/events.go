@@ -57,6 +57,15 @@ type PlanOutput struct {
 	Eligible int        `json:"eligible"`
 	Skipped  int        `json:"skipped"`
 	Batches  []BatchRef `json:"batches"`
+	// Fit counts the clusters whose restarts fit the window; their names
+	// are in the run's record and the report, not in the payload.
+	Fit FitCounts `json:"fit"`
+}
+
+// FitCounts is the plan's window fit in numbers (fleet.Fit).
+type FitCounts struct {
+	Clusters   int `json:"clusters"`
+	NotFitting int `json:"notFitting"`
 }
 
 // RestartOutput counts what one batch's restart did.

@@ -142,6 +142,9 @@ func (e *Engine) Plan(ctx context.Context, ref RunRef) (PlanOutput, error) {
 	if err := e.store.PutPlan(ctx, ref.Day, ref.RunID, items); err != nil {
 		return out, fmt.Errorf("plan: %w", err)
 	}
+	fit := e.fit(ctx, plan.Batches, services)
+	out.Fit = FitCounts{Clusters: fit.Clusters, NotFitting: len(fit.NotFitting)}
+	meta.Fit, meta.FitTruncated = truncateFit(fit)
 	meta.Planned = true
 	if err := e.store.PutRunMeta(ctx, meta); err != nil {
 		return out, fmt.Errorf("plan: %w", err)
@@ -335,7 +338,23 @@ func (e *Engine) settle(ctx context.Context, f Fleet, r store.Record, o awsfleet
 			return fleet.StatusStarted, e.store.Note(ctx, r.Day, r.ARN, "completed, tag not written yet: "+err.Error())
 		}
 	}
+	if o.Status == fleet.StatusCompleted {
+		return o.Status, e.store.FinishCompleted(ctx, r.Day, r.ARN, o.Detail, now, deploymentTime(r, o, now))
+	}
 	return o.Status, e.store.Finish(ctx, r.Day, r.ARN, o.Status, o.Detail, now)
+}
+
+// deploymentTime is how long the completed deployment of r took: as ECS
+// reports it, else from the restart to this observation (which can be
+// late by the time between two checks).
+func deploymentTime(r store.Record, o awsfleet.Observation, now time.Time) time.Duration {
+	if o.Took > 0 {
+		return o.Took
+	}
+	if r.StartedAt.IsZero() {
+		return 0
+	}
+	return now.Sub(r.StartedAt)
 }
 
 // ReasonNotPlanned is the skip reason of a discovered service that the
@@ -392,6 +411,16 @@ func (e *Engine) Report(ctx context.Context, ref RunRef) (ReportOutput, report.S
 	}
 	sum := report.Build(ref.RunID, ref.Day, outcomes, failed)
 	sum.SetClustersGone(gone)
+	if meta, err := e.store.GetRun(ctx, ref.Day, ref.RunID); err == nil && meta.Fit != nil {
+		sum.SetFit(*meta.Fit, meta.FitTruncated)
+	} else if err != nil {
+		e.logf("report: window fit not reported: %v", err)
+	}
+	if err := e.keepDeploymentTimes(ctx, ref.Day, recs); err != nil {
+		// The next plan falls back to the times it has, or the
+		// configured one: not a reason to fail the night's report.
+		e.logf("report: %v", err)
+	}
 	out.Counts = sum.Counts
 	if e.metrics != nil {
 		if err := report.WriteEMF(e.metrics, sum, e.now()); err != nil {

@@ -80,6 +80,9 @@ type Config struct {
 	// DeployTime * (1 ± DeployJitter); 0 means every deployment takes
 	// exactly DeployTime.
 	DeployJitter float64
+	// ClusterDeployTime overrides DeployTime for the clusters it names
+	// ("account/region/cluster"): slow clusters, for the window fit.
+	ClusterDeployTime map[string]time.Duration
 
 	// ThrottleScale multiplies every bucket's burst and refill rate (1 when
 	// zero): 0.1 makes throttling easy to reach in a test, 10 makes a demo
@@ -263,6 +266,9 @@ func (s *Sim) newDeployment(sv *service, taskDef string, at time.Time, o outcome
 	h := s.hash("deployment", sv.arn, fmt.Sprint(n))
 	id := fmt.Sprintf("ecs-svc/%019d", 1_000_000_000_000_000_000+h%8_000_000_000_000_000_000)
 	dur := s.cfg.DeployTime
+	if d, ok := s.cfg.ClusterDeployTime[sv.account+"/"+sv.region+"/"+sv.clusterName]; ok && d > 0 {
+		dur = d
+	}
 	if j := s.cfg.DeployJitter; j > 0 {
 		u := s.fraction("duration", id)
 		dur = time.Duration(float64(dur) * (1 + j*(2*u-1)))

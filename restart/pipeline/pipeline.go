@@ -81,6 +81,10 @@ type Args struct {
 	RecordTTLDays int
 	Enrollment    string
 	AccountRate   float64
+	// ExpectedDeploymentTime is the deployment time the plan's window fit
+	// assumes until a night has observed one (the engine's default when
+	// zero).
+	ExpectedDeploymentTime time.Duration
 
 	// MemoryMB and TimeoutSeconds size every function.
 	MemoryMB, TimeoutSeconds int
@@ -414,6 +418,9 @@ func (a Args) Environment(n names, handler string) map[string]string {
 	}
 	if a.MemberRole.ExternalID != "" {
 		env["EXTERNAL_ID"] = a.MemberRole.ExternalID
+	}
+	if a.ExpectedDeploymentTime > 0 {
+		env["EXPECTED_DEPLOYMENT_TIME"] = a.ExpectedDeploymentTime.String()
 	}
 	if handler == workflow.Report {
 		env["SUMMARY_TOPIC_ARN"] = a.arn("sns", n.summary)

@@ -411,7 +411,10 @@ func TestFunctionsAreArm64AndTheirEnvironmentIsWhatTheEngineReads(t *testing.T) 
 		if s.UpdateRate != cfg.Restart.AccountRate || s.OutsideWindow != cfg.Restart.OutsideWindow {
 			t.Errorf("%s: engine update rate %v outside window %v, config %v %v", fn.Name, s.UpdateRate, s.OutsideWindow, cfg.Restart.AccountRate, cfg.Restart.OutsideWindow)
 		}
-		for _, k := range []string{"MIN_INTERVAL", "OUTSIDE_WINDOW", "RECORD_TTL_DAYS"} {
+		if s.DeploymentTime != cfg.Restart.DeploymentTime() {
+			t.Errorf("%s: engine deployment time %v, config %q", fn.Name, s.DeploymentTime, cfg.Restart.ExpectedDeploymentTime)
+		}
+		for _, k := range []string{"MIN_INTERVAL", "OUTSIDE_WINDOW", "RECORD_TTL_DAYS", "EXPECTED_DEPLOYMENT_TIME"} {
 			if get(k) == "" {
 				t.Errorf("%s: %s is not set", fn.Name, k)
 			}

@@ -22,7 +22,7 @@ func WriteEMF(w io.Writer, s Summary, at time.Time) error {
 		"Completed": c.Completed, "Failed": c.Failed, "RolledBack": c.RolledBack,
 		"Gone": c.Gone, "InProgress": c.InProgress, "NotStarted": c.NotStarted + c.Claimed,
 		"NotAttempted": c.NotAttempted, "Skipped": c.Skipped, "Unenrolled": c.Unenrolled,
-		"AccountsFailed": c.AccountsFailed,
+		"AccountsFailed": c.AccountsFailed, "ClustersNotFitting": c.ClustersNotFitting,
 	}
 	enc := json.NewEncoder(w)
 	line := map[string]any{"runId": s.RunID, "day": s.Day}

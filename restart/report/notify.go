@@ -207,6 +207,7 @@ func SummaryText(s Summary) string {
 		fmt.Fprintf(&b, "  %s %s: %s\n", a.Account, a.Region, a.Error)
 	}
 	writeClustersGone(&b, s)
+	writeFit(&b, s)
 	if c.ShortARN > 0 {
 		fmt.Fprintf(&b, "short ARNs %d (cannot be tagged; owners told to move to the long ARN format)\n", c.ShortARN)
 	}

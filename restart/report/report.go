@@ -55,6 +55,9 @@ type Counts struct {
 	ClustersGone int `json:"clustersGone"`
 	// ShortARN counts services with a short ARN (never tagged).
 	ShortARN int `json:"shortArn"`
+	// ClustersNotFitting counts the clusters whose restarts did not fit
+	// the window by the plan's estimate (Summary.Fit).
+	ClustersNotFitting int `json:"clustersNotFitting"`
 	// SkippedByReason splits Skipped.
 	SkippedByReason map[fleet.Reason]int `json:"skippedByReason"`
 }
@@ -98,6 +101,9 @@ type Summary struct {
 	// ClustersGone are the clusters deleted between ListClusters and the
 	// listing of their services; their accounts were otherwise discovered.
 	ClustersGone []ClusterGone `json:"clustersGone,omitempty"`
+	// Fit is whether the plan's clusters fit the window (nil when the
+	// run was not planned).
+	Fit *WindowFit `json:"fit,omitempty"`
 	// Owners are the per-owner notifications, sorted by owner; the
 	// services without an owner go to DefaultOwner.
 	Owners []OwnerReport `json:"owners,omitempty"`

@@ -75,6 +75,10 @@ type Settings struct {
 	// it to leave a fixed share of ECS's 5/s to other callers.
 	// The engine slows down further by itself when ECS throttles.
 	UpdateRate float64
+	// DeploymentTime is the deployment time the plan's window fit assumes
+	// until a night has observed one (fleet.DefaultDeploymentTime when
+	// zero).
+	DeploymentTime time.Duration
 	// Retry is the SDK retry policy (awsfleet.DefaultRetryPolicy when
 	// zero).
 	Retry awsfleet.RetryPolicy
@@ -152,6 +156,8 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 		Accounts: s.Accounts, Regions: s.Regions, Enrollment: s.Enrollment,
 		Window: s.Window, Location: s.Location,
 		OutsideWindow: s.OutsideWindow, MinInterval: s.MinInterval,
+		// The fit counts the pace the fleet's limiter holds to.
+		DeploymentTime: s.DeploymentTime, IssueRate: limits.Modify.PerSecond,
 	}
 	all := append([]engine.Option{engine.WithNotifier(n), engine.WithMetrics(metrics)}, opts...)
 	return engine.New(ecfg, newFleet, st, all...), nil
@@ -200,6 +206,7 @@ func orDefault(v, d string) string {
 //	INVENTORY_TABLE, RUNS_TABLE
 //	SUMMARY_TOPIC_ARN, OWNER_TOPIC_ARN
 //	UPDATE_RATE         UpdateService calls per second per account and Region (4; at most 5)
+//	EXPECTED_DEPLOYMENT_TIME  deployment time the window fit assumes until one is observed (10m)
 //	ECS_ENDPOINT, DYNAMODB_ENDPOINT   endpoint overrides (local runs)
 func FromEnv(getenv func(string) string) (Settings, error) {
 	s := Settings{
@@ -244,6 +251,11 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	if v := getenv("UPDATE_RATE"); v != "" {
 		if s.UpdateRate, err = ParseUpdateRate(v); err != nil {
 			errs = append(errs, fmt.Errorf("UPDATE_RATE: %w", err))
+		}
+	}
+	if v := getenv("EXPECTED_DEPLOYMENT_TIME"); v != "" {
+		if s.DeploymentTime, err = ParseDeploymentTime(v); err != nil {
+			errs = append(errs, fmt.Errorf("EXPECTED_DEPLOYMENT_TIME: %w", err))
 		}
 	}
 	if s.Location, err = time.LoadLocation(orDefault(getenv("TIME_ZONE"), "UTC")); err != nil {
@@ -293,4 +305,14 @@ func ParseUpdateRate(v string) (float64, error) {
 		return 0, fmt.Errorf("%q: want calls per second per account and Region, more than 0 and at most %d (ECS refills UpdateService's bucket at %d/s)", v, MaxUpdateRate, MaxUpdateRate)
 	}
 	return r, nil
+}
+
+// ParseDeploymentTime reads the deployment time the window fit assumes: a
+// duration from 1s to 24h.
+func ParseDeploymentTime(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d < time.Second || d > 24*time.Hour {
+		return 0, fmt.Errorf("%q: want a duration from 1s to 24h, such as 10m (how long a service's restart takes to complete)", v)
+	}
+	return d, nil
 }

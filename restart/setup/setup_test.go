@@ -30,10 +30,13 @@ func TestFromEnvReadsTheLambdaSettings(t *testing.T) {
 func TestFromEnvReadsTheWindowGuardAndTTL(t *testing.T) {
 	s, err := FromEnv(env(map[string]string{
 		"ACCOUNTS": "111111111111", "REGIONS": "us-east-1", "ROLE_NAME": "r",
-		"MIN_INTERVAL": "12h", "OUTSIDE_WINDOW": "true", "RECORD_TTL_DAYS": "30",
+		"MIN_INTERVAL": "12h", "OUTSIDE_WINDOW": "true", "RECORD_TTL_DAYS": "30", "EXPECTED_DEPLOYMENT_TIME": "25m",
 	}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.DeploymentTime != 25*time.Minute {
+		t.Fatalf("deployment time %v, want 25m", s.DeploymentTime)
 	}
 	if s.MinInterval != 12*time.Hour || !s.OutsideWindow || s.RecordTTL != 30*24*time.Hour {
 		t.Fatalf("min interval %v, outside window %v, record TTL %v; want 12h, true, 30 days", s.MinInterval, s.OutsideWindow, s.RecordTTL)
@@ -42,11 +45,11 @@ func TestFromEnvReadsTheWindowGuardAndTTL(t *testing.T) {
 
 func TestFromEnvNamesEveryMissingOrBadVariable(t *testing.T) {
 	_, err := FromEnv(env(map[string]string{"ENROLLMENT": "some", "WINDOW_LENGTH": "six hours", "TIME_ZONE": "Mars/Olympus",
-		"MIN_INTERVAL": "a day", "OUTSIDE_WINDOW": "maybe", "RECORD_TTL_DAYS": "0"}))
+		"MIN_INTERVAL": "a day", "OUTSIDE_WINDOW": "maybe", "RECORD_TTL_DAYS": "0", "EXPECTED_DEPLOYMENT_TIME": "0s"}))
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"ACCOUNTS", "REGIONS", "ROLE_NAME", "ENROLLMENT", "WINDOW_LENGTH", "TIME_ZONE", "MIN_INTERVAL", "OUTSIDE_WINDOW", "RECORD_TTL_DAYS"} {
+	for _, want := range []string{"ACCOUNTS", "REGIONS", "ROLE_NAME", "ENROLLMENT", "WINDOW_LENGTH", "TIME_ZONE", "MIN_INTERVAL", "OUTSIDE_WINDOW", "RECORD_TTL_DAYS", "EXPECTED_DEPLOYMENT_TIME"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s: %v", want, err)
 		}

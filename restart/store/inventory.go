@@ -384,6 +384,11 @@ type RunMeta struct {
 	Discovered int              `json:"discovered"`
 	Planned    bool             `json:"planned"`
 	Batches    []Slot           `json:"batches,omitempty"`
+	// Fit is whether the plan's clusters fit the window (fleet.Fit), its
+	// list of clusters that do not cut to what one item holds (FitTruncated
+	// counts the ones left out).
+	Fit          *fleet.FitReport `json:"fit,omitempty"`
+	FitTruncated int              `json:"fitTruncated,omitempty"`
 }
 
 // PutRunMeta writes the run's description, as the day's latest run and as
@@ -417,6 +422,16 @@ func (s *Store) GetRunMeta(ctx context.Context, day, runID string) (RunMeta, err
 	}
 	if runID != "" && m.RunID != runID {
 		return RunMeta{}, fmt.Errorf("read run %s of %s: the day's latest run is %s", runID, day, m.RunID)
+	}
+	return m, nil
+}
+
+// GetRun reads the description of the given run of the day, whether or
+// not it is the day's latest.
+func (s *Store) GetRun(ctx context.Context, day, runID string) (RunMeta, error) {
+	m, err := s.getRunMeta(ctx, day, metaRunKey+"#"+runID)
+	if err != nil {
+		return RunMeta{}, fmt.Errorf("read run %s of %s: %w", runID, day, err)
 	}
 	return m, nil
 }

@@ -55,6 +55,9 @@ type Record struct {
 	// services that already carry the tag are stamped, so that unenrolled
 	// services keep being reported to their owners).
 	Stamp bool `json:"stamp,omitempty"`
+	// DeploymentTime is how long the completed deployment took (see
+	// FinishCompleted); 0 when unknown or not completed.
+	DeploymentTime time.Duration `json:"deploymentTime,omitempty"`
 }
 
 func recordAttrs(r Record) map[string]types.AttributeValue {
@@ -91,11 +94,15 @@ func recordFrom(av map[string]types.AttributeValue) Record {
 			StartedAt:    getTime(av, "startedAt"),
 			FinishedAt:   getTime(av, "finishedAt"),
 		},
-		RunID:     getS(av, "runId"),
-		ClaimedAt: getTime(av, "claimedAt"),
-		Stamp:     getBool(av, "stamp"),
+		RunID:          getS(av, "runId"),
+		ClaimedAt:      getTime(av, "claimedAt"),
+		Stamp:          getBool(av, "stamp"),
+		DeploymentTime: time.Duration(getN(av, attrDeploymentMs)) * time.Millisecond,
 	}
 }
+
+// attrDeploymentMs holds Record.DeploymentTime in milliseconds.
+const attrDeploymentMs = "deploymentMs"
 
 // Claim takes today's restart of r.ARN for r.RunID. It reports false, with
 // no error, when the service is already claimed, started or finished today
@@ -191,6 +198,22 @@ func (s *Store) Finish(ctx context.Context, day, arn string, status fleet.Status
 		"#s IN (:claimed, :started)",
 		map[string]types.AttributeValue{
 			":new": str(string(status)), ":detail": str(detail), ":at": timeAttr(at),
+			":claimed": str(string(StatusClaimed)), ":started": str(string(fleet.StatusStarted)),
+		})
+}
+
+// FinishCompleted records that the restart's deployment completed, and
+// how long it took (took, rounded to the millisecond; not recorded when 0
+// or less): the next night's plan judges from it whether the cluster's
+// restarts fit the window. Like Finish, it leaves a final record alone.
+func (s *Store) FinishCompleted(ctx context.Context, day, arn, detail string, at time.Time, took time.Duration) error {
+	if took <= 0 {
+		return s.Finish(ctx, day, arn, fleet.StatusCompleted, detail, at)
+	}
+	return s.update(ctx, day, arn, "SET #s = :new, detail = :detail, finishedAt = :at, "+attrDeploymentMs+" = :took",
+		"#s IN (:claimed, :started)",
+		map[string]types.AttributeValue{
+			":new": str(string(fleet.StatusCompleted)), ":detail": str(detail), ":at": timeAttr(at), ":took": num(took.Milliseconds()),
 			":claimed": str(string(StatusClaimed)), ":started": str(string(fleet.StatusStarted)),
 		})
 }
