@@ -54,6 +54,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	updateRate := fs.Float64("update-rate", awsfleet.DefaultLimits().Modify.PerSecond, "UpdateService calls per second per account and Region (as run's --update-rate)")
 	nightScale := fs.Int("night", 1, "fleet size of the whole night run with --no-wait (0: skip)")
 	nightBuckets := fs.Float64("night-buckets", 1, "multiply ECS's buckets and the engine's limits by this for the night (its restarts take as long as the busiest account's bucket needs: minutes at 1)")
+	fit := fs.Bool("fit", true, "the window-fit case: slow deployments observed by verify, and the clusters the plan says do not fit")
 	planServices := fs.Int("plan-services", 100_000, "services in the inventory `restartctl plan` is timed on, end to end (0: skip)")
 	alongside := fs.String("alongside", "", "a shell `COMMAND` run while the night and the naive script run (they wait on buckets, not on the CPU), such as scripts/nightcost.sh; its output is printed before the bench's, and its last line, key=value pairs, joins the bench's last line")
 	if err := fs.Parse(args); err != nil {
@@ -115,6 +116,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		r.plan = &p
+	}
+	if *fit {
+		fr, err := benchFit(ctx, *seed)
+		if err != nil {
+			return err
+		}
+		r.fit = &fr
 	}
 	// The CPU-bound measurements are done: what is left waits on buckets.
 	var side *exec.Cmd
@@ -247,6 +255,7 @@ type benchReport struct {
 	naive    *naiveResult
 	night    *nightResult
 	plan     *planResult
+	fit      *fitResult
 }
 
 // The targets the bench checks (issue "restart at scale").
@@ -307,6 +316,10 @@ func (r benchReport) print(w io.Writer, extra []string) {
 		fmt.Fprintf(w, "\nrestartctl plan of %d services: %.2fs end to end (process, JSON in and out, %d batches, %.1f MiB out); planning alone %.3fs\n",
 			pl.services, pl.endToEnd.Seconds(), pl.batches, float64(pl.planBytes)/(1<<20), pl.planning.Seconds())
 	}
+	if r.fit != nil {
+		fmt.Fprintln(w)
+		r.fit.print(w)
+	}
 	targets := r.targets()
 	fmt.Fprintln(w, "\ntargets:")
 	met := 0
@@ -363,6 +376,9 @@ func (r benchReport) print(w io.Writer, extra []string) {
 		add("plan_end_to_end_s", "%.2f", pl.endToEnd.Seconds())
 		add("plan_planning_s", "%.3f", pl.planning.Seconds())
 	}
+	if r.fit != nil {
+		kv = append(kv, r.fit.keyValues()...)
+	}
 	kv = append(kv, extra...)
 	add("targets_met", "%s", fmt.Sprintf("%d/%d", met, len(targets)))
 	fmt.Fprintln(w, strings.Join(kv, " "))
@@ -402,6 +418,10 @@ func (r benchReport) targets() []target {
 		ts = append(ts,
 			target{fmt.Sprintf("restartctl plan of %d services under 1s end to end", pl.services), fmt.Sprintf("%.2fs", pl.endToEnd.Seconds()), pl.endToEnd < targetPlanEndToEnd},
 			target{"planning alone under 0.1s", fmt.Sprintf("%.3fs", pl.planning.Seconds()), pl.planning < targetPlanning})
+	}
+	if f := r.fit; f != nil {
+		ts = append(ts, target{"window fit names exactly the clusters with slow deployments",
+			fmt.Sprintf("%d named, %d made slow", len(f.report.NotFitting), len(f.slow)), f.exact()})
 	}
 	return ts
 }
