@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -46,20 +45,7 @@ func cmdPlan(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if plan.Batches == nil {
-		plan.Batches = []fleet.Batch{}
-	}
-	if plan.Skipped == nil {
-		plan.Skipped = []fleet.Skip{}
-	}
-	for i := range plan.Batches {
-		if plan.Batches[i].Services == nil {
-			plan.Batches[i].Services = []string{}
-		}
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(plan)
+	return plan.WriteJSON(stdout)
 }
 
 // windowFlags are the window and enrollment flags of plan and run.
