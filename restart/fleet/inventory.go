@@ -341,13 +341,58 @@ func (s Service) Validate() error {
 
 // valid is Validate without building the message, for the planner's
 // 100,000 services.
-func (s Service) valid() bool {
+func (s *Service) valid() bool {
 	if s.Account == "" || s.Region == "" || s.Cluster == "" || s.Service == "" || s.ARN == "" {
 		return false
+	}
+	if s.plainValid() {
+		return true
 	}
 	ok := true
 	s.check(func(string, string) { ok = false })
 	return ok
+}
+
+// plainValid recognises in one pass the shape of nearly every service: the
+// ARN is arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE made of the
+// entry's own valid fields, the cluster is a plain name, the strategy and
+// controller are known and no tag key is empty. check finds nothing wrong
+// with such a service (it checks the same, each field on its own); false
+// means only that check must decide.
+func (s *Service) plainValid() bool {
+	if !isRegion(s.Region) || !isAccountID(s.Account) || !isResourceName(s.Cluster) || !isResourceName(s.Service) {
+		return false
+	}
+	a := s.ARN
+	const partition, resource = "arn:aws:ecs:", ":service/"
+	n := len(partition) + len(s.Region) + 1 + len(s.Account) + len(resource) + len(s.Cluster) + 1 + len(s.Service)
+	if len(a) != n || a[:len(partition)] != partition {
+		return false
+	}
+	a = a[len(partition):]
+	if a[:len(s.Region)] != s.Region || a[len(s.Region)] != ':' {
+		return false
+	}
+	a = a[len(s.Region)+1:]
+	if a[:len(s.Account)] != s.Account || a[len(s.Account):len(s.Account)+len(resource)] != resource {
+		return false
+	}
+	a = a[len(s.Account)+len(resource):]
+	if a[:len(s.Cluster)] != s.Cluster || a[len(s.Cluster)] != '/' || a[len(s.Cluster)+1:] != s.Service {
+		return false
+	}
+	switch s.SchedulingStrategy {
+	case "", StrategyReplica, StrategyDaemon:
+	default:
+		return false
+	}
+	switch s.DeploymentController {
+	case "", ControllerECS, ControllerCode, ControllerExtern:
+	default:
+		return false
+	}
+	_, emptyKey := s.Tags[""]
+	return s.DesiredCount >= 0 && !emptyKey
 }
 
 // check calls report for each problem with a field of s. Empty required
@@ -488,10 +533,18 @@ func isResourceName(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_') {
+		if !resourceNameByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// resourceNameByte holds the bytes of ECS cluster and service names, a
+// table rather than comparisons as every name of every plan is checked.
+var resourceNameByte = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = isDigit(byte(c)) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_'
+	}
+	return t
+}()

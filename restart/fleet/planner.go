@@ -1,10 +1,8 @@
 package fleet
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -19,12 +17,12 @@ func PlanNight(services []Service, enrollment Enrollment, w Window) (Plan, error
 	if err := w.Validate(); err != nil {
 		return Plan{}, fmt.Errorf("plan: %w", err)
 	}
-	c := Classify(services, enrollment)
-	batches, err := Schedule(c.Eligible, w)
-	if err != nil {
+	c := classify(services, enrollment, false)
+	p := newPlanner(services, c.eligible, w)
+	if err := p.run(); err != nil {
 		return Plan{}, err
 	}
-	return Plan{Batches: batches, Skipped: c.Skipped}, nil
+	return Plan{Batches: p.batches(), Skipped: c.skipped}, nil
 }
 
 // Schedule assigns each service to one slot of the window and returns the
@@ -62,10 +60,13 @@ func Schedule(services []Service, w Window) ([]Batch, error) {
 	if err := w.Validate(); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
-	p, err := newPlanner(services, w)
-	if err != nil {
-		return nil, err
+	order := hashOrder(services)
+	for i := 1; i < len(order); i++ {
+		if arn := services[order[i].index].ARN; arn == services[order[i-1].index].ARN {
+			return nil, fmt.Errorf("plan: service %s appears twice; each service is planned once (Classify drops duplicates)", arn)
+		}
 	}
+	p := newPlanner(services, order, w)
 	if err := p.run(); err != nil {
 		return nil, err
 	}
@@ -94,15 +95,16 @@ type planItem struct {
 type clusterID struct{ account, region, cluster string }
 
 type planner struct {
-	w        Window
-	slots    int
-	items    []planItem // in hash order
-	slotOf   []int32    // items[i]'s slot, -1 before it is placed
-	seeds    []uint64   // per slot, mixed into the rendezvous weight
-	capacity []int32    // per slot
-	members  [][]int32  // per slot, indexes into items
-	open     []int32    // slots with room, any order
-	openPos  []int32    // position of each slot in open, -1 when full
+	w         Window
+	slots     int
+	items     []planItem // in hash order
+	slotOf    []int32    // items[i]'s slot, -1 before it is placed
+	seeds     []uint64   // per slot, mixed into the rendezvous weight
+	capacity  []int32    // per slot
+	members   [][]int32  // per slot, indexes into items
+	open      []int32    // slots with room, any order
+	openSeeds []uint64   // seeds[open[k]], so that place reads them in a row
+	openPos   []int32    // position of each slot in open, -1 when full
 
 	clusterNames []clusterID
 	clusterSize  []int32
@@ -112,44 +114,59 @@ type planner struct {
 	augmented int // services placed by an augmenting path, for tests
 }
 
-func newPlanner(services []Service, w Window) (*planner, error) {
+// newPlanner prepares the placement of the services that order lists (in
+// hash order, see hashOrder; distinct ARNs).
+func newPlanner(services []Service, order []hashIndex, w Window) *planner {
 	slots := w.Slots()
-	n := len(services)
+	n := len(order)
 	p := &planner{
-		w:        w,
-		slots:    slots,
-		items:    make([]planItem, n),
-		slotOf:   make([]int32, n),
-		seeds:    make([]uint64, slots),
-		capacity: make([]int32, slots),
-		members:  make([][]int32, slots),
-		open:     make([]int32, 0, slots),
-		openPos:  make([]int32, slots),
+		w:         w,
+		slots:     slots,
+		items:     make([]planItem, n),
+		slotOf:    make([]int32, n),
+		seeds:     make([]uint64, slots),
+		capacity:  make([]int32, slots),
+		members:   make([][]int32, slots),
+		open:      make([]int32, 0, slots),
+		openSeeds: make([]uint64, 0, slots),
+		openPos:   make([]int32, slots),
 	}
+	// item[k] of service i is at pos[i]; -1 for services not planned.
+	pos := make([]int32, len(services))
+	for i := range pos {
+		pos[i] = -1
+	}
+	for k, o := range order {
+		pos[o.index] = int32(k)
+		p.items[k] = planItem{hash: o.hash, arn: services[o.index].ARN}
+		p.slotOf[k] = -1
+	}
+	// Number the clusters in input order: discovery lists a cluster's
+	// services together, so most services are of the previous one's
+	// cluster and need no map lookup. The numbering does not change the
+	// placement.
 	index := make(map[clusterID]int32)
-	for i, s := range services {
-		id := clusterID{s.Account, s.Region, s.Cluster}
-		c, ok := index[id]
-		if !ok {
-			c = int32(len(p.clusterNames))
-			index[id] = c
-			p.clusterNames = append(p.clusterNames, id)
-			p.clusterSize = append(p.clusterSize, 0)
+	var prev *Service
+	c := int32(-1)
+	for i := range services {
+		k := pos[i]
+		if k < 0 {
+			continue
 		}
+		s := &services[i]
+		if prev == nil || s.Cluster != prev.Cluster || s.Account != prev.Account || s.Region != prev.Region {
+			id := clusterID{s.Account, s.Region, s.Cluster}
+			var ok bool
+			if c, ok = index[id]; !ok {
+				c = int32(len(p.clusterNames))
+				index[id] = c
+				p.clusterNames = append(p.clusterNames, id)
+				p.clusterSize = append(p.clusterSize, 0)
+			}
+		}
+		prev = s
+		p.items[k].cluster = c
 		p.clusterSize[c]++
-		p.items[i] = planItem{hash: mix64(fnv1a(s.ARN)), arn: s.ARN, cluster: c}
-		p.slotOf[i] = -1
-	}
-	slices.SortFunc(p.items, func(a, b planItem) int {
-		if c := cmp.Compare(a.hash, b.hash); c != 0 {
-			return c
-		}
-		return strings.Compare(a.arn, b.arn)
-	})
-	for i := 1; i < n; i++ {
-		if p.items[i].arn == p.items[i-1].arn {
-			return nil, fmt.Errorf("plan: service %s appears twice; each service is planned once (Classify drops duplicates)", p.items[i].arn)
-		}
 	}
 
 	// Balanced capacities that sum to n: the first n mod slots slots take
@@ -174,6 +191,7 @@ func newPlanner(services []Service, w Window) (*planner, error) {
 		if c > 0 {
 			p.openPos[j] = int32(len(p.open))
 			p.open = append(p.open, int32(j))
+			p.openSeeds = append(p.openSeeds, p.seeds[j])
 		}
 	}
 
@@ -192,7 +210,7 @@ func newPlanner(services []Service, w Window) (*planner, error) {
 		}
 	}
 	p.counts = newClusterCounts(base, binding*slots)
-	return p, nil
+	return p
 }
 
 // allowed reports whether item i's cluster has room in slot j.
@@ -208,14 +226,23 @@ func (p *planner) allowed(i int32, j int32) bool {
 func (p *planner) place(i int32) bool {
 	h := p.items[i].hash
 	c := p.items[i].cluster
-	limit := p.clusterCap[c]
 	best, bestW := int32(-1), uint64(0)
-	for _, j := range p.open {
-		if p.counts.get(c, j) >= limit {
-			continue
+	if p.counts.base[c] < 0 {
+		// The cluster's cap cannot bind: every open slot has room.
+		for k, seed := range p.openSeeds {
+			if w := mix64(h ^ seed); best < 0 || w > bestW || w == bestW && p.open[k] < best {
+				best, bestW = p.open[k], w
+			}
 		}
-		if w := mix64(h ^ p.seeds[j]); best < 0 || w > bestW || w == bestW && j < best {
-			best, bestW = j, w
+	} else {
+		limit := p.clusterCap[c]
+		for k, j := range p.open {
+			if p.counts.get(c, j) >= limit {
+				continue
+			}
+			if w := mix64(h ^ p.openSeeds[k]); best < 0 || w > bestW || w == bestW && j < best {
+				best, bestW = j, w
+			}
 		}
 	}
 	if best < 0 {
@@ -237,10 +264,11 @@ func (p *planner) closeIfFull(j int32) {
 	if p.openPos[j] >= 0 && int32(len(p.members[j])) == p.capacity[j] {
 		// Remove j from the open slots by swapping in the last one.
 		pos := p.openPos[j]
-		last := p.open[len(p.open)-1]
-		p.open[pos] = last
+		end := len(p.open) - 1
+		last := p.open[end]
+		p.open[pos], p.openSeeds[pos] = last, p.openSeeds[end]
 		p.openPos[last] = pos
-		p.open = p.open[:len(p.open)-1]
+		p.open, p.openSeeds = p.open[:end], p.openSeeds[:end]
 		p.openPos[j] = -1
 	}
 }
@@ -339,24 +367,41 @@ func (p *planner) infeasible(x int32) error {
 
 func (p *planner) batches() []Batch {
 	out := make([]Batch, 0, p.slots)
-	arns := make([]string, 0, len(p.items))
+	arns := make([]string, len(p.items))
+	off := 0
 	for j, m := range p.members {
 		if len(m) == 0 {
 			continue
 		}
-		start := len(arns)
-		for _, i := range m {
-			arns = append(arns, p.items[i].arn)
-		}
-		batch := arns[start:len(arns):len(arns)]
-		slices.Sort(batch)
 		out = append(out, Batch{
 			Index:    j,
 			Start:    p.w.SlotStart(j),
 			Offset:   p.w.SlotOffset(j),
-			Services: batch,
+			Services: arns[off : off+len(m) : off+len(m)],
 		})
+		off += len(m)
 	}
+	// Sort the batches' ARNs, the batches shared out among the CPUs.
+	parallel(len(out), max(1, len(out)*minPerWorker/max(1, len(p.items))), func(lo, hi int) {
+		var buf []byte
+		for _, b := range out[lo:hi] {
+			m := p.members[b.Index]
+			// Copy the batch's ARNs next to each other before sorting
+			// them: the comparisons then read one block of memory rather
+			// than strings all over the heap, a cache miss each.
+			buf = buf[:0]
+			for _, i := range m {
+				buf = append(buf, p.items[i].arn...)
+			}
+			block := string(buf)
+			for k, i := range m {
+				n := len(p.items[i].arn)
+				b.Services[k] = block[:n]
+				block = block[n:]
+			}
+			slices.Sort(b.Services)
+		}
+	})
 	return out
 }
 
@@ -405,6 +450,10 @@ func (cc *clusterCounts) add(c, slot, d int32) {
 	}
 	cc.sparse[int64(b)+int64(slot)] += d
 }
+
+// arnHash is the hash that orders the services for the planner and, mixed
+// with each slot's seed, ranks the slots for a service.
+func arnHash(arn string) uint64 { return mix64(fnv1a(arn)) }
 
 // fnv1a is the 64-bit FNV-1a hash of s, computed without converting s to
 // bytes (which would allocate).
