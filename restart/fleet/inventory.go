@@ -74,10 +74,10 @@ func ReadInventory(r io.Reader) ([]Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read inventory: %w", err)
 	}
-	if services, ok := decodeInventoryFast(string(data)); ok {
+	if services, ok := decodeInventoryFast(data); ok {
 		return services, nil
 	}
-	return decodeInventory(data)
+	return decodeInventory([]byte(data))
 }
 
 // decodeInventory is the general decoder: encoding/json, entry by entry and
@@ -101,32 +101,28 @@ func decodeInventory(data []byte) ([]Service, error) {
 	return services, nil
 }
 
-// readAll is io.ReadAll that reads a file into a buffer of the file's size
-// rather than growing one from 512 bytes, which copies a 40 MB inventory
-// about twenty times.
-func readAll(r io.Reader) ([]byte, error) {
-	f, ok := r.(interface{ Stat() (fs.FileInfo, error) })
-	if !ok {
-		return io.ReadAll(r)
+// readAll reads r whole into a string, which the fast decoder's services
+// share. A file is read into a string of its size through a small buffer:
+// io.ReadAll would grow a buffer from 512 bytes, copying a 40 MB inventory
+// about twenty times, and converting it to a string would copy it again.
+func readAll(r io.Reader) (string, error) {
+	var b strings.Builder
+	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			// One byte more, so that a file read whole ends in EOF
+			// without a last grow.
+			b.Grow(int(st.Size()) + 1)
+		}
 	}
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return io.ReadAll(r)
-	}
-	// One byte more than the size, so that a file read whole ends in EOF
-	// without a last grow; a file that grew meanwhile is still read whole.
-	b := make([]byte, 0, st.Size()+1)
+	buf := make([]byte, 256<<10)
 	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
+		n, err := r.Read(buf)
+		b.Write(buf[:n])
 		if err == io.EOF {
-			return b, nil
+			return b.String(), nil
 		}
 		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
+			return "", err
 		}
 	}
 }

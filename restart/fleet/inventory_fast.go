@@ -188,14 +188,7 @@ func (d *fastDecoder) tags(s *Service) bool {
 	if !d.consume('{') {
 		return false
 	}
-	// Count the tags first, so that the map is allocated at its size.
-	n := 0
-	for j := d.i; j < len(d.s) && d.s[j] != '}'; j++ {
-		if d.s[j] == ':' {
-			n++
-		}
-	}
-	s.Tags = make(map[string]string, n)
+	s.Tags = make(map[string]string)
 	d.space()
 	if d.consume('}') {
 		return true

@@ -74,7 +74,15 @@ func Schedule(services []Service, w Window) ([]Batch, error) {
 }
 
 func (p *planner) run() error {
+	fav := p.favourites()
 	for i := range p.items {
+		// The favourite is the highest weight of all slots: when it is
+		// open and has room for the cluster, it is the highest of those
+		// too, the slot place would find.
+		if j, c := fav[i], p.items[i].cluster; p.openPos[j] >= 0 && p.counts.get(c, j) < p.clusterCap[c] {
+			p.add(int32(i), j)
+			continue
+		}
 		if !p.place(int32(i)) {
 			if !p.augment(int32(i)) {
 				return p.infeasible(int32(i))
@@ -83,6 +91,30 @@ func (p *planner) run() error {
 		}
 	}
 	return nil
+}
+
+// favourites returns each item's most preferred slot of all, ties to the
+// earliest slot as in place. This is most of the planner's arithmetic (a
+// weight per service and slot) and, unlike the placement, needs nothing
+// placed before: it runs on all CPUs.
+func (p *planner) favourites() []int32 {
+	fav := make([]int32, len(p.items))
+	if p.slots == 0 {
+		return fav
+	}
+	parallel(len(p.items), max(64, minPerWorker*16/p.slots), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			h := p.items[i].hash
+			best, bestW := int32(0), mix64(h^p.seeds[0])
+			for j, seed := range p.seeds[1:] {
+				if w := mix64(h ^ seed); w > bestW {
+					best, bestW = int32(j+1), w
+				}
+			}
+			fav[i] = best
+		}
+	})
+	return fav
 }
 
 // planItem is a service as the planner sees it.
@@ -232,6 +264,16 @@ func (p *planner) place(i int32) bool {
 		for k, seed := range p.openSeeds {
 			if w := mix64(h ^ seed); best < 0 || w > bestW || w == bestW && p.open[k] < best {
 				best, bestW = p.open[k], w
+			}
+		}
+	} else if row := p.counts.row(c, p.slots); row != nil {
+		limit := p.clusterCap[c]
+		for k, j := range p.open {
+			if row[j] >= limit {
+				continue
+			}
+			if w := mix64(h ^ p.openSeeds[k]); best < 0 || w > bestW || w == bestW && j < best {
+				best, bestW = j, w
 			}
 		}
 	} else {
@@ -426,6 +468,15 @@ func newClusterCounts(base []int32, size int) clusterCounts {
 		cc.sparse = make(map[int64]int32)
 	}
 	return cc
+}
+
+// row returns cluster c's counts by slot when they are dense, else nil.
+func (cc *clusterCounts) row(c int32, slots int) []int32 {
+	b := cc.base[c]
+	if b < 0 || cc.dense == nil {
+		return nil
+	}
+	return cc.dense[b : int(b)+slots]
 }
 
 func (cc *clusterCounts) get(c, slot int32) int32 {
