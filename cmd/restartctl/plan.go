@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
@@ -37,6 +38,15 @@ func cmdPlan(args []string, stdout, stderr io.Writer) error {
 		defer f.Close()
 		in = f
 	}
+	// Everything plan allocates (the inventory, its services, the plan)
+	// stays in use until it exits, so a garbage collection finds nothing
+	// to free: it only costs time, about a tenth of a 100,000-service
+	// plan's CPU. The soft limit still collects should a huge inventory
+	// approach it. GOGC, when set, is left to decide.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(planMemoryLimit))
+	}
 	services, err := fleet.ReadInventory(in)
 	if err != nil {
 		return fmt.Errorf("--inventory %s: %w", *inventory, err)
@@ -47,6 +57,10 @@ func cmdPlan(args []string, stdout, stderr io.Writer) error {
 	}
 	return plan.WriteJSON(stdout)
 }
+
+// planMemoryLimit is the heap at which plan collects garbage after all:
+// about eight times what a 100,000-service inventory needs.
+const planMemoryLimit = 1 << 30
 
 // windowFlags are the window and enrollment flags of plan and run.
 type windowFlags struct {

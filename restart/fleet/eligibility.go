@@ -114,7 +114,9 @@ func classify(services []Service, enrollment Enrollment, unenrolled bool) classi
 	// strings lie in memory in that order, while in hash order every
 	// service is a cache miss, several for its strings and tags.
 	order := make([]hashIndex, len(services))
-	reasons := make([]Reason, len(services)) // "" for eligible
+	// A byte per service, an index into reasonCodes, rather than the
+	// reason itself: the hash-order pass below reads them at random.
+	reasons := make([]uint8, len(services))
 	var tell []bool
 	if unenrolled {
 		tell = make([]bool, len(services))
@@ -124,7 +126,7 @@ func classify(services []Service, enrollment Enrollment, unenrolled bool) classi
 			s := &services[i]
 			order[i] = hashIndex{hash: arnHash(s.ARN), index: int32(i)}
 			reason, ok := eligibility(s, enrollment)
-			reasons[i] = reason
+			reasons[i] = reasonCode(reason)
 			// A service with a short ARN cannot be tagged: its owner is
 			// told the real fix (report), not to add the tag.
 			if unenrolled && (ok || reason == ReasonUnenrolled) && !enrolled(s) && !s.ShortARN {
@@ -161,8 +163,8 @@ func classify(services []Service, enrollment Enrollment, unenrolled bool) classi
 			}
 		}
 		i = j
-		if reason := reasons[first.index]; reason != "" {
-			k.skipped = append(k.skipped, Skip{ARN: s.ARN, Reason: reason})
+		if code := reasons[first.index]; code != 0 {
+			k.skipped = append(k.skipped, Skip{ARN: s.ARN, Reason: reasonCodes[code]})
 		} else {
 			k.eligible = append(k.eligible, first)
 		}
@@ -187,6 +189,19 @@ func hashOrder(services []Service) []hashIndex {
 	}
 	sortHashOrder(services, order)
 	return order
+}
+
+// reasonCodes are the reasons eligibility returns, by code; 0 is eligible.
+var reasonCodes = [...]Reason{"", ReasonInvalid, ReasonOptedOut, ReasonDesiredZero, ReasonCodeDeploy,
+	ReasonExternalController, ReasonShortARN, ReasonUnenrolled}
+
+func reasonCode(r Reason) uint8 {
+	for i, c := range reasonCodes {
+		if c == r {
+			return uint8(i)
+		}
+	}
+	panic("fleet: eligibility returned an unknown reason " + string(r))
 }
 
 // eligibility returns why s is not restarted, or ok.

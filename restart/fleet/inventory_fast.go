@@ -3,6 +3,7 @@ package fleet
 import (
 	"encoding/json"
 	"math"
+	"strings"
 )
 
 // decodeInventoryFast decodes an inventory of well-formed, valid entries,
@@ -226,16 +227,42 @@ func (d *fastDecoder) str() (string, bool) {
 		return "", false
 	}
 	start := d.i
-	for j := start; j < len(d.s); j++ {
-		switch c := d.s[j]; {
-		case c == '"':
-			d.i = j + 1
-			return d.s[start:j], true
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			return d.strSlow(start - 1)
+	end := strings.IndexByte(d.s[start:], '"')
+	if end < 0 {
+		return "", false
+	}
+	v := d.s[start : start+end]
+	if !plain(v) {
+		return d.strSlow(start - 1)
+	}
+	d.i = start + end + 1
+	return v, true
+}
+
+// plain reports whether s has only bytes that stand for themselves in a
+// JSON string: no backslash, no control character, no byte of a multi-byte
+// UTF-8 sequence (which might be invalid). It looks at eight bytes at a
+// time, as the strings are most of an inventory.
+func plain(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// A byte below 0x20 borrows into its high bit when 0x20 is taken
+		// from it; a byte of 0x80 or more has it already; a backslash is a
+		// zero byte of x^'\\' (the classic has-zero-byte test).
+		y := x ^ (ones * '\\')
+		if ((x-ones*0x20)|x|((y-ones)&^y))&highs != 0 {
+			return false
 		}
 	}
-	return "", false
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *fastDecoder) strSlow(open int) (string, bool) {

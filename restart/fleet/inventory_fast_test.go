@@ -137,3 +137,36 @@ func FuzzReadInventoryFast(f *testing.F) {
 		agreeWithGeneralDecoder(t, in)
 	})
 }
+
+// FuzzPlain checks the eight-bytes-at-a-time test against the byte loop.
+func FuzzPlain(f *testing.F) {
+	f.Add("arn:aws:ecs:us-east-1:123456789012:service/c/s")
+	f.Add("0123456789abcdef\\")
+	f.Add("0123456789abcde\x1f")
+	f.Add("0123456789abcdef\x80")
+	f.Add("\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f ")
+	f.Fuzz(func(t *testing.T, s string) {
+		want := true
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= 0x80 || c == '\\' {
+				want = false
+			}
+		}
+		if got := plain(s); got != want {
+			t.Fatalf("plain(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
+
+func TestPlainFindsEveryByteThatIsNot(t *testing.T) {
+	for c := range 256 {
+		for pos := range 17 {
+			b := []byte(strings.Repeat("a", 17))
+			b[pos] = byte(c)
+			want := c >= 0x20 && c < 0x80 && c != '\\'
+			if got := plain(string(b)); got != want {
+				t.Fatalf("plain with byte %#x at %d = %v, want %v", c, pos, got, want)
+			}
+		}
+	}
+}

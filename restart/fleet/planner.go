@@ -1,8 +1,10 @@
 package fleet
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -170,7 +172,7 @@ func newPlanner(services []Service, order []hashIndex, w Window) *planner {
 	}
 	for k, o := range order {
 		pos[o.index] = int32(k)
-		p.items[k] = planItem{hash: o.hash, arn: services[o.index].ARN}
+		p.items[k].hash = o.hash
 		p.slotOf[k] = -1
 	}
 	// Number the clusters in input order: discovery lists a cluster's
@@ -197,6 +199,7 @@ func newPlanner(services []Service, order []hashIndex, w Window) *planner {
 			}
 		}
 		prev = s
+		p.items[k].arn = s.ARN
 		p.items[k].cluster = c
 		p.clusterSize[c]++
 	}
@@ -425,26 +428,76 @@ func (p *planner) batches() []Batch {
 	}
 	// Sort the batches' ARNs, the batches shared out among the CPUs.
 	parallel(len(out), max(1, len(out)*minPerWorker/max(1, len(p.items))), func(lo, hi int) {
-		var buf []byte
+		var keys []arnKey
 		for _, b := range out[lo:hi] {
-			m := p.members[b.Index]
-			// Copy the batch's ARNs next to each other before sorting
-			// them: the comparisons then read one block of memory rather
-			// than strings all over the heap, a cache miss each.
-			buf = buf[:0]
-			for _, i := range m {
-				buf = append(buf, p.items[i].arn...)
+			keys = keys[:0]
+			for _, i := range p.members[b.Index] {
+				keys = append(keys, arnKey{arn: p.items[i].arn})
 			}
-			block := string(buf)
-			for k, i := range m {
-				n := len(p.items[i].arn)
-				b.Services[k] = block[:n]
-				block = block[n:]
+			sortARNs(keys)
+			for k := range keys {
+				b.Services[k] = keys[k].arn
 			}
-			slices.Sort(b.Services)
 		}
 	})
 	return out
+}
+
+// arnKey is an ARN with the 16 bytes that follow the prefix all the ARNs
+// being sorted share, as two numbers.
+type arnKey struct {
+	hi, lo uint64
+	arn    string
+}
+
+// sortARNs sorts ARNs (distinct strings) as slices.Sort would. ARNs share
+// long prefixes (arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/), and their
+// strings lie all over the heap: comparing them byte by byte is most of
+// the cost of a plan. Past the prefix they all share, the next 16 bytes
+// (the region and account, mostly) decide most comparisons as two numbers
+// in the keys; only ARNs equal there are compared as strings.
+func sortARNs(keys []arnKey) {
+	if len(keys) < 2 {
+		return
+	}
+	first := keys[0].arn
+	l := len(first)
+	for _, k := range keys[1:] {
+		n := 0
+		for n < l && n < len(k.arn) && k.arn[n] == first[n] {
+			n++
+		}
+		l = n
+	}
+	for i := range keys {
+		rest := keys[i].arn[l:]
+		keys[i].hi, keys[i].lo = bigEndianWord(rest, 0), bigEndianWord(rest, 8)
+	}
+	// Keys padded with zeros order as the strings do: where two differ,
+	// the strings differ at that byte, or the shorter one has ended and
+	// is a prefix of the other. Equal keys leave the order to the rest.
+	slices.SortFunc(keys, func(a, b arnKey) int {
+		switch {
+		case a.hi != b.hi:
+			return cmp.Compare(a.hi, b.hi)
+		case a.lo != b.lo:
+			return cmp.Compare(a.lo, b.lo)
+		}
+		return strings.Compare(a.arn[l:], b.arn[l:])
+	})
+}
+
+// bigEndianWord returns bytes i to i+7 of s as a big-endian number, zeros
+// past the end of s.
+func bigEndianWord(s string, i int) uint64 {
+	var w uint64
+	for k := i; k < i+8; k++ {
+		w <<= 8
+		if k < len(s) {
+			w |= uint64(s[k])
+		}
+	}
+	return w
 }
 
 // clusterCounts counts the items of each cluster in each slot, for the
