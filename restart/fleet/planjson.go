@@ -74,13 +74,40 @@ func (p Plan) WriteJSON(w io.Writer) error {
 // encoding/json would escape (quotes, backslashes, control characters,
 // <, > and &, non-ASCII) is left to encoding/json.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string always marshals
-			return append(b, q...)
-		}
+	if !verbatim(s) {
+		q, _ := json.Marshal(s) // a string always marshals
+		return append(b, q...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// verbatim reports whether s is printable ASCII other than " \\ < > &, which
+// encoding/json writes as it is (DEL too, which is left to it). It looks at eight bytes at a time
+// (see plain), as the plan's ARNs are most of what it writes.
+func verbatim(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// Below 0x20 borrows into the high bit, 0x7f carries into it (a
+		// carry out of 0xff only follows a high bit already set), and
+		// each of the five characters is a zero byte of x^c.
+		bad := (x - ones*0x20) | (x + ones) | x
+		for _, c := range [...]uint64{'"', '\\', '<', '>', '&'} {
+			y := x ^ (ones * c)
+			bad |= (y - ones) &^ y
+		}
+		if bad&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }

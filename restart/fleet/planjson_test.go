@@ -99,3 +99,29 @@ func TestPlanWriteJSONReportsWriteErrors(t *testing.T) {
 		t.Fatal("write error lost")
 	}
 }
+
+func TestVerbatimFindsEveryByteEncodingJSONEscapes(t *testing.T) {
+	for c := range 256 {
+		for pos := range 17 {
+			b := []byte(strings.Repeat("a", 17))
+			b[pos] = byte(c)
+			q, _ := json.Marshal(string(b))
+			// DEL, which encoding/json writes as it is, is left to it too.
+			want := string(q) == `"`+string(b)+`"` && c != 0x7f
+			if got := verbatim(string(b)); got != want {
+				t.Fatalf("verbatim with byte %#x at %d = %v, want %v", c, pos, got, want)
+			}
+		}
+	}
+}
+
+func FuzzVerbatim(f *testing.F) {
+	f.Add("arn:aws:ecs:us-east-1:123456789012:service/c/s")
+	f.Add("\x7f\xff\xff\xff\xff\xff\xff\xff\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		q, _ := json.Marshal(s)
+		if got, want := verbatim(s), string(q) == `"`+s+`"`; got && !want {
+			t.Fatalf("verbatim(%q) but encoding/json writes %s", s, q)
+		}
+	})
+}

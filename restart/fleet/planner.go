@@ -124,6 +124,9 @@ type planItem struct {
 	hash    uint64
 	arn     string
 	cluster int32
+	// The 16 bytes of the ARN past the prefix all planned ARNs share, to
+	// sort the batches by (see sortARNs).
+	keyHi, keyLo uint64
 }
 
 type clusterID struct{ account, region, cluster string }
@@ -140,6 +143,7 @@ type planner struct {
 	openSeeds []uint64   // seeds[open[k]], so that place reads them in a row
 	openPos   []int32    // position of each slot in open, -1 when full
 
+	prefix       int // the length of the prefix all items' ARNs share
 	clusterNames []clusterID
 	clusterSize  []int32
 	clusterCap   []int32 // ceil(k/slots)+1
@@ -179,6 +183,25 @@ func newPlanner(services []Service, order []hashIndex, w Window) *planner {
 	// services together, so most services are of the previous one's
 	// cluster and need no map lookup. The numbering does not change the
 	// placement.
+	// The prefix all planned ARNs share, past which the sort keys start.
+	prefix := -1 // before the first planned ARN
+	var first string
+	for i := range services {
+		if pos[i] < 0 {
+			continue
+		}
+		a := services[i].ARN
+		if prefix < 0 {
+			first, prefix = a, len(a)
+			continue
+		}
+		n := 0
+		for n < prefix && n < len(a) && a[n] == first[n] {
+			n++
+		}
+		prefix = n
+	}
+	p.prefix = max(prefix, 0)
 	index := make(map[clusterID]int32)
 	var prev *Service
 	c := int32(-1)
@@ -199,7 +222,8 @@ func newPlanner(services []Service, order []hashIndex, w Window) *planner {
 			}
 		}
 		prev = s
-		p.items[k].arn = s.ARN
+		key := newARNKey(s.ARN, p.prefix)
+		p.items[k].arn, p.items[k].keyHi, p.items[k].keyLo = s.ARN, key.hi, key.lo
 		p.items[k].cluster = c
 		p.clusterSize[c]++
 	}
@@ -432,9 +456,10 @@ func (p *planner) batches() []Batch {
 		for _, b := range out[lo:hi] {
 			keys = keys[:0]
 			for _, i := range p.members[b.Index] {
-				keys = append(keys, arnKey{arn: p.items[i].arn})
+				it := &p.items[i]
+				keys = append(keys, arnKey{hi: it.keyHi, lo: it.keyLo, arn: it.arn})
 			}
-			sortARNs(keys)
+			sortARNs(keys, p.prefix)
 			for k := range keys {
 				b.Services[k] = keys[k].arn
 			}
@@ -443,36 +468,29 @@ func (p *planner) batches() []Batch {
 	return out
 }
 
-// arnKey is an ARN with the 16 bytes that follow the prefix all the ARNs
+// arnKey is an ARN with the 16 bytes that follow a prefix all the ARNs
 // being sorted share, as two numbers.
 type arnKey struct {
 	hi, lo uint64
 	arn    string
 }
 
-// sortARNs sorts ARNs (distinct strings) as slices.Sort would. ARNs share
-// long prefixes (arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/), and their
-// strings lie all over the heap: comparing them byte by byte is most of
-// the cost of a plan. Past the prefix they all share, the next 16 bytes
-// (the region and account, mostly) decide most comparisons as two numbers
-// in the keys; only ARNs equal there are compared as strings.
-func sortARNs(keys []arnKey) {
-	if len(keys) < 2 {
-		return
-	}
-	first := keys[0].arn
-	l := len(first)
-	for _, k := range keys[1:] {
-		n := 0
-		for n < l && n < len(k.arn) && k.arn[n] == first[n] {
-			n++
-		}
-		l = n
-	}
-	for i := range keys {
-		rest := keys[i].arn[l:]
-		keys[i].hi, keys[i].lo = bigEndianWord(rest, 0), bigEndianWord(rest, 8)
-	}
+// newARNKey returns the key of an ARN whose first prefix bytes are those of
+// every ARN it is sorted with.
+func newARNKey(arn string, prefix int) arnKey {
+	rest := arn[prefix:]
+	return arnKey{hi: bigEndianWord(rest, 0), lo: bigEndianWord(rest, 8), arn: arn}
+}
+
+// sortARNs sorts the keys of distinct ARNs as slices.Sort would sort the
+// ARNs. ARNs share long prefixes (arn:aws:ecs:REGION:ACCOUNT:service/
+// CLUSTER/) and lie all over the heap: comparing them byte by byte was
+// most of the cost of a plan. Past the prefix they all share, the next 16
+// bytes (the region and account, mostly) decide most comparisons as two
+// numbers; only ARNs equal there are compared as strings. The planner
+// computes the keys in input order, reading the ARNs where they lie in a
+// row, rather than batch by batch.
+func sortARNs(keys []arnKey, prefix int) {
 	// Keys padded with zeros order as the strings do: where two differ,
 	// the strings differ at that byte, or the shorter one has ended and
 	// is a prefix of the other. Equal keys leave the order to the rest.
@@ -483,7 +501,7 @@ func sortARNs(keys []arnKey) {
 		case a.lo != b.lo:
 			return cmp.Compare(a.lo, b.lo)
 		}
-		return strings.Compare(a.arn[l:], b.arn[l:])
+		return strings.Compare(a.arn[prefix:], b.arn[prefix:])
 	})
 }
 

@@ -23,11 +23,24 @@ func TestSortARNsSortsAsSlicesSort(t *testing.T) {
 				arns = append(arns, s)
 			}
 		}
+		// The longest prefix all share, or a shorter one.
+		prefix := 0
+		if len(arns) > 0 {
+			prefix = len(arns[0])
+			for _, a := range arns {
+				n := 0
+				for n < prefix && n < len(a) && a[n] == arns[0][n] {
+					n++
+				}
+				prefix = n
+			}
+			prefix = rng.IntN(prefix + 1)
+		}
 		keys := make([]arnKey, len(arns))
 		for i, a := range arns {
-			keys[i].arn = a
+			keys[i] = newARNKey(a, prefix)
 		}
-		sortARNs(keys)
+		sortARNs(keys, prefix)
 		slices.Sort(arns)
 		for i := range arns {
 			if keys[i].arn != arns[i] {
