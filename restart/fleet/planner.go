@@ -478,31 +478,64 @@ type arnKey struct {
 // newARNKey returns the key of an ARN whose first prefix bytes are those of
 // every ARN it is sorted with.
 func newARNKey(arn string, prefix int) arnKey {
-	rest := arn[prefix:]
+	rest := arn[min(prefix, len(arn)):]
 	return arnKey{hi: bigEndianWord(rest, 0), lo: bigEndianWord(rest, 8), arn: arn}
 }
 
 // sortARNs sorts the keys of distinct ARNs as slices.Sort would sort the
 // ARNs. ARNs share long prefixes (arn:aws:ecs:REGION:ACCOUNT:service/
 // CLUSTER/) and lie all over the heap: comparing them byte by byte was
-// most of the cost of a plan. Past the prefix they all share, the next 16
-// bytes (the region and account, mostly) decide most comparisons as two
-// numbers; only ARNs equal there are compared as strings. The planner
-// computes the keys in input order, reading the ARNs where they lie in a
-// row, rather than batch by batch.
+// most of the cost of a plan. Instead, past the prefix they all share, the
+// next 16 bytes are compared as two numbers (the planner computes them in
+// input order, reading the ARNs where they lie in a row), then ARNs equal
+// there by the 16 bytes after those, and so on: each ARN is read once for
+// each 16 bytes it shares with another, not once per comparison.
 func sortARNs(keys []arnKey, prefix int) {
 	// Keys padded with zeros order as the strings do: where two differ,
 	// the strings differ at that byte, or the shorter one has ended and
 	// is a prefix of the other. Equal keys leave the order to the rest.
 	slices.SortFunc(keys, func(a, b arnKey) int {
-		switch {
-		case a.hi != b.hi:
+		if a.hi != b.hi {
 			return cmp.Compare(a.hi, b.hi)
-		case a.lo != b.lo:
-			return cmp.Compare(a.lo, b.lo)
 		}
-		return strings.Compare(a.arn[prefix:], b.arn[prefix:])
+		return cmp.Compare(a.lo, b.lo)
 	})
+	for i := 0; i < len(keys); {
+		j := i + 1
+		for j < len(keys) && keys[j].hi == keys[i].hi && keys[j].lo == keys[i].lo {
+			j++
+		}
+		if j-i > 1 {
+			sortTies(keys[i:j], prefix+16)
+		}
+		i = j
+	}
+}
+
+// sortTies sorts ARNs that agree on their first from bytes, or end before
+// and agree on all they have: by the 16 bytes past all they share.
+func sortTies(run []arnKey, from int) {
+	first := run[0].arn
+	shared := len(first)
+	for _, k := range run[1:] {
+		n := from
+		for n < shared && n < len(k.arn) && k.arn[n] == first[n] {
+			n++
+		}
+		shared = n
+	}
+	for _, k := range run {
+		if len(k.arn) <= shared {
+			// The ARNs that end here are prefixes of others: compare
+			// them whole, which is rare enough.
+			slices.SortFunc(run, func(a, b arnKey) int { return strings.Compare(a.arn, b.arn) })
+			return
+		}
+	}
+	for i := range run {
+		run[i] = newARNKey(run[i].arn, shared)
+	}
+	sortARNs(run, shared)
 }
 
 // bigEndianWord returns bytes i to i+7 of s as a big-endian number, zeros
