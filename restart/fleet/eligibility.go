@@ -108,6 +108,8 @@ type classified struct {
 	unenrolled []int32     // with unenrolled: the services to tell their owners about
 }
 
+// classify is Classify by index; with unenrolled it also lists the
+// services Classify reports as Unenrolled.
 func classify(services []Service, enrollment Enrollment, unenrolled bool) classified {
 	k := classified{skipped: []Skip{}}
 	// Decide every service in input order first: the services and their

@@ -179,10 +179,6 @@ func newPlanner(services []Service, order []hashIndex, w Window) *planner {
 		p.items[k].hash = o.hash
 		p.slotOf[k] = -1
 	}
-	// Number the clusters in input order: discovery lists a cluster's
-	// services together, so most services are of the previous one's
-	// cluster and need no map lookup. The numbering does not change the
-	// placement.
 	// The prefix all planned ARNs share, past which the sort keys start.
 	prefix := -1 // before the first planned ARN
 	var first string
@@ -202,6 +198,11 @@ func newPlanner(services []Service, order []hashIndex, w Window) *planner {
 		prefix = n
 	}
 	p.prefix = max(prefix, 0)
+	// Number the clusters in input order: discovery lists a cluster's
+	// services together, so most services are of the previous one's
+	// cluster and need no map lookup. The numbering does not change the
+	// placement. The keys too are computed in input order, in which the
+	// ARNs lie in memory.
 	index := make(map[clusterID]int32)
 	var prev *Service
 	c := int32(-1)
@@ -487,9 +488,9 @@ func newARNKey(arn string, prefix int) arnKey {
 // CLUSTER/) and lie all over the heap: comparing them byte by byte was
 // most of the cost of a plan. Instead, past the prefix they all share, the
 // next 16 bytes are compared as two numbers (the planner computes them in
-// input order, reading the ARNs where they lie in a row), then ARNs equal
-// there by the 16 bytes after those, and so on: each ARN is read once for
-// each 16 bytes it shares with another, not once per comparison.
+// input order, reading the ARNs where they lie in a row); ARNs equal there
+// are sorted the same way by the 16 bytes past all they share, and so on.
+// An ARN is read a few times, not once per comparison.
 func sortARNs(keys []arnKey, prefix int) {
 	// Keys padded with zeros order as the strings do: where two differ,
 	// the strings differ at that byte, or the shorter one has ended and
