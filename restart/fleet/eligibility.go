@@ -124,9 +124,9 @@ func classify(services []Service, enrollment Enrollment, unenrolled bool) classi
 		tell = make([]bool, len(services))
 	}
 	parallel(len(services), minPerWorker, func(lo, hi int) {
+		hashARNs(services[lo:hi], order[lo:hi], int32(lo))
 		for i := lo; i < hi; i++ {
 			s := &services[i]
-			order[i] = hashIndex{hash: arnHash(s.ARN), index: int32(i)}
 			reason, ok := eligibility(s, enrollment)
 			reasons[i] = reasonCode(reason)
 			// A service with a short ARN cannot be tagged: its owner is
@@ -186,9 +186,7 @@ func classify(services []Service, enrollment Enrollment, unenrolled bool) classi
 // much cheaper than sorting by ARNs that share long prefixes.
 func hashOrder(services []Service) []hashIndex {
 	order := make([]hashIndex, len(services))
-	for i := range services {
-		order[i] = hashIndex{hash: arnHash(services[i].ARN), index: int32(i)}
-	}
+	hashARNs(services, order, 0)
 	sortHashOrder(services, order)
 	return order
 }

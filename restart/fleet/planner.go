@@ -542,6 +542,10 @@ func sortTies(run []arnKey, from int) {
 // bigEndianWord returns bytes i to i+7 of s as a big-endian number, zeros
 // past the end of s.
 func bigEndianWord(s string, i int) uint64 {
+	if i+8 <= len(s) {
+		return uint64(s[i])<<56 | uint64(s[i+1])<<48 | uint64(s[i+2])<<40 | uint64(s[i+3])<<32 |
+			uint64(s[i+4])<<24 | uint64(s[i+5])<<16 | uint64(s[i+6])<<8 | uint64(s[i+7])
+	}
 	var w uint64
 	for k := i; k < i+8; k++ {
 		w <<= 8
@@ -613,8 +617,13 @@ func arnHash(arn string) uint64 { return mix64(fnv1a(arn)) }
 
 // fnv1a is the 64-bit FNV-1a hash of s, computed without converting s to
 // bytes (which would allocate).
-func fnv1a(s string) uint64 {
-	h := uint64(14695981039346656037)
+func fnv1a(s string) uint64 { return fnvMore(fnvOffset, s) }
+
+// fnvOffset is FNV-1a's initial value.
+const fnvOffset = 14695981039346656037
+
+// fnvMore continues an FNV-1a hash h over the bytes of s.
+func fnvMore(h uint64, s string) uint64 {
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])
 		h *= 1099511628211
