@@ -1,11 +1,11 @@
 package fleet
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // ParseEnrollment parses the enrollment setting, "tagged" or "all". The
@@ -104,6 +104,7 @@ type hashIndex struct {
 // unenrolled owners only when asked.
 type classified struct {
 	eligible   []hashIndex // in hash order, see hashOrder
+	prefix     int         // the length of a prefix all eligible ARNs share
 	skipped    []Skip      // sorted by ARN then reason
 	unenrolled []int32     // with unenrolled: the services to tell their owners about
 }
@@ -123,19 +124,40 @@ func classify(services []Service, enrollment Enrollment, unenrolled bool) classi
 	if unenrolled {
 		tell = make([]bool, len(services))
 	}
+	// The prefix the eligible ARNs share, for the planner's sort keys:
+	// each range's, then the ranges' together.
+	var mu sync.Mutex
+	var first string
+	k.prefix = -1
 	parallel(len(services), minPerWorker, func(lo, hi int) {
 		hashARNs(services[lo:hi], order[lo:hi], int32(lo))
+		prefix, ref := -1, ""
 		for i := lo; i < hi; i++ {
 			s := &services[i]
 			reason, ok := eligibility(s, enrollment)
 			reasons[i] = reasonCode(reason)
+			if ok {
+				if prefix < 0 {
+					prefix, ref = len(s.ARN), s.ARN
+				}
+				prefix = commonPrefix(ref, s.ARN, prefix)
+			}
 			// A service with a short ARN cannot be tagged: its owner is
 			// told the real fix (report), not to add the tag.
 			if unenrolled && (ok || reason == ReasonUnenrolled) && !enrolled(s) && !s.ShortARN {
 				tell[i] = true
 			}
 		}
+		if prefix >= 0 {
+			mu.Lock()
+			if k.prefix < 0 {
+				k.prefix, first = prefix, ref
+			}
+			k.prefix = min(k.prefix, commonPrefix(first, ref, prefix))
+			mu.Unlock()
+		}
 	})
+	k.prefix = max(k.prefix, 0)
 	sortHashOrder(services, order)
 	k.eligible = order[:0] // the eligible services are a subsequence of the order
 	for i := 0; i < len(order); {
@@ -174,10 +196,42 @@ func classify(services []Service, enrollment Enrollment, unenrolled bool) classi
 			k.unenrolled = append(k.unenrolled, first.index)
 		}
 	}
-	slices.SortFunc(k.skipped, func(a, b Skip) int {
-		return cmp.Or(strings.Compare(a.ARN, b.ARN), strings.Compare(string(a.Reason), string(b.Reason)))
-	})
+	k.skipped = sortSkips(k.skipped)
 	return k
+}
+
+// sortSkips sorts skipped services by ARN then reason, the ARNs as the
+// batches' are (see sortARNs).
+func sortSkips(skips []Skip) []Skip {
+	if len(skips) < 2 {
+		return skips
+	}
+	prefix := len(skips[0].ARN)
+	for _, s := range skips {
+		prefix = commonPrefix(skips[0].ARN, s.ARN, prefix)
+	}
+	keys := make([]arnKey, len(skips))
+	for i, s := range skips {
+		keys[i] = newARNKey(s.ARN, prefix)
+		keys[i].n = int32(i)
+	}
+	sortARNs(keys, prefix)
+	sorted := make([]Skip, len(skips))
+	for i, key := range keys {
+		sorted[i] = skips[key.n]
+	}
+	// Copies of an ARN, skipped for more than one reason, by reason.
+	for i := 0; i < len(sorted); {
+		j := i + 1
+		for j < len(sorted) && sorted[j].ARN == sorted[i].ARN {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(sorted[i:j], func(a, b Skip) int { return strings.Compare(string(a.Reason), string(b.Reason)) })
+		}
+		i = j
+	}
+	return sorted
 }
 
 // hashOrder returns the services' indexes in the order of the hash of

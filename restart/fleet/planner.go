@@ -20,7 +20,7 @@ func PlanNight(services []Service, enrollment Enrollment, w Window) (Plan, error
 		return Plan{}, fmt.Errorf("plan: %w", err)
 	}
 	c := classify(services, enrollment, false)
-	p := newPlanner(services, c.eligible, w)
+	p := newPlanner(services, c.eligible, c.prefix, w)
 	if err := p.run(); err != nil {
 		return Plan{}, err
 	}
@@ -68,7 +68,14 @@ func Schedule(services []Service, w Window) ([]Batch, error) {
 			return nil, fmt.Errorf("plan: service %s appears twice; each service is planned once (Classify drops duplicates)", arn)
 		}
 	}
-	p := newPlanner(services, order, w)
+	prefix := 0
+	if len(services) > 0 {
+		prefix = len(services[0].ARN)
+		for i := range services {
+			prefix = commonPrefix(services[0].ARN, services[i].ARN, prefix)
+		}
+	}
+	p := newPlanner(services, order, prefix, w)
 	if err := p.run(); err != nil {
 		return nil, err
 	}
@@ -153,8 +160,9 @@ type planner struct {
 }
 
 // newPlanner prepares the placement of the services that order lists (in
-// hash order, see hashOrder; distinct ARNs).
-func newPlanner(services []Service, order []hashIndex, w Window) *planner {
+// hash order, see hashOrder; distinct ARNs), whose ARNs share their first
+// prefix bytes.
+func newPlanner(services []Service, order []hashIndex, prefix int, w Window) *planner {
 	slots := w.Slots()
 	n := len(order)
 	p := &planner{
@@ -179,25 +187,7 @@ func newPlanner(services []Service, order []hashIndex, w Window) *planner {
 		p.items[k].hash = o.hash
 		p.slotOf[k] = -1
 	}
-	// The prefix all planned ARNs share, past which the sort keys start.
-	prefix := -1 // before the first planned ARN
-	var first string
-	for i := range services {
-		if pos[i] < 0 {
-			continue
-		}
-		a := services[i].ARN
-		if prefix < 0 {
-			first, prefix = a, len(a)
-			continue
-		}
-		n := 0
-		for n < prefix && n < len(a) && a[n] == first[n] {
-			n++
-		}
-		prefix = n
-	}
-	p.prefix = max(prefix, 0)
+	p.prefix = prefix
 	// Number the clusters in input order: discovery lists a cluster's
 	// services together, so most services are of the previous one's
 	// cluster and need no map lookup. The numbering does not change the
@@ -470,10 +460,21 @@ func (p *planner) batches() []Batch {
 }
 
 // arnKey is an ARN with the 16 bytes that follow a prefix all the ARNs
-// being sorted share, as two numbers.
+// being sorted share, as two numbers, and n for the caller.
 type arnKey struct {
 	hi, lo uint64
 	arn    string
+	n      int32
+}
+
+// commonPrefix returns the length of the prefix a and b share, at most
+// limit.
+func commonPrefix(a, b string, limit int) int {
+	n := 0
+	for n < limit && n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 // newARNKey returns the key of an ARN whose first prefix bytes are those of
@@ -483,8 +484,8 @@ func newARNKey(arn string, prefix int) arnKey {
 	return arnKey{hi: bigEndianWord(rest, 0), lo: bigEndianWord(rest, 8), arn: arn}
 }
 
-// sortARNs sorts the keys of distinct ARNs as slices.Sort would sort the
-// ARNs. ARNs share long prefixes (arn:aws:ecs:REGION:ACCOUNT:service/
+// sortARNs sorts the keys of ARNs as slices.Sort would sort the ARNs
+// (copies of an ARN end next to each other, in no particular order). ARNs share long prefixes (arn:aws:ecs:REGION:ACCOUNT:service/
 // CLUSTER/) and lie all over the heap: comparing them byte by byte was
 // most of the cost of a plan. Instead, past the prefix they all share, the
 // next 16 bytes are compared as two numbers (the planner computes them in
@@ -519,6 +520,8 @@ func sortTies(run []arnKey, from int) {
 	first := run[0].arn
 	shared := len(first)
 	for _, k := range run[1:] {
+		// The first from bytes are shared or the ARN is short, which the
+		// check below finds.
 		n := from
 		for n < shared && n < len(k.arn) && k.arn[n] == first[n] {
 			n++
@@ -534,7 +537,8 @@ func sortTies(run []arnKey, from int) {
 		}
 	}
 	for i := range run {
-		run[i] = newARNKey(run[i].arn, shared)
+		key := newARNKey(run[i].arn, shared)
+		run[i].hi, run[i].lo = key.hi, key.lo
 	}
 	sortARNs(run, shared)
 }

@@ -1,6 +1,8 @@
 package fleet
 
 import (
+	"cmp"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -46,6 +48,28 @@ func TestSortARNsSortsAsSlicesSort(t *testing.T) {
 			if keys[i].arn != arns[i] {
 				t.Fatalf("round %d: position %d is %q, want %q", round, i, keys[i].arn, arns[i])
 			}
+		}
+	}
+}
+
+func TestSortSkipsSortsByARNThenReason(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	reasons := []Reason{ReasonDuplicate, ReasonInvalid, ReasonOptedOut, ReasonUnenrolled}
+	for round := range 300 {
+		var skips []Skip
+		for range rng.IntN(60) {
+			arn := fmt.Sprintf("arn:aws:ecs:us-east-1:%012d:service/c%d/s%d", rng.IntN(3), rng.IntN(3), rng.IntN(40))
+			if rng.IntN(10) == 0 {
+				arn = arn[:rng.IntN(len(arn))]
+			}
+			skips = append(skips, Skip{ARN: arn, Reason: reasons[rng.IntN(len(reasons))]})
+		}
+		want := slices.Clone(skips)
+		slices.SortFunc(want, func(a, b Skip) int {
+			return cmp.Or(strings.Compare(a.ARN, b.ARN), strings.Compare(string(a.Reason), string(b.Reason)))
+		})
+		if got := sortSkips(skips); !slices.Equal(got, want) {
+			t.Fatalf("round %d: got %v\nwant %v", round, got, want)
 		}
 	}
 }
