@@ -211,11 +211,12 @@ func sortSkips(skips []Skip) []Skip {
 		prefix = commonPrefix(skips[0].ARN, s.ARN, prefix)
 	}
 	keys := make([]arnKey, len(skips))
+	arns := make([]string, len(skips))
 	for i, s := range skips {
 		keys[i] = newARNKey(s.ARN, prefix)
-		keys[i].n = int32(i)
+		keys[i].n, arns[i] = int32(i), s.ARN
 	}
-	sortARNs(keys, prefix)
+	sortARNs(keys, arns, prefix, nil)
 	sorted := make([]Skip, len(skips))
 	for i, key := range keys {
 		sorted[i] = skips[key.n]

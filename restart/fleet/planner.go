@@ -129,10 +129,10 @@ func (p *planner) favourites() []int32 {
 // planItem is a service as the planner sees it.
 type planItem struct {
 	hash    uint64
-	arn     string
 	cluster int32
 	// The 16 bytes of the ARN past the prefix all planned ARNs share, to
-	// sort the batches by (see sortARNs).
+	// sort the batches by (see sortARNs); the 32 after those are in
+	// planner.moreKeys.
 	keyHi, keyLo uint64
 }
 
@@ -142,6 +142,7 @@ type planner struct {
 	w         Window
 	slots     int
 	items     []planItem // in hash order
+	arns      []string   // items[i]'s ARN
 	slotOf    []int32    // items[i]'s slot, -1 before it is placed
 	seeds     []uint64   // per slot, mixed into the rendezvous weight
 	capacity  []int32    // per slot
@@ -150,7 +151,8 @@ type planner struct {
 	openSeeds []uint64   // seeds[open[k]], so that place reads them in a row
 	openPos   []int32    // position of each slot in open, -1 when full
 
-	prefix       int // the length of the prefix all items' ARNs share
+	prefix       int        // the length of the prefix all items' ARNs share
+	moreKeys     []arnWords // per item, see planItem.keyHi
 	clusterNames []clusterID
 	clusterSize  []int32
 	clusterCap   []int32 // ceil(k/slots)+1
@@ -169,6 +171,7 @@ func newPlanner(services []Service, order []hashIndex, prefix int, w Window) *pl
 		w:         w,
 		slots:     slots,
 		items:     make([]planItem, n),
+		arns:      make([]string, n),
 		slotOf:    make([]int32, n),
 		seeds:     make([]uint64, slots),
 		capacity:  make([]int32, slots),
@@ -188,6 +191,7 @@ func newPlanner(services []Service, order []hashIndex, prefix int, w Window) *pl
 		p.slotOf[k] = -1
 	}
 	p.prefix = prefix
+	p.moreKeys = make([]arnWords, n)
 	// Number the clusters in input order: discovery lists a cluster's
 	// services together, so most services are of the previous one's
 	// cluster and need no map lookup. The numbering does not change the
@@ -214,7 +218,8 @@ func newPlanner(services []Service, order []hashIndex, prefix int, w Window) *pl
 		}
 		prev = s
 		key := newARNKey(s.ARN, p.prefix)
-		p.items[k].arn, p.items[k].keyHi, p.items[k].keyLo = s.ARN, key.hi, key.lo
+		p.arns[k], p.items[k].keyHi, p.items[k].keyLo = s.ARN, key.hi, key.lo
+		p.moreKeys[k] = newARNWords(s.ARN, p.prefix+16)
 		p.items[k].cluster = c
 		p.clusterSize[c]++
 	}
@@ -422,7 +427,7 @@ func (p *planner) infeasible(x int32) error {
 	it := p.items[x]
 	id := p.clusterNames[it.cluster]
 	return fmt.Errorf("plan: cannot place service %s: every slot with room holds %d services of cluster %s/%s/%s already (its %d services, %d slots); the window needs more slots",
-		it.arn, p.clusterCap[it.cluster], id.account, id.region, id.cluster, p.clusterSize[it.cluster], p.slots)
+		p.arns[x], p.clusterCap[it.cluster], id.account, id.region, id.cluster, p.clusterSize[it.cluster], p.slots)
 }
 
 func (p *planner) batches() []Batch {
@@ -448,22 +453,22 @@ func (p *planner) batches() []Batch {
 			keys = keys[:0]
 			for _, i := range p.members[b.Index] {
 				it := &p.items[i]
-				keys = append(keys, arnKey{hi: it.keyHi, lo: it.keyLo, arn: it.arn})
+				keys = append(keys, arnKey{hi: it.keyHi, lo: it.keyLo, n: i})
 			}
-			sortARNs(keys, p.prefix)
-			for k := range keys {
-				b.Services[k] = keys[k].arn
+			sortARNs(keys, p.arns, p.prefix, p.moreKeys)
+			for k, key := range keys {
+				b.Services[k] = p.arns[key.n]
 			}
 		}
 	})
 	return out
 }
 
-// arnKey is an ARN with the 16 bytes that follow a prefix all the ARNs
-// being sorted share, as two numbers, and n for the caller.
+// arnKey is the 16 bytes of an ARN that follow a prefix all the ARNs being
+// sorted share, as two numbers, and the ARN's index n. It holds no
+// pointer, so that the sort moves it without write barriers.
 type arnKey struct {
 	hi, lo uint64
-	arn    string
 	n      int32
 }
 
@@ -481,18 +486,34 @@ func commonPrefix(a, b string, limit int) int {
 // every ARN it is sorted with.
 func newARNKey(arn string, prefix int) arnKey {
 	rest := arn[min(prefix, len(arn)):]
-	return arnKey{hi: bigEndianWord(rest, 0), lo: bigEndianWord(rest, 8), arn: arn}
+	return arnKey{hi: bigEndianWord(rest, 0), lo: bigEndianWord(rest, 8)}
 }
 
-// sortARNs sorts the keys of ARNs as slices.Sort would sort the ARNs
-// (copies of an ARN end next to each other, in no particular order). ARNs share long prefixes (arn:aws:ecs:REGION:ACCOUNT:service/
-// CLUSTER/) and lie all over the heap: comparing them byte by byte was
-// most of the cost of a plan. Instead, past the prefix they all share, the
-// next 16 bytes are compared as two numbers (the planner computes them in
-// input order, reading the ARNs where they lie in a row); ARNs equal there
-// are sorted the same way by the 16 bytes past all they share, and so on.
-// An ARN is read a few times, not once per comparison.
-func sortARNs(keys []arnKey, prefix int) {
+// arnWords are the 32 bytes of an ARN past the 16 of its arnKey, as four
+// numbers.
+type arnWords [4]uint64
+
+func newARNWords(arn string, from int) arnWords {
+	rest := arn[min(from, len(arn)):]
+	return arnWords{bigEndianWord(rest, 0), bigEndianWord(rest, 8), bigEndianWord(rest, 16), bigEndianWord(rest, 24)}
+}
+
+// sortARNs sorts the keys of arns[key.n] as slices.Sort would sort the ARNs
+// (copies of an ARN end next to each other, in no particular order).
+// ARNs share long prefixes (arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/)
+// and lie all over the heap: comparing them byte by byte was most of the
+// cost of a plan. Instead, past the prefix they all share, the next 16
+// bytes are compared as two numbers, and ARNs equal there by the next 16,
+// and so on. The planner reads the first 48 bytes of every ARN in input
+// order, where the ARNs lie in a row (more, indexed by arnKey.n; nil if
+// not read); past those, ARNs still equal are read where they lie.
+func sortARNs(keys []arnKey, arns []string, prefix int, more []arnWords) {
+	sortARNsFrom(keys, arns, prefix, more, 0)
+}
+
+// sortARNsFrom sorts keys whose ARNs share their first prefix bytes by the
+// 16 bytes after those; more[n][used:] are the words past the key.
+func sortARNsFrom(keys []arnKey, arns []string, prefix int, more []arnWords, used int) {
 	// Keys padded with zeros order as the strings do: where two differ,
 	// the strings differ at that byte, or the shorter one has ended and
 	// is a prefix of the other. Equal keys leave the order to the rest.
@@ -508,39 +529,49 @@ func sortARNs(keys []arnKey, prefix int) {
 			j++
 		}
 		if j-i > 1 {
-			sortTies(keys[i:j], prefix+16)
+			sortTies(keys[i:j], arns, prefix+16, more, used)
 		}
 		i = j
 	}
 }
 
 // sortTies sorts ARNs that agree on their first from bytes, or end before
-// and agree on all they have: by the 16 bytes past all they share.
-func sortTies(run []arnKey, from int) {
-	first := run[0].arn
+// and agree on all they have: by the next 16 bytes read already, else by
+// the 16 bytes past all they share.
+func sortTies(run []arnKey, arns []string, from int, more []arnWords, used int) {
+	if more != nil && used < len(arnWords{}) {
+		for i := range run {
+			w := &more[run[i].n]
+			run[i].hi, run[i].lo = w[used], w[used+1]
+		}
+		sortARNsFrom(run, arns, from, more, used+2)
+		return
+	}
+	first := arns[run[0].n]
 	shared := len(first)
 	for _, k := range run[1:] {
 		// The first from bytes are shared or the ARN is short, which the
 		// check below finds.
+		a := arns[k.n]
 		n := from
-		for n < shared && n < len(k.arn) && k.arn[n] == first[n] {
+		for n < shared && n < len(a) && a[n] == first[n] {
 			n++
 		}
 		shared = n
 	}
 	for _, k := range run {
-		if len(k.arn) <= shared {
+		if len(arns[k.n]) <= shared {
 			// The ARNs that end here are prefixes of others: compare
 			// them whole, which is rare enough.
-			slices.SortFunc(run, func(a, b arnKey) int { return strings.Compare(a.arn, b.arn) })
+			slices.SortFunc(run, func(a, b arnKey) int { return strings.Compare(arns[a.n], arns[b.n]) })
 			return
 		}
 	}
 	for i := range run {
-		key := newARNKey(run[i].arn, shared)
+		key := newARNKey(arns[run[i].n], shared)
 		run[i].hi, run[i].lo = key.hi, key.lo
 	}
-	sortARNs(run, shared)
+	sortARNsFrom(run, arns, shared, nil, 0)
 }
 
 // bigEndianWord returns bytes i to i+7 of s as a big-endian number, zeros
