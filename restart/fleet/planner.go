@@ -195,8 +195,8 @@ func newPlanner(services []Service, order []hashIndex, prefix int, w Window) *pl
 	// Number the clusters in input order: discovery lists a cluster's
 	// services together, so most services are of the previous one's
 	// cluster and need no map lookup. The numbering does not change the
-	// placement. The keys too are computed in input order, in which the
-	// ARNs lie in memory.
+	// placement. The sort keys too are read in input order, in which the
+	// ARNs lie in memory, on all CPUs.
 	index := make(map[clusterID]int32)
 	var prev *Service
 	c := int32(-1)
@@ -217,12 +217,19 @@ func newPlanner(services []Service, order []hashIndex, prefix int, w Window) *pl
 			}
 		}
 		prev = s
-		key := newARNKey(s.ARN, p.prefix)
-		p.arns[k], p.items[k].keyHi, p.items[k].keyLo = s.ARN, key.hi, key.lo
-		p.moreKeys[k] = newARNWords(s.ARN, p.prefix+16)
 		p.items[k].cluster = c
 		p.clusterSize[c]++
 	}
+	parallel(len(services), minPerWorker, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if k := pos[i]; k >= 0 {
+				arn := services[i].ARN
+				key := newARNKey(arn, p.prefix)
+				p.arns[k], p.items[k].keyHi, p.items[k].keyLo = arn, key.hi, key.lo
+				p.moreKeys[k] = newARNWords(arn, p.prefix+16)
+			}
+		}
+	})
 
 	// Balanced capacities that sum to n: the first n mod slots slots take
 	// one more, so that earlier batches, which have longer to be verified,
