@@ -102,17 +102,21 @@ func decodeInventory(data []byte) ([]Service, error) {
 }
 
 // readAll reads r whole into a string, which the fast decoder's services
-// share. A file is read into a string of its size through a small buffer:
-// io.ReadAll would grow a buffer from 512 bytes, copying a 40 MB inventory
-// about twenty times, and converting it to a string would copy it again.
+// share. A file, or a reader that knows its length, is read into a string
+// of its size through a small buffer: io.ReadAll would grow a buffer from
+// 512 bytes, copying a 40 MB inventory about twenty times, and converting
+// it to a string would copy it again.
 func readAll(r io.Reader) (string, error) {
 	var b strings.Builder
-	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+	// One byte more than the size, so that reading it whole ends in EOF
+	// without a last grow.
+	switch f := r.(type) {
+	case interface{ Stat() (fs.FileInfo, error) }:
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			// One byte more, so that a file read whole ends in EOF
-			// without a last grow.
 			b.Grow(int(st.Size()) + 1)
 		}
+	case interface{ Len() int }: // bytes.Reader, strings.Reader
+		b.Grow(f.Len() + 1)
 	}
 	buf := make([]byte, 256<<10)
 	for {
