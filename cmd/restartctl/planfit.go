@@ -70,13 +70,6 @@ func (ff fitFlags) durations(fs *flag.FlagSet, stderr io.Writer) (fleet.Duration
 	return d, *ff.updateRate, nil
 }
 
-// planWithFit is plan's output: the contract's batches and skipped
-// services, and the window fit.
-type planWithFit struct {
-	fleet.Plan
-	Fit fleet.FitReport `json:"fit"`
-}
-
 // writeFitSummary tells the person at the terminal what the JSON's fit
 // says: a line, and one per cluster that does not fit.
 func writeFitSummary(w io.Writer, f fleet.FitReport) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strconv"
 	"strings"
 )
@@ -63,14 +64,25 @@ func (e *InventoryError) add(format string, args ...any) {
 // such as "desiredcount" is an error rather than a silent zero), and
 // account, region, cluster, service, arn and desiredCount are required. All
 // problems are reported at once in an *InventoryError; nothing is dropped.
+// An inventory of valid entries, the usual case, takes a fast path (see
+// decodeInventoryFast) whose services' strings share one copy of the input.
 //
 // Entries with the same ARN are accepted here and resolved by Classify,
 // which reports the extra copies as duplicate-arn.
 func ReadInventory(r io.Reader) ([]Service, error) {
-	data, err := io.ReadAll(r)
+	data, err := readAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read inventory: %w", err)
 	}
+	if services, ok := decodeInventoryFast(data); ok {
+		return services, nil
+	}
+	return decodeInventory([]byte(data))
+}
+
+// decodeInventory is the general decoder: encoding/json, entry by entry and
+// field by field, so that every problem is found and named.
+func decodeInventory(data []byte) ([]Service, error) {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("inventory: %w", describeJSONError(data, err))
@@ -87,6 +99,36 @@ func ReadInventory(r io.Reader) ([]Service, error) {
 		return nil, ierr
 	}
 	return services, nil
+}
+
+// readAll reads r whole into a string, which the fast decoder's services
+// share. A file, or a reader that knows its length, is read into a string
+// of its size through a small buffer: io.ReadAll would grow a buffer from
+// 512 bytes, copying a 40 MB inventory about twenty times, and converting
+// it to a string would copy it again.
+func readAll(r io.Reader) (string, error) {
+	var b strings.Builder
+	// One byte more than the size, so that reading it whole ends in EOF
+	// without a last grow.
+	switch f := r.(type) {
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			b.Grow(int(st.Size()) + 1)
+		}
+	case interface{ Len() int }: // bytes.Reader, strings.Reader
+		b.Grow(f.Len() + 1)
+	}
+	buf := make([]byte, 256<<10)
+	for {
+		n, err := r.Read(buf)
+		b.Write(buf[:n])
+		if err == io.EOF {
+			return b.String(), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
 }
 
 // describeJSONError turns a syntax or type error from encoding/json into one
@@ -299,13 +341,58 @@ func (s Service) Validate() error {
 
 // valid is Validate without building the message, for the planner's
 // 100,000 services.
-func (s Service) valid() bool {
+func (s *Service) valid() bool {
 	if s.Account == "" || s.Region == "" || s.Cluster == "" || s.Service == "" || s.ARN == "" {
 		return false
+	}
+	if s.plainValid() {
+		return true
 	}
 	ok := true
 	s.check(func(string, string) { ok = false })
 	return ok
+}
+
+// plainValid recognises in one pass the shape of nearly every service: the
+// ARN is arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE made of the
+// entry's own valid fields, the cluster is a plain name, the strategy and
+// controller are known and no tag key is empty. check finds nothing wrong
+// with such a service (it checks the same, each field on its own); false
+// means only that check must decide.
+func (s *Service) plainValid() bool {
+	if !isRegion(s.Region) || !isAccountID(s.Account) || !isResourceName(s.Cluster) || !isResourceName(s.Service) {
+		return false
+	}
+	a := s.ARN
+	const partition, resource = "arn:aws:ecs:", ":service/"
+	n := len(partition) + len(s.Region) + 1 + len(s.Account) + len(resource) + len(s.Cluster) + 1 + len(s.Service)
+	if len(a) != n || a[:len(partition)] != partition {
+		return false
+	}
+	a = a[len(partition):]
+	if a[:len(s.Region)] != s.Region || a[len(s.Region)] != ':' {
+		return false
+	}
+	a = a[len(s.Region)+1:]
+	if a[:len(s.Account)] != s.Account || a[len(s.Account):len(s.Account)+len(resource)] != resource {
+		return false
+	}
+	a = a[len(s.Account)+len(resource):]
+	if a[:len(s.Cluster)] != s.Cluster || a[len(s.Cluster)] != '/' || a[len(s.Cluster)+1:] != s.Service {
+		return false
+	}
+	switch s.SchedulingStrategy {
+	case "", StrategyReplica, StrategyDaemon:
+	default:
+		return false
+	}
+	switch s.DeploymentController {
+	case "", ControllerECS, ControllerCode, ControllerExtern:
+	default:
+		return false
+	}
+	_, emptyKey := s.Tags[""]
+	return s.DesiredCount >= 0 && !emptyKey
 }
 
 // check calls report for each problem with a field of s. Empty required
@@ -446,10 +533,18 @@ func isResourceName(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_') {
+		if !resourceNameByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// resourceNameByte holds the bytes of ECS cluster and service names, a
+// table rather than comparisons as every name of every plan is checked.
+var resourceNameByte = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = isDigit(byte(c)) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-' || c == '_'
+	}
+	return t
+}()

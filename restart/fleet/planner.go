@@ -1,10 +1,8 @@
 package fleet
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -19,12 +17,12 @@ func PlanNight(services []Service, enrollment Enrollment, w Window) (Plan, error
 	if err := w.Validate(); err != nil {
 		return Plan{}, fmt.Errorf("plan: %w", err)
 	}
-	c := Classify(services, enrollment)
-	batches, err := Schedule(c.Eligible, w)
-	if err != nil {
+	c := classify(services, enrollment, false)
+	p := newPlanner(services, c.eligible, c.prefix, w)
+	if err := p.run(); err != nil {
 		return Plan{}, err
 	}
-	return Plan{Batches: batches, Skipped: c.Skipped}, nil
+	return Plan{Batches: p.batches(), Skipped: c.skipped}, nil
 }
 
 // Schedule assigns each service to one slot of the window and returns the
@@ -62,10 +60,20 @@ func Schedule(services []Service, w Window) ([]Batch, error) {
 	if err := w.Validate(); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
-	p, err := newPlanner(services, w)
-	if err != nil {
-		return nil, err
+	order := hashOrder(services)
+	for i := 1; i < len(order); i++ {
+		if arn := services[order[i].index].ARN; arn == services[order[i-1].index].ARN {
+			return nil, fmt.Errorf("plan: service %s appears twice; each service is planned once (Classify drops duplicates)", arn)
+		}
 	}
+	prefix := 0
+	if len(services) > 0 {
+		prefix = len(services[0].ARN)
+		for i := range services {
+			prefix = commonPrefix(services[0].ARN, services[i].ARN, prefix)
+		}
+	}
+	p := newPlanner(services, order, prefix, w)
 	if err := p.run(); err != nil {
 		return nil, err
 	}
@@ -73,7 +81,15 @@ func Schedule(services []Service, w Window) ([]Batch, error) {
 }
 
 func (p *planner) run() error {
+	fav := p.favourites()
 	for i := range p.items {
+		// The favourite is the highest weight of all slots: when it is
+		// open and has room for the cluster, it is the highest of those
+		// too, the slot place would find.
+		if j, c := fav[i], p.items[i].cluster; p.openPos[j] >= 0 && p.counts.get(c, j) < p.clusterCap[c] {
+			p.add(int32(i), j)
+			continue
+		}
 		if !p.place(int32(i)) {
 			if !p.augment(int32(i)) {
 				return p.infeasible(int32(i))
@@ -84,26 +100,57 @@ func (p *planner) run() error {
 	return nil
 }
 
+// favourites returns each item's most preferred slot of all, ties to the
+// earliest slot as in place. This is most of the planner's arithmetic (a
+// weight per service and slot) and, unlike the placement, needs nothing
+// placed before: it runs on all CPUs.
+func (p *planner) favourites() []int32 {
+	fav := make([]int32, len(p.items))
+	if p.slots == 0 {
+		return fav
+	}
+	parallel(len(p.items), max(64, minPerWorker*16/p.slots), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			h := p.items[i].hash
+			best, bestW := int32(0), mix64(h^p.seeds[0])
+			for j, seed := range p.seeds[1:] {
+				if w := mix64(h ^ seed); w > bestW {
+					best, bestW = int32(j+1), w
+				}
+			}
+			fav[i] = best
+		}
+	})
+	return fav
+}
+
 // planItem is a service as the planner sees it.
 type planItem struct {
 	hash    uint64
-	arn     string
 	cluster int32
+	// The 16 bytes of the ARN past the prefix all planned ARNs share, to
+	// sort the batches by (see sortARNs); the 32 after those are in
+	// planner.moreKeys.
+	keyHi, keyLo uint64
 }
 
 type clusterID struct{ account, region, cluster string }
 
 type planner struct {
-	w        Window
-	slots    int
-	items    []planItem // in hash order
-	slotOf   []int32    // items[i]'s slot, -1 before it is placed
-	seeds    []uint64   // per slot, mixed into the rendezvous weight
-	capacity []int32    // per slot
-	members  [][]int32  // per slot, indexes into items
-	open     []int32    // slots with room, any order
-	openPos  []int32    // position of each slot in open, -1 when full
+	w         Window
+	slots     int
+	items     []planItem // in hash order
+	arns      []string   // items[i]'s ARN
+	slotOf    []int32    // items[i]'s slot, -1 before it is placed
+	seeds     []uint64   // per slot, mixed into the rendezvous weight
+	capacity  []int32    // per slot
+	members   [][]int32  // per slot, indexes into items
+	open      []int32    // slots with room, any order
+	openSeeds []uint64   // seeds[open[k]], so that place reads them in a row
+	openPos   []int32    // position of each slot in open, -1 when full
 
+	prefix       int        // the length of the prefix all items' ARNs share
+	moreKeys     []arnWords // per item, see planItem.keyHi
 	clusterNames []clusterID
 	clusterSize  []int32
 	clusterCap   []int32 // ceil(k/slots)+1
@@ -112,45 +159,75 @@ type planner struct {
 	augmented int // services placed by an augmenting path, for tests
 }
 
-func newPlanner(services []Service, w Window) (*planner, error) {
+// newPlanner prepares the placement of the services that order lists (in
+// hash order, see hashOrder; distinct ARNs), whose ARNs share their first
+// prefix bytes.
+func newPlanner(services []Service, order []hashIndex, prefix int, w Window) *planner {
 	slots := w.Slots()
-	n := len(services)
+	n := len(order)
 	p := &planner{
-		w:        w,
-		slots:    slots,
-		items:    make([]planItem, n),
-		slotOf:   make([]int32, n),
-		seeds:    make([]uint64, slots),
-		capacity: make([]int32, slots),
-		members:  make([][]int32, slots),
-		open:     make([]int32, 0, slots),
-		openPos:  make([]int32, slots),
+		w:         w,
+		slots:     slots,
+		items:     make([]planItem, n),
+		arns:      make([]string, n),
+		slotOf:    make([]int32, n),
+		seeds:     make([]uint64, slots),
+		capacity:  make([]int32, slots),
+		members:   make([][]int32, slots),
+		open:      make([]int32, 0, slots),
+		openSeeds: make([]uint64, 0, slots),
+		openPos:   make([]int32, slots),
 	}
+	// item[k] of service i is at pos[i]; -1 for services not planned.
+	pos := make([]int32, len(services))
+	for i := range pos {
+		pos[i] = -1
+	}
+	for k, o := range order {
+		pos[o.index] = int32(k)
+		p.items[k].hash = o.hash
+		p.slotOf[k] = -1
+	}
+	p.prefix = prefix
+	p.moreKeys = make([]arnWords, n)
+	// Number the clusters in input order: discovery lists a cluster's
+	// services together, so most services are of the previous one's
+	// cluster and need no map lookup. The numbering does not change the
+	// placement. The sort keys too are read in input order, in which the
+	// ARNs lie in memory, on all CPUs.
 	index := make(map[clusterID]int32)
-	for i, s := range services {
-		id := clusterID{s.Account, s.Region, s.Cluster}
-		c, ok := index[id]
-		if !ok {
-			c = int32(len(p.clusterNames))
-			index[id] = c
-			p.clusterNames = append(p.clusterNames, id)
-			p.clusterSize = append(p.clusterSize, 0)
+	var prev *Service
+	c := int32(-1)
+	for i := range services {
+		k := pos[i]
+		if k < 0 {
+			continue
 		}
+		s := &services[i]
+		if prev == nil || s.Cluster != prev.Cluster || s.Account != prev.Account || s.Region != prev.Region {
+			id := clusterID{s.Account, s.Region, s.Cluster}
+			var ok bool
+			if c, ok = index[id]; !ok {
+				c = int32(len(p.clusterNames))
+				index[id] = c
+				p.clusterNames = append(p.clusterNames, id)
+				p.clusterSize = append(p.clusterSize, 0)
+			}
+		}
+		prev = s
+		p.items[k].cluster = c
 		p.clusterSize[c]++
-		p.items[i] = planItem{hash: mix64(fnv1a(s.ARN)), arn: s.ARN, cluster: c}
-		p.slotOf[i] = -1
 	}
-	slices.SortFunc(p.items, func(a, b planItem) int {
-		if c := cmp.Compare(a.hash, b.hash); c != 0 {
-			return c
+	parallel(len(services), minPerWorker, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if k := pos[i]; k >= 0 {
+				arn := services[i].ARN
+				key := newARNKey(arn, p.prefix)
+				p.arns[k], p.items[k].keyHi, p.items[k].keyLo = arn, key.hi, key.lo
+				p.moreKeys[k] = newARNWords(arn, p.prefix+16)
+			}
 		}
-		return strings.Compare(a.arn, b.arn)
 	})
-	for i := 1; i < n; i++ {
-		if p.items[i].arn == p.items[i-1].arn {
-			return nil, fmt.Errorf("plan: service %s appears twice; each service is planned once (Classify drops duplicates)", p.items[i].arn)
-		}
-	}
 
 	// Balanced capacities that sum to n: the first n mod slots slots take
 	// one more, so that earlier batches, which have longer to be verified,
@@ -174,6 +251,7 @@ func newPlanner(services []Service, w Window) (*planner, error) {
 		if c > 0 {
 			p.openPos[j] = int32(len(p.open))
 			p.open = append(p.open, int32(j))
+			p.openSeeds = append(p.openSeeds, p.seeds[j])
 		}
 	}
 
@@ -192,7 +270,7 @@ func newPlanner(services []Service, w Window) (*planner, error) {
 		}
 	}
 	p.counts = newClusterCounts(base, binding*slots)
-	return p, nil
+	return p
 }
 
 // allowed reports whether item i's cluster has room in slot j.
@@ -208,14 +286,33 @@ func (p *planner) allowed(i int32, j int32) bool {
 func (p *planner) place(i int32) bool {
 	h := p.items[i].hash
 	c := p.items[i].cluster
-	limit := p.clusterCap[c]
 	best, bestW := int32(-1), uint64(0)
-	for _, j := range p.open {
-		if p.counts.get(c, j) >= limit {
-			continue
+	if p.counts.base[c] < 0 {
+		// The cluster's cap cannot bind: every open slot has room.
+		for k, seed := range p.openSeeds {
+			if w := mix64(h ^ seed); best < 0 || w > bestW || w == bestW && p.open[k] < best {
+				best, bestW = p.open[k], w
+			}
 		}
-		if w := mix64(h ^ p.seeds[j]); best < 0 || w > bestW || w == bestW && j < best {
-			best, bestW = j, w
+	} else if row := p.counts.row(c, p.slots); row != nil {
+		limit := p.clusterCap[c]
+		for k, j := range p.open {
+			if row[j] >= limit {
+				continue
+			}
+			if w := mix64(h ^ p.openSeeds[k]); best < 0 || w > bestW || w == bestW && j < best {
+				best, bestW = j, w
+			}
+		}
+	} else {
+		limit := p.clusterCap[c]
+		for k, j := range p.open {
+			if p.counts.get(c, j) >= limit {
+				continue
+			}
+			if w := mix64(h ^ p.openSeeds[k]); best < 0 || w > bestW || w == bestW && j < best {
+				best, bestW = j, w
+			}
 		}
 	}
 	if best < 0 {
@@ -237,10 +334,11 @@ func (p *planner) closeIfFull(j int32) {
 	if p.openPos[j] >= 0 && int32(len(p.members[j])) == p.capacity[j] {
 		// Remove j from the open slots by swapping in the last one.
 		pos := p.openPos[j]
-		last := p.open[len(p.open)-1]
-		p.open[pos] = last
+		end := len(p.open) - 1
+		last := p.open[end]
+		p.open[pos], p.openSeeds[pos] = last, p.openSeeds[end]
 		p.openPos[last] = pos
-		p.open = p.open[:len(p.open)-1]
+		p.open, p.openSeeds = p.open[:end], p.openSeeds[:end]
 		p.openPos[j] = -1
 	}
 }
@@ -334,29 +432,40 @@ func (p *planner) infeasible(x int32) error {
 	it := p.items[x]
 	id := p.clusterNames[it.cluster]
 	return fmt.Errorf("plan: cannot place service %s: every slot with room holds %d services of cluster %s/%s/%s already (its %d services, %d slots); the window needs more slots",
-		it.arn, p.clusterCap[it.cluster], id.account, id.region, id.cluster, p.clusterSize[it.cluster], p.slots)
+		p.arns[x], p.clusterCap[it.cluster], id.account, id.region, id.cluster, p.clusterSize[it.cluster], p.slots)
 }
 
 func (p *planner) batches() []Batch {
 	out := make([]Batch, 0, p.slots)
-	arns := make([]string, 0, len(p.items))
+	arns := make([]string, len(p.items))
+	off := 0
 	for j, m := range p.members {
 		if len(m) == 0 {
 			continue
 		}
-		start := len(arns)
-		for _, i := range m {
-			arns = append(arns, p.items[i].arn)
-		}
-		batch := arns[start:len(arns):len(arns)]
-		slices.Sort(batch)
 		out = append(out, Batch{
 			Index:    j,
 			Start:    p.w.SlotStart(j),
 			Offset:   p.w.SlotOffset(j),
-			Services: batch,
+			Services: arns[off : off+len(m) : off+len(m)],
 		})
+		off += len(m)
 	}
+	// Sort the batches' ARNs, the batches shared out among the CPUs.
+	parallel(len(out), max(1, len(out)*minPerWorker/max(1, len(p.items))), func(lo, hi int) {
+		var keys []arnKey
+		for _, b := range out[lo:hi] {
+			keys = keys[:0]
+			for _, i := range p.members[b.Index] {
+				it := &p.items[i]
+				keys = append(keys, arnKey{hi: it.keyHi, lo: it.keyLo, n: i})
+			}
+			sortARNs(keys, p.arns, p.prefix, p.moreKeys)
+			for k, key := range keys {
+				b.Services[k] = p.arns[key.n]
+			}
+		}
+	})
 	return out
 }
 
@@ -383,6 +492,15 @@ func newClusterCounts(base []int32, size int) clusterCounts {
 	return cc
 }
 
+// row returns cluster c's counts by slot when they are dense, else nil.
+func (cc *clusterCounts) row(c int32, slots int) []int32 {
+	b := cc.base[c]
+	if b < 0 || cc.dense == nil {
+		return nil
+	}
+	return cc.dense[b : int(b)+slots]
+}
+
 func (cc *clusterCounts) get(c, slot int32) int32 {
 	b := cc.base[c]
 	if b < 0 {
@@ -406,10 +524,19 @@ func (cc *clusterCounts) add(c, slot, d int32) {
 	cc.sparse[int64(b)+int64(slot)] += d
 }
 
+// arnHash is the hash that orders the services for the planner and, mixed
+// with each slot's seed, ranks the slots for a service.
+func arnHash(arn string) uint64 { return mix64(fnv1a(arn)) }
+
 // fnv1a is the 64-bit FNV-1a hash of s, computed without converting s to
 // bytes (which would allocate).
-func fnv1a(s string) uint64 {
-	h := uint64(14695981039346656037)
+func fnv1a(s string) uint64 { return fnvMore(fnvOffset, s) }
+
+// fnvOffset is FNV-1a's initial value.
+const fnvOffset = 14695981039346656037
+
+// fnvMore continues an FNV-1a hash h over the bytes of s.
+func fnvMore(h uint64, s string) uint64 {
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])
 		h *= 1099511628211

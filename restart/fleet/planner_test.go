@@ -101,10 +101,7 @@ func TestScheduleRepairsWhenTheGreedyPassIsStuck(t *testing.T) {
 	for seed := range uint64(200) {
 		rng := rand.New(rand.NewPCG(seed, 5))
 		services := eligibleFleet(rng, 10+rng.IntN(30), 1, 1+rng.IntN(4))
-		p, err := newPlanner(services, w)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := newPlanner(services, hashOrder(services), 0, w)
 		if err := p.run(); err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
