@@ -103,12 +103,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 	}
 	for _, scale := range scales {
-		d, err := benchDiscover(ctx, exe, ddb, fleetAt(scale), scale, *latency, *updateRate)
+		d, err := benchDiscover(ctx, exe, ddb, fleetAt(scale), scale, *latency, limits, *updateRate)
 		if err != nil {
 			return err
 		}
 		r.discover = append(r.discover, d)
-		fmt.Fprintf(stderr, "bench: discovery at %dx: %.2fs (lower bound %.2fs)\n", scale, d.ecs, d.lower.Seconds())
+		fmt.Fprintf(stderr, "bench: discovery at %dx: %.2fs (lower bound %.2fs); the step %.2fs\n", scale, d.ecsOnly.Seconds(), d.lower.Seconds(), d.wall.Seconds())
 	}
 	if *planServices > 0 {
 		p, err := benchPlan(ctx, *seed, *planServices)
@@ -298,10 +298,12 @@ func (r benchReport) print(w io.Writer, extra []string) {
 
 	ops := []string{"AssumeRole", "ListClusters", "ListServices", "DescribeServices", "ListTagsForResource"}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "discovery\tservices\tECS calls\tlower bound\tratio\tstep end to end\twrites after\tpairs failed\tthrottled (retried)\t"+strings.Join(ops, "\t")+"\tpeak RSS MiB\t")
+	fmt.Fprintln(tw, "discovery\tservices\twall\tlower bound\tratio\tpairs failed\tthrottled (retried)\t"+strings.Join(ops, "\t")+"\tpeak RSS MiB\t")
 	for _, d := range r.discover {
-		row := fmt.Sprintf("engine %dx\t%d\t%.2fs\t%.2fs\t%.2fx\t%.2fs\t%.2fs\t%d/%d\t%d", d.scale, d.services, d.ecs, d.lower.Seconds(),
-			d.ecs/d.lower.Seconds(), d.wall.Seconds(), d.inventoryTail, d.failed, d.pairs, sum(d.throttled))
+		fmt.Fprintf(tw, "engine %dx, ECS calls alone\t%d\t%.2fs\t%.2fs\t%.2fx\t\t\t\t\t\t\t\t\t\n", d.scale, d.ecsOnlyServices, d.ecsOnly.Seconds(), d.lower.Seconds(),
+			d.ecsOnly.Seconds()/d.lower.Seconds())
+		row := fmt.Sprintf("discover step %dx (ECS %.2fs, then writes %.2fs)\t%d\t%.2fs\t%.2fs\t%.2fx\t%d/%d\t%d", d.scale, d.ecs, d.inventoryTail, d.services, d.wall.Seconds(), d.lower.Seconds(),
+			d.wall.Seconds()/d.lower.Seconds(), d.failed, d.pairs, sum(d.throttled))
 		for _, op := range ops {
 			row += fmt.Sprintf("\t%d", d.calls[op])
 		}
@@ -309,7 +311,7 @@ func (r benchReport) print(w io.Writer, extra []string) {
 	}
 	if n := r.naive; n != nil && len(r.discover) > 0 {
 		d := r.discover[0]
-		row := fmt.Sprintf("naive %dx\t%d\t%.2fs\t%.2fs\t%.2fx\t\t\t%d\t%d", d.scale, n.services, n.wall.Seconds(), d.lower.Seconds(),
+		row := fmt.Sprintf("naive script %dx\t%d\t%.2fs\t%.2fs\t%.2fx\t%d\t%d", d.scale, n.services, n.wall.Seconds(), d.lower.Seconds(),
 			n.wall.Seconds()/d.lower.Seconds(), n.failed, sum(n.throttled))
 		for _, op := range ops {
 			row += fmt.Sprintf("\t%d", n.calls[op])
@@ -321,7 +323,7 @@ func (r benchReport) print(w io.Writer, extra []string) {
 		fmt.Fprintf(w, "lower bound at %dx (%d accounts, %d clusters) decided by %s\n", d.scale, d.accounts, d.clusters, d.busiest)
 	}
 	if r.naive != nil && len(r.discover) > 0 {
-		fmt.Fprintf(w, "speed-up over the naive script: %.1fx\n", r.naive.wall.Seconds()/r.discover[0].ecs)
+		fmt.Fprintf(w, "speed-up over the naive script: %.1fx (the engine's ECS calls alone)\n", r.naive.wall.Seconds()/r.discover[0].ecsOnly.Seconds())
 	}
 	if n := r.night; n != nil {
 		fmt.Fprintf(w, "\nnight with --no-wait, ECS's buckets and the engine's limits x%g: %d services, %d eligible, %d restarted in %.2fs (first UpdateService to last answer), bucket allows %.2fs for the busiest pair %s: %.0f%%\n",
@@ -356,10 +358,11 @@ func (r benchReport) print(w io.Writer, extra []string) {
 	for _, d := range r.discover {
 		p := fmt.Sprintf("discover%dx_", d.scale)
 		add(p+"services", "%d", d.services)
-		add(p+"ecs_s", "%.2f", d.ecs)
+		add(p+"wall_s", "%.2f", d.ecsOnly.Seconds())
 		add(p+"lower_bound_s", "%.2f", d.lower.Seconds())
-		add(p+"ratio", "%.2f", d.ecs/d.lower.Seconds())
+		add(p+"ratio", "%.2f", d.ecsOnly.Seconds()/d.lower.Seconds())
 		add(p+"step_s", "%.2f", d.wall.Seconds())
+		add(p+"step_ecs_s", "%.2f", d.ecs)
 		add(p+"writes_after_s", "%.2f", d.inventoryTail)
 		add(p+"pairs_failed", "%d", d.failed)
 		add(p+"throttled", "%d", sum(d.throttled))
@@ -375,7 +378,7 @@ func (r benchReport) print(w io.Writer, extra []string) {
 		for _, op := range ops {
 			add("naive_calls_"+op, "%d", n.calls[op])
 		}
-		add("speedup", "%.1f", n.wall.Seconds()/r.discover[0].ecs)
+		add("speedup", "%.1f", n.wall.Seconds()/r.discover[0].ecsOnly.Seconds())
 	}
 	if n := r.night; n != nil {
 		add("night_services", "%d", n.services)
@@ -411,9 +414,10 @@ type target struct {
 func (r benchReport) targets() []target {
 	var ts []target
 	for _, d := range r.discover {
-		ratio := d.ecs / d.lower.Seconds()
+		ratio := d.ecsOnly.Seconds() / d.lower.Seconds()
 		ts = append(ts, target{fmt.Sprintf("discovery at %dx within %.1fx of its lower bound", d.scale, targetDiscoverRatio),
-			fmt.Sprintf("%.2fs vs %.2fs, %.2fx", d.ecs, d.lower.Seconds(), ratio), ratio <= targetDiscoverRatio})
+			fmt.Sprintf("%.2fs vs %.2fs, %.2fx; in the step, sharing the CPU with dynalite: %.2fs, %.2fx", d.ecsOnly.Seconds(), d.lower.Seconds(), ratio, d.ecs, d.ecs/d.lower.Seconds()),
+			ratio <= targetDiscoverRatio && d.ecsOnlyServices == d.services})
 		if d.scale == 10 {
 			ts = append(ts,
 				target{"discover step at 10x under 60s end to end, DynamoDB writes included",
@@ -423,7 +427,7 @@ func (r benchReport) targets() []target {
 		}
 	}
 	if n := r.naive; n != nil && len(r.discover) > 0 {
-		s := n.wall.Seconds() / r.discover[0].ecs
+		s := n.wall.Seconds() / r.discover[0].ecsOnly.Seconds()
 		ts = append(ts, target{fmt.Sprintf("at least %dx faster than the naive script", targetSpeedup), fmt.Sprintf("%.1fx", s), s >= targetSpeedup})
 	}
 	if n := r.night; n != nil {

@@ -8,11 +8,12 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/engine"
+	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleetsim"
 )
 
@@ -110,11 +112,38 @@ func runChild(ctx context.Context, exe string, args ...string) (child, error) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
-	err := cmd.Run()
-	c := child{stdout: out.Bytes(), wall: time.Since(start)}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		c.peakRSS = ru.Maxrss * 1024 // KiB on Linux
+	if err := cmd.Start(); err != nil {
+		return child{}, fmt.Errorf("restartctl %s: %w", args[0], err)
 	}
+	// The peak resident set of the child's own memory, from
+	// /proc/PID/status's VmHWM while it runs. Not the rusage of wait4:
+	// Go starts children with vfork, and Linux carries the parent's
+	// high-water mark over into the child's ru_maxrss when it execs
+	// (setmax_mm_hiwater_rss in fs/exec.c), so that would count this
+	// process's simulated fleet.
+	var peak atomic.Int64
+	done := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if kib := vmHWM(status); kib > peak.Load() {
+				peak.Store(kib)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	<-watched
+	c := child{stdout: out.Bytes(), wall: time.Since(start), peakRSS: peak.Load() * 1024}
 	if err != nil {
 		tail := errb.String()
 		if len(tail) > 2000 {
@@ -123,6 +152,22 @@ func runChild(ctx context.Context, exe string, args ...string) (child, error) {
 		return c, fmt.Errorf("restartctl %s: %w\n%s", args[0], err, tail)
 	}
 	return c, nil
+}
+
+// vmHWM is the "VmHWM:" line of a /proc/PID/status file in KiB (0 when
+// it cannot be read: the process has ended, or this is not Linux).
+func vmHWM(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // engineArgs are the flags that point a restartctl at the local fleet and
@@ -137,45 +182,69 @@ func engineArgs(f *localFleet, ddb, tables string, rateScale, updateRate float64
 	}
 }
 
-// discoverResult is the discover step of one fleet, end to end.
+// discoverResult is the discovery of one fleet: the engine's ECS calls
+// alone, then the discover step end to end.
 type discoverResult struct {
 	scale                   int
 	accounts, clusters      int
+	ecsOnly                 time.Duration // awsfleet's discovery alone, in this process
+	ecsOnlyServices         int
 	services, pairs, failed int
-	wall                    time.Duration // the process: start, STS, ECS, DynamoDB
-	ecs, inventoryTail      float64       // seconds: the ECS calls; the writes after them
+	wall                    time.Duration // the step's process: start, STS, ECS, DynamoDB
+	ecs, inventoryTail      float64       // seconds in the step: the ECS calls; the writes after them
 	lower                   time.Duration
 	busiest                 string
 	calls, throttled        map[string]int64
 	peakRSS                 int64
 }
 
-// benchDiscover runs the discover step (`restartctl invoke discover`, the
-// Lambda handler) against a fleet at ECS's own buckets, DynamoDB writes
-// included.
-func benchDiscover(ctx context.Context, exe, ddb string, cfg fleetsim.Config, scale int, latency time.Duration, updateRate float64) (discoverResult, error) {
-	f, err := startFleet(cfg, latency)
+// benchDiscover discovers a fleet at ECS's own buckets twice, each time
+// on a fresh copy: with the engine's discovery alone (awsfleet, as the
+// step builds it, the services counted and dropped), which is what the
+// buckets' lower bound is about; then with the discover step
+// (`restartctl invoke discover`, the Lambda handler, its own process),
+// DynamoDB writes included. On a 2-core machine the step's ECS calls
+// share the CPU with dynalite writing the inventory, which real DynamoDB
+// does not.
+func benchDiscover(ctx context.Context, exe, ddb string, cfg fleetsim.Config, scale int, latency time.Duration, limits awsfleet.Limits, updateRate float64) (discoverResult, error) {
+	r := discoverResult{scale: scale, accounts: cfg.Accounts, clusters: cfg.Clusters}
+	alone, err := startFleet(cfg, latency)
 	if err != nil {
-		return discoverResult{}, fmt.Errorf("bench discover %dx: %w", scale, err)
+		return r, fmt.Errorf("bench discover %dx: %w", scale, err)
 	}
-	defer f.close()
-	lower, busiest := discoveryLowerBound(f.sim.ClusterSizes(), latency)
-	args := append([]string{"invoke", "discover"}, engineArgs(f, ddb, fmt.Sprintf("bench-discover-%dx-%d", scale, time.Now().UnixNano()), 1, updateRate)...)
+	r.lower, r.busiest = discoveryLowerBound(alone.sim.ClusterSizes(), latency)
+	awsCfg := aws.Config{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(alone.srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider(alone.sim.HubAccessKeyID(), "local", ""),
+		Retryer:      awsfleet.NewRetryer(awsfleet.DefaultRetryPolicy()),
+	}
+	f := awsfleet.New(awsfleet.AssumeRoleClients(awsCfg, awsfleet.Roles{Name: alone.sim.RoleName(), SessionName: "bench"}), awsfleet.WithLimits(limits))
+	start := time.Now()
+	f.DiscoverEach(ctx, alone.sim.Accounts(), alone.sim.Regions(), func(_ awsfleet.AccountResult, found []fleet.Service) {
+		r.ecsOnlyServices += len(found)
+	})
+	r.ecsOnly = time.Since(start)
+	alone.close()
+
+	step, err := startFleet(cfg, latency)
+	if err != nil {
+		return r, fmt.Errorf("bench discover %dx: %w", scale, err)
+	}
+	defer step.close()
+	args := append([]string{"invoke", "discover"}, engineArgs(step, ddb, fmt.Sprintf("bench-discover-%dx-%d", scale, time.Now().UnixNano()), 1, updateRate)...)
 	c, err := runChild(ctx, exe, append(args, "{}")...)
 	if err != nil {
-		return discoverResult{}, fmt.Errorf("bench discover %dx: %w", scale, err)
+		return r, fmt.Errorf("bench discover %dx: %w", scale, err)
 	}
 	var out engine.DiscoverOutput
 	if err := json.Unmarshal(c.stdout, &out); err != nil {
-		return discoverResult{}, fmt.Errorf("bench discover %dx: the step's output %q: %w", scale, c.stdout, err)
+		return r, fmt.Errorf("bench discover %dx: the step's output %q: %w", scale, c.stdout, err)
 	}
-	calls, throttled := f.calls()
-	return discoverResult{
-		scale: scale, accounts: cfg.Accounts, clusters: cfg.Clusters,
-		services: out.Discovered, pairs: out.Accounts, failed: out.AccountsFailed,
-		wall: c.wall, ecs: out.DiscoverySeconds, inventoryTail: out.InventorySeconds,
-		lower: lower, busiest: busiest, calls: calls, throttled: throttled, peakRSS: c.peakRSS,
-	}, nil
+	r.calls, r.throttled = step.calls()
+	r.services, r.pairs, r.failed = out.Discovered, out.Accounts, out.AccountsFailed
+	r.wall, r.ecs, r.inventoryTail, r.peakRSS = c.wall, out.DiscoverySeconds, out.InventorySeconds, c.peakRSS
+	return r, nil
 }
 
 // naiveResult is the naive script's discovery.

@@ -61,7 +61,7 @@ func addEngineFlags(fs *flag.FlagSet) *engineFlags {
 		messages:       fs.String("messages", "", "`FILE` receiving the notifications that are not published (- for stderr; default: dropped)"),
 		metrics:        fs.String("metrics", "", "`FILE` receiving the EMF metric lines (- for stderr; default: dropped)"),
 		rateScale:      fs.Float64("rate-scale", 1, "multiply the client-side request limits (match the local fleet's --throttle-scale)"),
-		updateRate:     fs.String("update-rate", os.Getenv("UPDATE_RATE"), "UpdateService calls per `second` per account and Region, at most 5 (default 4, or $UPDATE_RATE); the engine slows down further when ECS throttles"),
+		updateRate:     fs.String("update-rate", os.Getenv("UPDATE_RATE"), "UpdateService calls per `second` per account and Region, at most 5 (default 5, ECS's own refill, or $UPDATE_RATE); the engine backs off from it whenever ECS throttles"),
 		verbose:        fs.Bool("progress", isTerminal(os.Stderr), "progress lines on stderr (default: when stderr is a terminal)"),
 		window:         addWindowFlags(fs),
 		outsideWindow:  fs.Bool("outside-window", false, "restart even outside the window of the run's day (by default run refuses, exit status 3)"),
