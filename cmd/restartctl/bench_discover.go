@@ -72,6 +72,17 @@ func startFleet(cfg fleetsim.Config, latency time.Duration) (*localFleet, error)
 
 func (f *localFleet) close() { f.srv.Close() }
 
+// hubConfig is the hub's SDK configuration against a fleetsim at url,
+// with the engine's retryer.
+func hubConfig(url string, sim *fleetsim.Sim) aws.Config {
+	return aws.Config{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(url),
+		Credentials:  credentials.NewStaticCredentialsProvider(sim.HubAccessKeyID(), "local", ""),
+		Retryer:      awsfleet.NewRetryer(awsfleet.DefaultRetryPolicy()),
+	}
+}
+
 // span is the time from the first call of action to the last answer.
 func (f *localFleet) span(action string) time.Duration {
 	f.mu.Lock()
@@ -213,13 +224,7 @@ func benchDiscover(ctx context.Context, exe, ddb string, cfg fleetsim.Config, sc
 		return r, fmt.Errorf("bench discover %dx: %w", scale, err)
 	}
 	r.lower, r.busiest = discoveryLowerBound(alone.sim.ClusterSizes(), latency)
-	awsCfg := aws.Config{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(alone.srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(alone.sim.HubAccessKeyID(), "local", ""),
-		Retryer:      awsfleet.NewRetryer(awsfleet.DefaultRetryPolicy()),
-	}
-	f := awsfleet.New(awsfleet.AssumeRoleClients(awsCfg, awsfleet.Roles{Name: alone.sim.RoleName(), SessionName: "bench"}), awsfleet.WithLimits(limits))
+	f := awsfleet.New(awsfleet.AssumeRoleClients(hubConfig(alone.srv.URL, alone.sim), awsfleet.Roles{Name: alone.sim.RoleName(), SessionName: "bench"}), awsfleet.WithLimits(limits))
 	start := time.Now()
 	f.DiscoverEach(ctx, alone.sim.Accounts(), alone.sim.Regions(), func(_ awsfleet.AccountResult, found []fleet.Service) {
 		r.ecsOnlyServices += len(found)
@@ -262,14 +267,8 @@ func benchNaive(ctx context.Context, cfg fleetsim.Config, latency time.Duration)
 		return naiveResult{}, fmt.Errorf("bench naive: %w", err)
 	}
 	defer f.close()
-	awsCfg := aws.Config{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(f.srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(f.sim.HubAccessKeyID(), "local", ""),
-		Retryer:      awsfleet.NewRetryer(awsfleet.DefaultRetryPolicy()),
-	}
 	start := time.Now()
-	n, failed := naiveDiscover(ctx, awsCfg, f.sim)
+	n, failed := naiveDiscover(ctx, hubConfig(f.srv.URL, f.sim), f.sim)
 	wall := time.Since(start)
 	calls, throttled := f.calls()
 	return naiveResult{wall: wall, services: n, failed: failed, calls: calls, throttled: throttled}, nil

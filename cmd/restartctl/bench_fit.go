@@ -10,9 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleetsim"
@@ -104,12 +101,7 @@ func benchFit(ctx context.Context, seed int64) (fitResult, error) {
 	}
 	srv := httptest.NewServer(sim.Handler())
 	defer srv.Close()
-	awsCfg := aws.Config{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(sim.HubAccessKeyID(), "local", ""),
-		Retryer:      awsfleet.NewRetryer(awsfleet.DefaultRetryPolicy()),
-	}
+	awsCfg := hubConfig(srv.URL, sim)
 	// The restarts' pace is not what this case measures (the fit counts
 	// the engine's default pace below): fleetsim does not throttle here, nor does
 	// the client.

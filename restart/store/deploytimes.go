@@ -40,26 +40,9 @@ const deployTimesPrefix = "page#"
 // (LoadDeploymentTimes reads it).
 func (s *Store) PutDeploymentTimes(ctx context.Context, times []ClusterDeploymentTime) error {
 	slices.SortFunc(times, func(a, b ClusterDeploymentTime) int { return strings.Compare(a.Cluster, b.Cluster) })
-	var docs []string
-	var b []byte
-	for _, t := range times {
-		j, err := json.Marshal(t)
-		if err != nil {
-			return fmt.Errorf("write deployment times: %w", err)
-		}
-		if len(b) > 0 && len(b)+len(j)+2 > maxPageBytes {
-			docs = append(docs, string(append(b, ']')))
-			b = nil
-		}
-		if len(b) == 0 {
-			b = append(b, '[')
-		} else {
-			b = append(b, ',')
-		}
-		b = append(b, j...)
-	}
-	if len(b) > 0 {
-		docs = append(docs, string(append(b, ']')))
+	docs, err := pages(times)
+	if err != nil {
+		return fmt.Errorf("write deployment times: %w", err)
 	}
 	if len(docs) == 0 {
 		docs = []string{"[]"}

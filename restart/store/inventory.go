@@ -154,7 +154,7 @@ const maxPageBytes = 300 << 10
 
 // pages splits entries into JSON arrays of at most maxPageBytes (one entry
 // larger than that gets a page of its own, and fails to write).
-func pages(entries []manifestEntry) ([]string, error) {
+func pages[T any](entries []T) ([]string, error) {
 	var out []string
 	var b []byte
 	for _, e := range entries {
