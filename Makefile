@@ -52,7 +52,7 @@ lint:
 
 ## bench: the Go benchmarks, then restartctl bench: the discover step at the seed's scale and at 10x
 ## against the buckets' lower bound, a naive script, restartctl plan of 100,000 services, a whole
-## night with --no-wait and, alongside it, the cost of a 10,000-service night (about 9 minutes;
+## night with --no-wait and, alongside it, the cost of a 10,000-service night (about 7 minutes;
 ## LATENCY=20ms BENCH_FLAGS="--scales 1 --naive=false")
 LATENCY ?= 20ms
 BENCH_FLAGS ?=
