@@ -173,12 +173,16 @@ var rules = map[string]func(e *estimator, r plan.Resource) []Line{
 	},
 	"aws:dynamodb/table:Table": func(e *estimator, r plan.Resource) []Line {
 		perNight := e.usage.RestartServices / float64(max(1, e.count(r.Type)))
-		writes := perNight * 3 * e.usage.NightsPerMonth / 1e6
-		reads := perNight * 2 * e.usage.NightsPerMonth / 1e6
+		// Measured by `make nightcost` (BENCHMARKS.md, "Cost of a night"):
+		// a night takes 3.8 WRU and 3.7-4.0 RRU per service of the fleet
+		// (the inventory, the batch manifests, the claim, the deployment
+		// id, the outcome, and reading them back).
+		writes := perNight * 4 * e.usage.NightsPerMonth / 1e6
+		reads := perNight * 4 * e.usage.NightsPerMonth / 1e6
 		gb := perNight * 90 / 1e6 // ~1 KB an item, kept 90 days
 		lines := []Line{
-			e.line(r, "on-demand writes", "dynamodbWriteMillion", writes, "three writes per service per night"),
-			e.line(r, "on-demand reads", "dynamodbReadMillion", reads, "two reads per service per night"),
+			e.line(r, "on-demand writes", "dynamodbWriteMillion", writes, "four write units per service per night"),
+			e.line(r, "on-demand reads", "dynamodbReadMillion", reads, "four read units per service per night"),
 			e.line(r, "storage", "dynamodbStorageGBMonth", gb, "~1 KB per item, 90 days kept"),
 		}
 		if pitr, ok := r.Inputs["pointInTimeRecovery"].(map[string]any); ok && pitr["enabled"] == true {
