@@ -61,7 +61,11 @@ func TestRunsEitherSideOfMidnightNeverRestartAServiceTwice(t *testing.T) {
 		{"from the tags alone", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			lf.settings.Location = zoneAt(time.Now(), 10*time.Minute) // 00:10 of the next day
+			// 00:10 of the next day: twenty minutes east of the late run's
+			// zone, not zoneAt's, which keeps offsets within 12 hours
+			// and, run at about 12:00 UTC, would wrap back to the same day.
+			_, off := time.Now().In(late).Zone()
+			lf.settings.Location = time.FixedZone("late+20m", off+20*60)
 			lf.settings.OutsideWindow = false
 			if tc.freshRuns {
 				lf.settings.RunsTable += "-fresh"
