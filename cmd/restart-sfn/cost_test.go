@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -169,38 +167,10 @@ func TestCostAssumesTheArchitectureThePipelineDeploys(t *testing.T) {
 // TestCostCountsAndPricesOneLocalNight runs `restart-sfn cost` on a
 // 40-service fleet and checks its counts against what the night did.
 func TestCostCountsAndPricesOneLocalNight(t *testing.T) {
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = findNode(context.Background(), root, "")
-	need(t, err, "no Node.js 22 for aws-local-stepfunctions")
-	_, err = os.Stat(filepath.Join(root, "node_modules", "aws-local-stepfunctions"))
-	need(t, err, "aws-local-stepfunctions is not installed (npm ci)")
-	ddb := testenv.DynamoDB(t)
-	sim, err := fleetsim.New(fleetsim.Config{Seed: 3, Accounts: 2, Clusters: 6, Services: 40, DeployTime: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	work := t.TempDir()
-	restartctl := filepath.Join(work, "restartctl")
-	build := exec.Command("go", "build", "-o", restartctl, "./cmd/restartctl")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build restartctl: %v\n%s", err, out)
-	}
-	n := time.Now().UnixNano()
-	jsonFile := filepath.Join(work, "night.json")
+	ln := newLocalNight(t, fleetsim.Config{Seed: 3, Accounts: 2, Clusters: 6, Services: 40, DeployTime: 50 * time.Millisecond})
+	jsonFile := filepath.Join(ln.work, "night.json")
 	var out, progress bytes.Buffer
-	err = Main(context.Background(), []string{"cost",
-		"--dir", root, "--stack", "dev", "--endpoint", srv.URL, "--dynamodb-endpoint", ddb,
-		"--restartctl", restartctl, "--work", work,
-		"--inventory-table", fmt.Sprintf("inv-%d", n), "--runs-table", fmt.Sprintf("runs-%d", n),
-		"--window", "1h", "--batch-interval", "10m", "--settle", "100ms", "--recheck", "100ms",
-		"--key-prefix", "tiny_", "--json", jsonFile,
-	}, &out, &progress)
+	err := Main(context.Background(), append(append([]string{"cost"}, ln.args...), "--key-prefix", "tiny_", "--json", jsonFile), &out, &progress)
 	if err != nil {
 		t.Fatalf("cost: %v\n%s\n%s", err, out.String(), progress.String())
 	}

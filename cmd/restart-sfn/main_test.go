@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/nequi-platform/wordpress-ecs/internal/testenv"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleetsim"
-	"github.com/nequi-platform/wordpress-ecs/restart/workflow"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -35,62 +33,11 @@ func need(t *testing.T, err error, what string) {
 }
 
 func TestDefinitionIsTheStacksStateMachine(t *testing.T) {
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out, errOut bytes.Buffer
-	if err := Main(context.Background(), []string{"definition", "--dir", root, "--stack", "prod"}, &out, &errOut); err != nil {
-		t.Fatalf("%v\n%s", err, errOut.String())
-	}
-	var d workflow.Definition
-	if err := json.Unmarshal(out.Bytes(), &d); err != nil {
-		t.Fatal(err)
-	}
-	want := "arn:aws:lambda:us-east-1:123456789012:function:wordpress-prod-restart-discover"
-	if d.States[workflow.StateDiscover].Resource != want {
-		t.Errorf("Discover calls %s, want %s", d.States[workflow.StateDiscover].Resource, want)
-	}
-}
-
-// TestTheGeneratedStateMachineRestartsAFleetOnceAndARerunNothing runs the
-// dev stack's state machine (with a one-hour window: four batches) in
-// aws-local-stepfunctions, its tasks calling `restartctl invoke` against
-// an in-process fleetsim and dynalite, twice on the same day.
-func TestTheGeneratedStateMachineRestartsAFleetOnceAndARerunNothing(t *testing.T) {
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = findNode(context.Background(), root, "")
-	need(t, err, "no Node.js 22 for aws-local-stepfunctions")
-	_, err = os.Stat(filepath.Join(root, "node_modules", "aws-local-stepfunctions"))
-	need(t, err, "aws-local-stepfunctions is not installed (npm ci)")
-	ddb := testenv.DynamoDB(t)
-
-	sim, err := fleetsim.New(fleetsim.Config{Seed: 7, Accounts: 3, Clusters: 8, Services: 40, DeployTime: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-
-	work := t.TempDir()
-	restartctl := filepath.Join(work, "restartctl")
-	build := exec.Command("go", "build", "-o", restartctl, "./cmd/restartctl")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build restartctl: %v\n%s", err, out)
-	}
-	n := time.Now().UnixNano()
+	ln := newLocalNight(t, fleetsim.Config{Seed: 7, Accounts: 3, Clusters: 8, Services: 40, DeployTime: 50 * time.Millisecond})
+	sim := ln.sim
 	var out, progress bytes.Buffer
 	start := time.Now()
-	err = Main(context.Background(), []string{"local",
-		"--dir", root, "--stack", "dev", "--endpoint", srv.URL, "--dynamodb-endpoint", ddb,
-		"--restartctl", restartctl, "--work", work,
-		"--inventory-table", fmt.Sprintf("inv-%d", n), "--runs-table", fmt.Sprintf("runs-%d", n),
-		"--window", "1h", "--batch-interval", "10m", "--settle", "100ms", "--recheck", "100ms",
-	}, &out, &progress)
+	err := Main(context.Background(), append([]string{"local"}, ln.args...), &out, &progress)
 	if err != nil {
 		t.Fatalf("local run: %v\n%s\n%s", err, out.String(), progress.String())
 	}
@@ -126,4 +73,49 @@ func TestTheGeneratedStateMachineRestartsAFleetOnceAndARerunNothing(t *testing.T
 	if total != eligible {
 		t.Errorf("fleetsim saw %d restarts, want %d", total, eligible)
 	}
+}
+
+// localNight is what a local execution of the dev stack's state machine
+// needs: Node.js 22 and aws-local-stepfunctions, dynalite, a fleet served
+// in this process and restartctl built into a work directory.
+type localNight struct {
+	sim  *fleetsim.Sim
+	work string
+	// args are the flags of every local execution: the repository and
+	// stack, the endpoints, restartctl and the work directory, tables of
+	// its own, a one-hour window (four batches) and short waits.
+	args []string
+}
+
+func newLocalNight(t *testing.T, cfg fleetsim.Config) localNight {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = findNode(context.Background(), root, "")
+	need(t, err, "no Node.js 22 for aws-local-stepfunctions")
+	_, err = os.Stat(filepath.Join(root, "node_modules", "aws-local-stepfunctions"))
+	need(t, err, "aws-local-stepfunctions is not installed (npm ci)")
+	ddb := testenv.DynamoDB(t)
+	sim, err := fleetsim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	work := t.TempDir()
+	restartctl := filepath.Join(work, "restartctl")
+	build := exec.Command("go", "build", "-o", restartctl, "./cmd/restartctl")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build restartctl: %v\n%s", err, out)
+	}
+	n := time.Now().UnixNano()
+	return localNight{sim: sim, work: work, args: []string{
+		"--dir", root, "--stack", "dev", "--endpoint", srv.URL, "--dynamodb-endpoint", ddb,
+		"--restartctl", restartctl, "--work", work,
+		"--inventory-table", fmt.Sprintf("inv-%d", n), "--runs-table", fmt.Sprintf("runs-%d", n),
+		"--window", "1h", "--batch-interval", "10m", "--settle", "100ms", "--recheck", "100ms",
+	}}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleetsim"
 )
 
@@ -32,13 +33,15 @@ func BenchmarkDiscover10000(b *testing.B) {
 	for b.Loop() {
 		f := awsfleet.New(awsfleet.AssumeRoleClients(cfg, awsfleet.Roles{Name: sim.RoleName(), SessionName: "bench"}),
 			awsfleet.WithLimits(awsfleet.Limits{Modify: unlimited, Tag: unlimited, ClusterRead: unlimited, ServiceRead: unlimited, History: unlimited}))
-		services, results := f.Discover(b.Context(), sim.Accounts(), sim.Regions(), nil)
+		found = 0
+		results := f.DiscoverEach(b.Context(), sim.Accounts(), sim.Regions(), func(_ awsfleet.AccountResult, services []fleet.Service) {
+			found += len(services)
+		})
 		for _, r := range results {
 			if r.Err != nil {
 				b.Fatal(r.Err)
 			}
 		}
-		found = len(services)
 	}
 	if found != 10000 {
 		b.Fatalf("discovered %d services, want 10000", found)

@@ -33,25 +33,12 @@ type AccountResult struct {
 	ClustersGone []string
 }
 
-// Discover lists every ECS service of every account and Region, the pairs
-// in parallel (bounded). A pair that fails is reported in its result and
-// does not stop the others; progress, when not nil, is called as each pair
-// finishes. The services come back sorted by ARN.
-func (f *Fleet) Discover(ctx context.Context, accounts, regions []string, progress func(AccountResult)) ([]fleet.Service, []AccountResult) {
-	var services []fleet.Service
-	results := f.DiscoverEach(ctx, accounts, regions, func(res AccountResult, found []fleet.Service) {
-		services = append(services, found...)
-		if progress != nil {
-			progress(res)
-		}
-	})
-	slices.SortFunc(services, func(a, b fleet.Service) int { return strings.Compare(a.ARN, b.ARN) })
-	return services, results
-}
-
-// DiscoverEach is Discover handing over each pair's services as the pair
-// finishes, so that a caller can write them while the other pairs are
-// still being listed, and need not hold the whole fleet. found calls are
+// DiscoverEach lists every ECS service of every account and Region, the
+// pairs in parallel (bounded), and hands over each pair's services as the
+// pair finishes, so that a caller can write them while the other pairs
+// are still being listed, and need not hold the whole fleet. A pair that
+// fails is reported in its result (with the services found before the
+// error) and does not stop the others. found calls are
 // serialized; a slow found holds up the pairs that finish after it, so it
 // should hand the services on rather than do I/O itself.
 func (f *Fleet) DiscoverEach(ctx context.Context, accounts, regions []string, found func(AccountResult, []fleet.Service)) []AccountResult {
