@@ -186,6 +186,15 @@ type Stats struct {
 	Faults []FaultStatus `json:"faults"`
 	// Sessions are the sessions AssumeRole issued.
 	Sessions []Session `json:"sessions"`
+	// Faulted lists, per fault kind, the services it affected (see
+	// Sim.Faulted).
+	Faulted map[FaultKind][]string `json:"faulted"`
+	// PeakRate10s is, per "<account>/<region>" and throttling bucket
+	// ("service-read", "service-modify", ...), the highest rate of calls
+	// over any 10-second window, in calls per second: throttled calls
+	// included, as they draw from (or find empty) the same bucket that
+	// every other caller in the account uses.
+	PeakRate10s map[string]map[string]float64 `json:"peakRate10s"`
 }
 
 // Stats returns a snapshot of the counters.
@@ -194,6 +203,7 @@ func (s *Sim) Stats() Stats {
 		Calls: map[string]map[string]int64{}, Throttled: map[string]map[string]int64{},
 		UpdateService: map[string]map[string]int{}, Deployments: map[string]map[string]int{},
 		Faults: s.Faults(), Sessions: s.Sessions(), ClustersDeleted: s.ClustersDeleted(),
+		Faulted: s.Faulted(), PeakRate10s: map[string]map[string]float64{},
 	}
 	add := func(m map[string]map[string]int64, op, acct string, n int64) {
 		if m[op] == nil {
@@ -211,6 +221,14 @@ func (s *Sim) Stats() Stats {
 		for op, n := range a.throttled {
 			add(st.Throttled, op, id, n)
 			st.TotalThrottled += n
+		}
+		for k, w := range a.rates {
+			region, cat, _ := strings.Cut(k, "/")
+			pair := id + "/" + region
+			if st.PeakRate10s[pair] == nil {
+				st.PeakRate10s[pair] = map[string]float64{}
+			}
+			st.PeakRate10s[pair][cat] = w.peakPerSecond()
 		}
 		for _, c := range []struct{ from, to map[string]map[string]int }{{a.updates, st.UpdateService}, {a.started, st.Deployments}} {
 			for day, m := range c.from {

@@ -35,6 +35,7 @@ var ecsOps = map[string]ecsOp{
 	"ListTagsForResource":        (*Sim).listTagsForResource,
 	"ListServiceDeployments":     (*Sim).listServiceDeployments,
 	"DescribeServiceDeployments": (*Sim).describeServiceDeployments,
+	"DescribeServiceRevisions":   (*Sim).describeServiceRevisions,
 }
 
 func (s *Sim) serveECS(w http.ResponseWriter, r *http.Request, sc scope, body []byte) {
@@ -63,6 +64,7 @@ func (s *Sim) serveECS(w http.ResponseWriter, r *http.Request, sc scope, body []
 	a := s.accounts[id.account]
 	a.mu.Lock()
 	a.calls[op]++
+	a.rate(sc.region, ecsOpCategory[op]).add(now)
 	throttled := !s.take(a, sc.region, op, now)
 	if !throttled && s.callFault(FaultThrottle, id.account, sc.region, op) != nil {
 		throttled = true
@@ -355,9 +357,7 @@ func (s *Sim) describeServices(c *ecsCall, body []byte) (any, *apiError) {
 		}
 		sv.settle(s, c.now)
 		out.Services = append(out.Services, s.render(sv, c.now, withTags))
-		if sv.goneOnRead {
-			s.deleteService(cl, sv, sv.goneInactive)
-		}
+		s.onRead(cl, sv, c.now)
 	}
 	return out, nil
 }
@@ -678,6 +678,66 @@ func (c *ecsCall) findServiceDeployment(s *Sim, arn string) (*deployment, *servi
 	sv.settle(s, c.now)
 	for _, d := range sv.history {
 		if d.sdArn == arn && d.rollbackOf == nil {
+			return d, sv
+		}
+	}
+	return nil, nil
+}
+
+func (s *Sim) describeServiceRevisions(c *ecsCall, body []byte) (any, *apiError) {
+	var in struct {
+		ServiceRevisionArns []string `json:"serviceRevisionArns"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	// "You can specify a maximum of 20 ARNs" (ECS API Reference,
+	// DescribeServiceRevisions).
+	if len(in.ServiceRevisionArns) == 0 || len(in.ServiceRevisionArns) > 20 {
+		return nil, ecsError("InvalidParameterException", "serviceRevisionArns must contain between 1 and 20 items.")
+	}
+	type failure struct {
+		Arn    string `json:"arn"`
+		Reason string `json:"reason"`
+	}
+	out := struct {
+		ServiceRevisions []wireServiceRevision `json:"serviceRevisions"`
+		Failures         []failure             `json:"failures"`
+	}{ServiceRevisions: []wireServiceRevision{}, Failures: []failure{}}
+	for _, arn := range in.ServiceRevisionArns {
+		d, sv := c.findServiceRevision(arn)
+		if d == nil {
+			out.Failures = append(out.Failures, failure{Arn: arn, Reason: "MISSING"})
+			continue
+		}
+		out.ServiceRevisions = append(out.ServiceRevisions, wireServiceRevision{
+			ServiceRevisionArn: arn, ServiceArn: sv.shownARN(), ClusterArn: sv.clusterArn,
+			TaskDefinition: d.taskDef, LaunchType: sv.launchType, CreatedAt: epoch(d.createdAt),
+			ContainerImages: []wireContainerImage{{ContainerName: sv.name, Image: sv.image, ImageDigest: d.digest}},
+		})
+	}
+	return out, nil
+}
+
+// findServiceRevision resolves
+// arn:aws:ecs:<region>:<account>:service-revision/<cluster>/<service>/<id>:
+// the revision a deployment of the service's history targeted.
+func (c *ecsCall) findServiceRevision(arn string) (*deployment, *service) {
+	p := strings.SplitN(arn, ":", 6)
+	if len(p) != 6 || p[3] != c.region || p[4] != c.acct.id {
+		return nil, nil
+	}
+	parts := strings.Split(p[5], "/")
+	r := c.acct.regions[c.region]
+	if len(parts) != 4 || parts[0] != "service-revision" || r == nil || r.clusters[parts[1]] == nil {
+		return nil, nil
+	}
+	sv := r.clusters[parts[1]].services[parts[2]]
+	if sv == nil {
+		return nil, nil
+	}
+	for i := len(sv.history) - 1; i >= 0; i-- {
+		if d := sv.history[i]; d.targetRev == arn {
 			return d, sv
 		}
 	}

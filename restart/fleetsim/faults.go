@@ -3,10 +3,13 @@ package fleetsim
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 )
 
 // FaultKind names a kind of injected fault.
@@ -91,6 +94,18 @@ const (
 	// bucket refills at (1 - Rate) of its rate for everybody else, as when
 	// Application Auto Scaling, CI or people call the same actions.
 	FaultSharedBucket FaultKind = "shared-bucket"
+	// FaultOptOutAfterDiscovery opts out the fraction Rate of the services
+	// matching Account/Region (or Service): right after the next
+	// DescribeServices that returns them (discovery reads their tags),
+	// their restart tag becomes "disabled", as when an owner opts out
+	// during the night.
+	FaultOptOutAfterDiscovery FaultKind = "opt-out-after-discovery"
+	// FaultForeignDeployment makes someone else deploy the fraction Rate
+	// of the services matching Account/Region (or Service) right after the
+	// next DescribeServices that returns them: a deployment of their own,
+	// in progress when the restart comes (it lasts After, or never ends
+	// when After is zero), with the previous one still ACTIVE.
+	FaultForeignDeployment FaultKind = "foreign-deployment"
 )
 
 // Fault is one injected fault. Empty filters match everything.
@@ -186,7 +201,7 @@ func (f Fault) validate() error {
 			return fmt.Errorf("fault %s: mode must be missing or inactive, got %q", f.Kind, f.Mode)
 		}
 	case FaultDeploymentFail, FaultDeploymentHang, FaultNoRolloutState, FaultEventChurn, FaultShortARN,
-		FaultClusterGone, FaultAppliedServerError:
+		FaultClusterGone, FaultAppliedServerError, FaultOptOutAfterDiscovery, FaultForeignDeployment:
 	case FaultTokenExpiry:
 		if f.After <= 0 {
 			return fmt.Errorf("fault %s needs a positive after (a duration, e.g. \"20s\")", f.Kind)
@@ -262,6 +277,8 @@ func (s *Sim) Inject(f Fault) error {
 		s.applyGone(af)
 	case FaultShortARN:
 		s.applyShortARN(af)
+	case FaultOptOutAfterDiscovery, FaultForeignDeployment:
+		s.applyOnRead(af)
 	}
 	return nil
 }
@@ -378,6 +395,7 @@ func (s *Sim) deploymentOutcome(sv *service) outcome {
 		if !af.fire() {
 			continue
 		}
+		s.markFaulted(af.Kind, sv.arn)
 		return o
 	}
 	return outcomeComplete
@@ -402,6 +420,7 @@ func (s *Sim) applyGone(af *activeFault) {
 						continue
 					}
 					af.fired.Add(1)
+					s.markFaulted(af.Kind, sv.arn)
 					inactive := af.Mode == "inactive"
 					if af.AfterDescribe {
 						sv.goneOnRead, sv.goneInactive = true, inactive
@@ -455,6 +474,7 @@ func (s *Sim) applyShortARN(af *activeFault) {
 				for _, sv := range c.order {
 					if !sv.shortARN && s.serviceMatches(af, sv) && af.fire() {
 						sv.shortARN = true
+						s.markFaulted(af.Kind, sv.arn)
 					}
 				}
 			}
@@ -527,4 +547,96 @@ func (s *Sim) ClustersDeleted() []string {
 	s.deletedMu.Lock()
 	defer s.deletedMu.Unlock()
 	return append([]string{}, s.deletedClusters...)
+}
+
+// applyOnRead marks the services an opt-out-after-discovery or
+// foreign-deployment fault selects: the change happens right after their
+// next DescribeServices (see onRead).
+func (s *Sim) applyOnRead(af *activeFault) {
+	for _, id := range s.members {
+		a := s.accounts[id]
+		a.mu.Lock()
+		for _, r := range a.regions {
+			for _, c := range r.order {
+				for _, sv := range c.order {
+					if sv.status != statusActive || !s.serviceMatches(af, sv) {
+						continue
+					}
+					if af.Count > 0 && af.fired.Load() >= int64(af.Count) {
+						continue
+					}
+					af.fired.Add(1)
+					switch af.Kind {
+					case FaultOptOutAfterDiscovery:
+						sv.optOutOnRead = af
+					case FaultForeignDeployment:
+						sv.foreignOnRead = af
+					}
+				}
+			}
+		}
+		a.mu.Unlock()
+	}
+}
+
+// onRead applies what happens to sv right after a DescribeServices
+// returned it: a deletion, an owner opting out, someone else's
+// deployment. The caller holds the account lock.
+func (s *Sim) onRead(c *cluster, sv *service, now time.Time) {
+	if af := sv.optOutOnRead; af != nil {
+		sv.optOutOnRead = nil
+		sv.tags = setTag(sv.tags, fleet.RestartTag, fleet.OptOutValue)
+		s.markFaulted(af.Kind, sv.arn)
+	}
+	if af := sv.foreignOnRead; af != nil {
+		sv.foreignOnRead = nil
+		o := outcomeHang
+		if af.After > 0 {
+			o = outcomeComplete
+		}
+		d := s.newDeployment(sv, sv.taskDef, now, o)
+		d.foreign = true
+		if af.After > 0 {
+			d.duration = af.After
+		}
+		sv.deployments = append([]*deployment{d}, sv.deployments...)
+		sv.addEvent(s, now, fmt.Sprintf("(service %s) has started 1 tasks: (deployment %s).", sv.name, d.id))
+		s.markFaulted(af.Kind, sv.arn)
+	}
+	if sv.goneOnRead {
+		s.deleteService(c, sv, sv.goneInactive)
+	}
+}
+
+// markFaulted records that a fault of kind affected the service arn
+// (Stats.Faulted).
+func (s *Sim) markFaulted(kind FaultKind, arn string) {
+	s.faultedMu.Lock()
+	defer s.faultedMu.Unlock()
+	if s.faulted == nil {
+		s.faulted = map[FaultKind]map[string]bool{}
+	}
+	if s.faulted[kind] == nil {
+		s.faulted[kind] = map[string]bool{}
+	}
+	s.faulted[kind][arn] = true
+}
+
+// Faulted returns, per fault kind, the services it affected, sorted: the
+// deployments a deployment-fail or deployment-hang fault decided, the
+// services service-gone deleted or short-arn aged, and those that
+// opt-out-after-discovery opted out or foreign-deployment deployed.
+func (s *Sim) Faulted() map[FaultKind][]string {
+	s.faultedMu.Lock()
+	defer s.faultedMu.Unlock()
+	out := make(map[FaultKind][]string, len(s.faulted))
+	for k, set := range s.faulted {
+		arns := make([]string, 0, len(set))
+		for arn := range set {
+			arns = append(arns, arn)
+		}
+		sort.Strings(arns)
+		out[k] = arns
+	}
+	return out
 }

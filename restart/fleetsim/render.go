@@ -127,6 +127,22 @@ func (s *Sim) render(sv *service, now time.Time, withTags bool) wireService {
 	return w
 }
 
+type wireContainerImage struct {
+	ContainerName string `json:"containerName"`
+	Image         string `json:"image"`
+	ImageDigest   string `json:"imageDigest"`
+}
+
+type wireServiceRevision struct {
+	ServiceRevisionArn string               `json:"serviceRevisionArn"`
+	ServiceArn         string               `json:"serviceArn"`
+	ClusterArn         string               `json:"clusterArn"`
+	TaskDefinition     string               `json:"taskDefinition"`
+	LaunchType         string               `json:"launchType,omitempty"`
+	CreatedAt          epoch                `json:"createdAt"`
+	ContainerImages    []wireContainerImage `json:"containerImages"`
+}
+
 type wireServiceDeploymentBrief struct {
 	ServiceDeploymentArn     string `json:"serviceDeploymentArn"`
 	ServiceArn               string `json:"serviceArn"`

@@ -121,6 +121,9 @@ type Sim struct {
 	deletedMu       sync.Mutex
 	deletedClusters []string
 
+	faultedMu sync.Mutex
+	faulted   map[FaultKind]map[string]bool
+
 	handler http.Handler
 }
 
@@ -245,6 +248,14 @@ func (s *Sim) newService(fs fleet.Service, c *cluster, now time.Time) *service {
 	// starts; their current deployment completed a while ago.
 	sv.createdAt = now.Add(-time.Duration(24+h%(24*700)) * time.Hour).Truncate(time.Second)
 	sv.taskDef = fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:%d", fs.Region, fs.Account, fs.Service, 1+h%40)
+	// Half the services run a mutable tag that their team pushes again
+	// every day: a forced deployment resolves it to that day's digest.
+	sv.mutableTag = h%2 == 0
+	tagName := fmt.Sprintf("v1.%d.%d", h%17, h%5)
+	if sv.mutableTag {
+		tagName = "latest"
+	}
+	sv.image = fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s:%s", fs.Account, fs.Region, fs.Service, tagName)
 	for k, v := range fs.Tags {
 		sv.tags = append(sv.tags, tag{k, v})
 	}
@@ -279,6 +290,7 @@ func (s *Sim) newDeployment(sv *service, taskDef string, at time.Time, o outcome
 		reason:   "ECS deployment " + id + " in progress.",
 		sdStatus: "IN_PROGRESS",
 	}
+	d.digest = s.digestOf(sv, at)
 	short := base32ID(s.hash("sd", id))
 	d.sdArn = fmt.Sprintf("arn:aws:ecs:%s:%s:service-deployment/%s/%s/%s", sv.region, sv.account, sv.clusterName, sv.name, short)
 	d.targetRev = fmt.Sprintf("arn:aws:ecs:%s:%s:service-revision/%s/%s/%d", sv.region, sv.account, sv.clusterName, sv.name, s.hash("rev", id)%10_000_000_000_000)
@@ -290,6 +302,17 @@ func (s *Sim) newDeployment(sv *service, taskDef string, at time.Time, o outcome
 		sv.history = sv.history[len(sv.history)-50:]
 	}
 	return d
+}
+
+// digestOf is the digest sv's image tag points at when a deployment
+// starts at `at`: a pinned tag always the same, a mutable one that day's.
+func (s *Sim) digestOf(sv *service, at time.Time) string {
+	gen := "pinned"
+	if sv.mutableTag {
+		gen = at.UTC().Format(time.DateOnly)
+	}
+	return fmt.Sprintf("sha256:%016x%016x%016x%016x", s.hash("digest", sv.image, gen, "0"), s.hash("digest", sv.image, gen, "1"),
+		s.hash("digest", sv.image, gen, "2"), s.hash("digest", sv.image, gen, "3"))
 }
 
 // Handler returns the HTTP handler serving ECS, STS and the admin endpoints.

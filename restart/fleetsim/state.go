@@ -20,6 +20,7 @@ type account struct {
 	throttled map[string]int64          // op -> ThrottlingException returned
 	updates   map[string]map[string]int // day -> service ARN -> accepted UpdateService calls
 	started   map[string]map[string]int // day -> service ARN -> deployments started by UpdateService
+	rates     map[string]*rateWindow    // region + "/" + throttling category -> calls over the last 10 s
 }
 
 func newAccount(id string) *account {
@@ -31,7 +32,20 @@ func newAccount(id string) *account {
 		throttled: map[string]int64{},
 		updates:   map[string]map[string]int{},
 		started:   map[string]map[string]int{},
+		rates:     map[string]*rateWindow{},
 	}
+}
+
+// rate returns the account's window of calls to a bucket of a Region.
+// The caller holds the account lock.
+func (a *account) rate(region, cat string) *rateWindow {
+	k := region + "/" + cat
+	w := a.rates[k]
+	if w == nil {
+		w = &rateWindow{}
+		a.rates[k] = w
+	}
+	return w
 }
 
 // region returns the account's state in a Region, creating an empty one: an
@@ -134,6 +148,17 @@ type service struct {
 	goneOnRead   bool          // vanish after the next DescribeServices that returns it
 	goneInactive bool          // when vanishing, stay visible as INACTIVE
 	shortARN     bool          // created before the long ARN format (short-arn fault)
+	// optOutOnRead: the owner opts the service out right after the next
+	// DescribeServices that returns it (opt-out-after-discovery).
+	optOutOnRead *activeFault
+	// foreignOnRead: someone else deploys the service right after the
+	// next DescribeServices that returns it (foreign-deployment).
+	foreignOnRead *activeFault
+	// image is the container image the task definition names; with a
+	// mutable tag (latest-style, pushed again every day) each new
+	// deployment resolves it to that day's digest.
+	image      string
+	mutableTag bool
 }
 
 // shownARN is the service's ARN as ECS reports it: the old format,
@@ -205,6 +230,12 @@ type deployment struct {
 	rollbackFrom *deployment // for a failed deployment: its rollback
 	sourceRev    string
 	targetRev    string
+	// digest is the image digest the deployment's service revision
+	// resolved its image to (ECS resolves a tag to a digest once per
+	// deployment, "Container image resolution", ECS developer guide).
+	digest string
+	// foreign: started by someone else than the restart engine.
+	foreign bool
 }
 
 func (s *service) primary() *deployment {
@@ -274,6 +305,10 @@ func (s *service) settle(sim *Sim, now time.Time) {
 			}
 			rb := sim.newDeployment(s, taskDef, end, outcomeComplete)
 			rb.rollback, rb.rollbackOf, rb.sdArn = true, p, ""
+			if prev != nil {
+				// Back to the previous revision, image digest included.
+				rb.digest = prev.digest
+			}
 			p.rollbackFrom = rb
 			p.sdStatus, p.sdReason = "ROLLBACK_IN_PROGRESS", "Service deployment rolling back because the circuit breaker threshold was exceeded."
 			s.deployments = append([]*deployment{rb}, s.deployments...)

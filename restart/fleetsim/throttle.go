@@ -34,9 +34,15 @@ var ecsOpCategory = map[string]string{
 	"UpdateService":              "service-modify",
 	"ListServiceDeployments":     "service-deployment",
 	"DescribeServiceDeployments": "service-deployment",
-	"TagResource":                "tag-modify",
-	"UntagResource":              "tag-modify",
-	"ListTagsForResource":        "tag-read",
+	// The throttling table lists the service deployment reads, not the
+	// service revisions that came with them (October 2024); fleetsim
+	// counts DescribeServiceRevisions against the same bucket, and the
+	// engine paces it with the same limiter, so that it can never take
+	// more than that bucket's share whichever bucket ECS draws it from.
+	"DescribeServiceRevisions": "service-deployment",
+	"TagResource":              "tag-modify",
+	"UntagResource":            "tag-modify",
+	"ListTagsForResource":      "tag-read",
 }
 
 // ThrottleLimits returns a copy of the ECS throttling table fleetsim
@@ -85,4 +91,48 @@ func (b bucketSpec) scaled(f float64) bucketSpec {
 		f = 1
 	}
 	return bucketSpec{Burst: math.Max(1, math.Round(b.Burst*f)), PerSecond: b.PerSecond * f}
+}
+
+// The window of Stats.PeakRate10s: calls are counted in ticks of 100 ms
+// over the last 10 seconds.
+const (
+	rateTick         = 100 * time.Millisecond
+	rateTicks        = 100
+	rateWindowLength = rateTick * rateTicks
+)
+
+// rateWindow counts the calls an account makes to one throttling bucket
+// of a Region over the last 10 seconds, and keeps the most it ever held:
+// the highest sustained rate over any 10-second window, which is what a
+// neighbour drawing from the same bucket sees of the caller.
+type rateWindow struct {
+	ticks [rateTicks]int32
+	head  int64 // the newest tick counted
+	sum   int
+	peak  int
+}
+
+// add counts one call at now. The caller holds the account lock.
+func (w *rateWindow) add(now time.Time) {
+	t := now.UnixNano() / int64(rateTick)
+	if t > w.head {
+		for i := max(w.head+1, t-rateTicks+1); i <= t; i++ {
+			slot := i % rateTicks
+			w.sum -= int(w.ticks[slot])
+			w.ticks[slot] = 0
+		}
+		w.head = t
+	}
+	if t <= w.head-rateTicks {
+		t = w.head // stamped before a call that took the lock first
+	}
+	w.ticks[t%rateTicks]++
+	w.sum++
+	w.peak = max(w.peak, w.sum)
+}
+
+// peakPerSecond is the highest number of calls in any 10-second window,
+// per second.
+func (w *rateWindow) peakPerSecond() float64 {
+	return float64(w.peak) / rateWindowLength.Seconds()
 }
