@@ -29,6 +29,8 @@ type ECS interface {
 	UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
 	TagResource(ctx context.Context, in *ecs.TagResourceInput, optFns ...func(*ecs.Options)) (*ecs.TagResourceOutput, error)
 	ListServiceDeployments(ctx context.Context, in *ecs.ListServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.ListServiceDeploymentsOutput, error)
+	DescribeServiceDeployments(ctx context.Context, in *ecs.DescribeServiceDeploymentsInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServiceDeploymentsOutput, error)
+	DescribeServiceRevisions(ctx context.Context, in *ecs.DescribeServiceRevisionsInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServiceRevisionsOutput, error)
 }
 
 // ClientFunc returns the ECS client for an account and Region.
@@ -51,6 +53,13 @@ type Option func(*Fleet)
 
 // WithLimits sets the per-account request rates (default DefaultLimits).
 func WithLimits(l Limits) Option { return func(f *Fleet) { f.limiters.limits = l } }
+
+// WithAccountLimits sets the request rates of the accounts it names,
+// instead of WithLimits' (an account whose own tools need more of its
+// buckets, or that can give more).
+func WithAccountLimits(m map[string]Limits) Option {
+	return func(f *Fleet) { f.limiters.accounts = m }
+}
 
 // WithParallelism bounds how many account/Region pairs are discovered at
 // once (default 64) and how many clusters of one pair (default 4).

@@ -3,6 +3,7 @@ package awsfleet
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -13,13 +14,12 @@ import (
 
 // Limits are the client-side request rates per account and Region. ECS
 // throttles each account and Region with token buckets per group of actions
-// ("Request throttling for the Amazon ECS API", Amazon ECS API Reference).
-// The defaults pace at each bucket's refill rate, not under it: the night
-// is as short as ECS allows, and the limiters (see limiters) slow down as
-// soon as ECS throttles because someone else draws from the same bucket.
-// Their bursts stay bucketMargin calls short of ECS's, so that calls sent
-// in order but answered out of order (a later call overtaking an earlier
-// one on the network) do not find the bucket empty.
+// ("Request throttling for the Amazon ECS API", Amazon ECS API Reference),
+// and every caller in the account draws from the same buckets: Application
+// Auto Scaling, CI, the console, the teams' own deployments. So by default
+// the engine takes only a share of each bucket (DefaultBucketShare, see
+// LimitsAt), and the limiters (see limiters) slow down further as soon as
+// ECS throttles because someone else is drawing more.
 type Limits struct {
 	// Modify paces UpdateService: ECS allows a burst of 50 and 5/s.
 	Modify Rate
@@ -30,7 +30,9 @@ type Limits struct {
 	// ServiceRead paces ListServices and DescribeServices: ECS allows 100
 	// and 20/s.
 	ServiceRead Rate
-	// History paces ListServiceDeployments: ECS allows 50 and 20/s.
+	// History paces ListServiceDeployments, DescribeServiceDeployments
+	// and DescribeServiceRevisions: ECS allows 50 and 20/s for the
+	// service deployment reads.
 	History Rate
 }
 
@@ -55,23 +57,64 @@ var (
 	ecsDeployments   = Rate{PerSecond: 20, Burst: 50}
 )
 
-// DefaultLimits returns the limits described on Limits.
-func DefaultLimits() Limits {
-	inside := func(r Rate) Rate { return Rate{PerSecond: r.PerSecond, Burst: r.Burst - bucketMargin} }
+// DefaultBucketShare is the part of each ECS bucket's sustained rate the
+// engine takes by default: half. The busiest account of a fleet ten times
+// the seed's (3,466 restarts in one account and Region) then needs about
+// 26 minutes of the 6-hour window (BENCHMARKS.md), and the other half of
+// every bucket stays with the account's own tools.
+const DefaultBucketShare = 0.5
+
+// paceUnder is how far under its share a limiter paces, so that its
+// burst and its rate together stay inside the share over any 10 seconds
+// (see LimitsAt).
+const paceUnder = 0.9
+
+// shareWindow is the window over which a share of a bucket is kept: ECS
+// refills its buckets every second, but a neighbour is crowded out by a
+// caller's sustained rate, not by one second of it.
+const shareWindow = 10 * time.Second
+
+// DefaultLimits returns the limits at DefaultBucketShare.
+func DefaultLimits() Limits { return LimitsAt(DefaultBucketShare) }
+
+// LimitsAt returns the limits that take share (0 < share <= 1) of each of
+// ECS's buckets. At share 1 the limiters pace at the buckets' refill
+// rates, their bursts bucketMargin calls short of ECS's: the night as
+// short as ECS allows. Under 1, each limiter paces at paceUnder of its
+// share of the refill rate with a burst of one second of that pace, so
+// that its calls in any 10 seconds (burst + 10 s x rate) stay under
+// share x 10 s x refill: the bucket's other part is left to the account's
+// other callers, whoever they are.
+func LimitsAt(share float64) Limits {
 	return Limits{
-		Modify:      inside(ecsServiceModify),
-		Tag:         inside(ecsTagModify),
-		ClusterRead: inside(ecsClusterRead),
-		ServiceRead: inside(ecsServiceRead),
-		History:     inside(ecsDeployments),
+		Modify:      paceAt(ecsServiceModify, share),
+		Tag:         paceAt(ecsTagModify, share),
+		ClusterRead: paceAt(ecsClusterRead, share),
+		ServiceRead: paceAt(ecsServiceRead, share),
+		History:     paceAt(ecsDeployments, share),
 	}
 }
 
-// WithUpdateRate returns the limits with UpdateService paced at perSecond
-// (at most ECS's 5/s) and a burst of the same share of ECS's.
+// paceAt is the limiter that takes share of an ECS bucket (see LimitsAt).
+func paceAt(bucket Rate, share float64) Rate {
+	if share >= 1 {
+		return Rate{PerSecond: bucket.PerSecond, Burst: bucket.Burst - bucketMargin}
+	}
+	r := paceUnder * share * bucket.PerSecond
+	return Rate{PerSecond: r, Burst: max(1, int(r))}
+}
+
+// MaxPerWindow is the most calls a limiter at r lets through in any
+// window of length w: its burst, then one call every 1/rate.
+func (r Rate) MaxPerWindow(w time.Duration) float64 {
+	return float64(r.Burst) + math.Floor(w.Seconds()*r.PerSecond)
+}
+
+// WithUpdateRate returns the limits with UpdateService kept under
+// perSecond (at most ECS's 5/s) over any 10 seconds, as LimitsAt keeps a
+// share: perSecond / 5 of the bucket.
 func (l Limits) WithUpdateRate(perSecond float64) Limits {
-	d := DefaultLimits().Modify
-	l.Modify = Rate{PerSecond: perSecond, Burst: max(1, int(float64(d.Burst)*perSecond/d.PerSecond))}
+	l.Modify = paceAt(ecsServiceModify, perSecond/ecsServiceModify.PerSecond)
 	return l
 }
 
@@ -112,8 +155,10 @@ const (
 // And the SDK documents it as experimental.
 type limiters struct {
 	limits Limits
-	mu     sync.Mutex
-	m      map[string]*[limitKinds]*adaptive
+	// accounts overrides limits for the accounts it names.
+	accounts map[string]Limits
+	mu       sync.Mutex
+	m        map[string]*[limitKinds]*adaptive
 }
 
 func (l *limiters) get(account, region string, kind limitKind) *adaptive {
@@ -125,9 +170,13 @@ func (l *limiters) get(account, region string, kind limitKind) *adaptive {
 	k := account + "/" + region
 	set := l.m[k]
 	if set == nil {
+		lim := l.limits
+		if a, ok := l.accounts[account]; ok {
+			lim = a
+		}
 		set = &[limitKinds]*adaptive{
-			limitServiceRead: newAdaptive(l.limits.ServiceRead), limitClusterRead: newAdaptive(l.limits.ClusterRead),
-			limitModify: newAdaptive(l.limits.Modify), limitTag: newAdaptive(l.limits.Tag), limitHistory: newAdaptive(l.limits.History),
+			limitServiceRead: newAdaptive(lim.ServiceRead), limitClusterRead: newAdaptive(lim.ClusterRead),
+			limitModify: newAdaptive(lim.Modify), limitTag: newAdaptive(lim.Tag), limitHistory: newAdaptive(lim.History),
 		}
 		l.m[k] = set
 	}

@@ -3,6 +3,7 @@ package awsfleet
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -101,17 +102,10 @@ func TestRestartsArePacedPerAccountInsideTheModifyBucket(t *testing.T) {
 	}
 }
 
-func TestDefaultLimitsPaceAtECSBucketsWithTheirBurstsInside(t *testing.T) {
-	l := DefaultLimits()
+func TestFullShareLimitsPaceAtECSBucketsWithTheirBurstsInside(t *testing.T) {
+	l := LimitsAt(1)
 	ecsBuckets := fleetsim.ThrottleLimits() // burst, refill per second
-	for op, got := range map[string]Rate{
-		"UpdateService":          l.Modify,
-		"TagResource":            l.Tag,
-		"ListClusters":           l.ClusterRead,
-		"ListServices":           l.ServiceRead,
-		"DescribeServices":       l.ServiceRead,
-		"ListServiceDeployments": l.History,
-	} {
+	for op, got := range limitsByOp(l) {
 		b := ecsBuckets[op]
 		if got.PerSecond != b[1] {
 			t.Errorf("%s: paced at %v/s, want ECS's refill %v/s", op, got.PerSecond, b[1])
@@ -122,13 +116,52 @@ func TestDefaultLimitsPaceAtECSBucketsWithTheirBurstsInside(t *testing.T) {
 	}
 }
 
-func TestUpdateRateKeepsTheBurstInProportion(t *testing.T) {
-	for _, c := range []struct {
-		rate  float64
-		burst int
-	}{{5, 48}, {4, 38}, {2.5, 24}, {0.01, 1}} {
-		if got := DefaultLimits().WithUpdateRate(c.rate).Modify; got.PerSecond != c.rate || got.Burst != c.burst {
-			t.Errorf("WithUpdateRate(%v) = %+v, want %v/s burst %d", c.rate, got, c.rate, c.burst)
+func limitsByOp(l Limits) map[string]Rate {
+	return map[string]Rate{
+		"UpdateService":              l.Modify,
+		"TagResource":                l.Tag,
+		"ListClusters":               l.ClusterRead,
+		"ListServices":               l.ServiceRead,
+		"DescribeServices":           l.ServiceRead,
+		"ListServiceDeployments":     l.History,
+		"DescribeServiceDeployments": l.History,
+		"DescribeServiceRevisions":   l.History,
+	}
+}
+
+func TestDefaultLimitsTakeAtMostHalfOfEveryBucketOverTenSeconds(t *testing.T) {
+	ecsBuckets := fleetsim.ThrottleLimits()
+	for _, share := range []float64{DefaultBucketShare, 0.25, 0.8} {
+		for op, got := range limitsByOp(LimitsAt(share)) {
+			most := share * ecsBuckets[op][1] * 10
+			if n := got.MaxPerWindow(10 * time.Second); n > most || n < 0.9*most {
+				t.Errorf("share %v, %s: %v calls in 10 s (%+v), want at most and near %v", share, op, n, got, most)
+			}
 		}
+	}
+	if DefaultLimits() != LimitsAt(0.5) {
+		t.Errorf("the default share is not half")
+	}
+}
+
+func TestUpdateRateIsKeptOverTenSeconds(t *testing.T) {
+	for _, c := range []struct {
+		rate, pace float64
+		burst      int
+	}{{5, 5, 48}, {4, 3.6, 3}, {2.5, 2.25, 2}, {0.01, 0.009, 1}} {
+		got := DefaultLimits().WithUpdateRate(c.rate).Modify
+		if math.Abs(got.PerSecond-c.pace) > 1e-9 || got.Burst != c.burst {
+			t.Errorf("WithUpdateRate(%v) = %+v, want %v/s burst %d", c.rate, got, c.pace, c.burst)
+		}
+	}
+}
+
+func TestAccountLimitsOverrideTheDefaultForTheirAccount(t *testing.T) {
+	l := limiters{limits: DefaultLimits(), accounts: map[string]Limits{"222222222222": LimitsAt(0.1)}}
+	if got := l.rate("222222222222", "us-east-1", limitModify); math.Abs(got-0.45) > 1e-9 {
+		t.Errorf("account with its own share: %v/s", got)
+	}
+	if got := l.rate("333333333333", "us-east-1", limitModify); got != DefaultLimits().Modify.PerSecond {
+		t.Errorf("other account: %v/s", got)
 	}
 }

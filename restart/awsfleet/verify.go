@@ -35,6 +35,9 @@ type Observation struct {
 	// deployment's finishedAt minus its startedAt); 0 when ECS does not
 	// say, or the deployment did not complete.
 	Took time.Duration
+	// TaskDefinition is the task definition of the restart's deployment,
+	// when DescribeServices still lists it.
+	TaskDefinition string
 	// Err is why the service could not be checked; it is checked again
 	// later.
 	Err error
@@ -45,48 +48,19 @@ type Observation struct {
 // judges the deployment each restart started. It does not use the
 // services-stable waiter: that passes with 0 tasks and after a rollback.
 func (f *Fleet) Check(ctx context.Context, targets []Target) []Observation {
-	type group struct {
-		account, region, cluster string
-		targets                  []Target
-	}
-	groups := map[string]*group{}
-	var keys []string
-	for _, t := range targets {
-		k := t.Account + "/" + t.Region + "/" + t.Cluster
-		g := groups[k]
-		if g == nil {
-			g = &group{account: t.Account, region: t.Region, cluster: t.Cluster}
-			groups[k] = g
-			keys = append(keys, k)
-		}
-		g.targets = append(g.targets, t)
-	}
 	var (
 		mu  sync.Mutex
 		out []Observation
-		wg  sync.WaitGroup
-		sem = make(chan struct{}, f.parallel)
 	)
-	for _, k := range keys {
-		g := groups[k]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done():
-			}
-			var obs []Observation
-			for chunk := range slices.Chunk(g.targets, 10) {
-				obs = append(obs, f.checkChunk(ctx, g.account, g.region, g.cluster, chunk)...)
-			}
-			mu.Lock()
-			out = append(out, obs...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	f.byCluster(ctx, targets, func(account, region, cluster string, ts []Target) {
+		var obs []Observation
+		for chunk := range slices.Chunk(ts, 10) {
+			obs = append(obs, f.checkChunk(ctx, account, region, cluster, chunk)...)
+		}
+		mu.Lock()
+		out = append(out, obs...)
+		mu.Unlock()
+	})
 	return out
 }
 
@@ -182,6 +156,7 @@ func judge(s *types.Service, depID string) (Observation, bool) {
 	}
 	hint := eventHint(s, depID)
 	if mine != nil {
+		o.TaskDefinition = aws.ToString(mine.TaskDefinition)
 		switch mine.RolloutState {
 		case types.DeploymentRolloutStateCompleted:
 			if mine == p && (mine.RunningCount != mine.DesiredCount || s.RunningCount != s.DesiredCount) {

@@ -67,7 +67,7 @@ func TestJudgeReportsThePrimaryForAClaimWithoutDeployment(t *testing.T) {
 
 func TestAdaptivePacingHalvesOnThrottlingAndClimbsBack(t *testing.T) {
 	var l limiters
-	l.limits = DefaultLimits()
+	l.limits = LimitsAt(1)
 	a := l.get("111111111111", "us-east-1", limitModify)
 	now := time.Now()
 	a.throttled(now)
