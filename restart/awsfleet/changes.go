@@ -10,31 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 )
-
-// Image is one container's image in a service revision: the reference
-// the task definition names and the digest ECS resolved it to for the
-// deployment ("Container image resolution", ECS developer guide: a
-// deployment resolves a tag once, so a tag pushed again is picked up by
-// the next deployment, a forced one included).
-type Image struct {
-	Container string `json:"container"`
-	Image     string `json:"image"`
-	Digest    string `json:"digest,omitempty"`
-}
-
-// Revision is what a service ran: its task definition and images.
-type Revision struct {
-	ARN            string  `json:"arn,omitempty"`
-	TaskDefinition string  `json:"taskDefinition,omitempty"`
-	Images         []Image `json:"images,omitempty"`
-}
 
 // Change is what a restart changed: the service revision before it (the
 // service deployment's source) and the one it deployed (its target).
 type Change struct {
 	ARN           string
-	Before, After Revision
+	Before, After fleet.Revision
 	// Err is why the change could not be read (the service revision
 	// APIs exist for deployments since October 2024).
 	Err error
@@ -153,7 +137,7 @@ func (f *Fleet) changesOfPair(ctx context.Context, account, region string, ts []
 		}
 	}
 	slices.Sort(revARNs)
-	revisions := map[string]Revision{}
+	revisions := map[string]fleet.Revision{}
 	for chunk := range slices.Chunk(revARNs, 20) {
 		d, err := client.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: chunk},
 			f.paced(account, region, limitHistory), fewRetries)
@@ -218,10 +202,10 @@ func (f *Fleet) serviceDeploymentSince(ctx context.Context, client ECS, account,
 	return aws.ToString(oldest.ServiceDeploymentArn), nil
 }
 
-func revision(sr types.ServiceRevision) Revision {
-	r := Revision{ARN: aws.ToString(sr.ServiceRevisionArn), TaskDefinition: aws.ToString(sr.TaskDefinition)}
+func revision(sr types.ServiceRevision) fleet.Revision {
+	r := fleet.Revision{ARN: aws.ToString(sr.ServiceRevisionArn), TaskDefinition: aws.ToString(sr.TaskDefinition)}
 	for _, ci := range sr.ContainerImages {
-		r.Images = append(r.Images, Image{Container: aws.ToString(ci.ContainerName), Image: aws.ToString(ci.Image), Digest: aws.ToString(ci.ImageDigest)})
+		r.Images = append(r.Images, fleet.Image{Container: aws.ToString(ci.ContainerName), Image: aws.ToString(ci.Image), Digest: aws.ToString(ci.ImageDigest)})
 	}
 	return r
 }

@@ -35,6 +35,9 @@ type Item struct {
 	Skip fleet.Reason
 	// Unenrolled is set when the service lacks fleet.RestartTag.
 	Unenrolled bool
+	// Deferrals counts how many times a batch's check moved the service
+	// to a later batch (a deployment of its own was in progress).
+	Deferrals int
 }
 
 // PutInventory writes what discovery found on the day: one item per
@@ -145,6 +148,7 @@ type manifestEntry struct {
 	fleet.Service
 	Unenrolled bool         `json:"unenrolled,omitempty"`
 	Reason     fleet.Reason `json:"reason,omitempty"`
+	Deferrals  int          `json:"deferrals,omitempty"`
 }
 
 // maxPageBytes bounds the JSON of one manifest page: a DynamoDB item is
@@ -352,16 +356,47 @@ func boolCmp(a, b bool) int {
 }
 
 // LoadBatch returns the services of one batch of the run's plan, from the
-// batch's manifest (strongly consistent reads).
+// batch's manifest and the services an earlier batch deferred to it
+// (strongly consistent reads).
 func (s *Store) LoadBatch(ctx context.Context, day, runID string, batch int) ([]Item, error) {
 	var items []Item
-	err := s.readPages(ctx, BatchPK(day, batch), batchPrefix(runID), func(av map[string]types.AttributeValue, e manifestEntry) {
-		items = append(items, Item{Service: e.Service, RunID: runID, Batch: int(getN(av, "batch")), Start: getS(av, "start"), Unenrolled: e.Unenrolled})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load batch %d of %s: %w", batch, day, err)
+	for _, prefix := range []string{batchPrefix(runID), deferPrefix(runID)} {
+		err := s.readPages(ctx, BatchPK(day, batch), prefix, func(av map[string]types.AttributeValue, e manifestEntry) {
+			items = append(items, Item{Service: e.Service, RunID: runID, Batch: int(getN(av, "batch")), Start: getS(av, "start"),
+				Unenrolled: e.Unenrolled, Deferrals: e.Deferrals})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("load batch %d of %s: %w", batch, day, err)
+		}
 	}
 	return items, nil
+}
+
+// deferPrefix is the sort key prefix of the services deferred to a batch
+// (run ids, Step Functions execution names, never hold '#').
+func deferPrefix(runID string) string { return "defer#" + runID + "#" }
+
+// PutDeferrals records the services that batch from's check deferred to
+// batch to (start "HH:MM"): LoadBatch of batch to returns them with its
+// own. Only the batch before it defers to a batch, so a retried check of
+// that batch replaces the list.
+func (s *Store) PutDeferrals(ctx context.Context, day, runID string, to int, start string, items []Item) error {
+	entries := make([]manifestEntry, len(items))
+	for i, it := range items {
+		entries[i] = manifestEntry{Service: it.Service, Unenrolled: it.Unenrolled, Deferrals: it.Deferrals}
+	}
+	docs, err := pages(entries)
+	if err != nil {
+		return fmt.Errorf("defer services to batch %d of run %s: %w", to, runID, err)
+	}
+	if len(docs) == 0 {
+		docs = []string{"[]"}
+	}
+	avs := s.pageItems(BatchPK(day, to), deferPrefix(runID), docs, map[string]types.AttributeValue{"batch": num(int64(to)), "start": str(start)})
+	if err := s.batchWrite(ctx, s.inventory, avs); err != nil {
+		return fmt.Errorf("defer services to batch %d of run %s: %w", to, runID, err)
+	}
+	return nil
 }
 
 // Slot is one batch of the plan: its index and start.
@@ -389,6 +424,14 @@ type RunMeta struct {
 	// counts the ones left out).
 	Fit          *fleet.FitReport `json:"fit,omitempty"`
 	FitTruncated int              `json:"fitTruncated,omitempty"`
+	// CarriedOver is how many of the plan's services the night before
+	// left not attempted, placed first (CarriedFrom is that night).
+	CarriedOver int    `json:"carriedOver,omitempty"`
+	CarriedFrom string `json:"carriedFrom,omitempty"`
+	// Halted is set when discovery found the pause on or the fleet's
+	// breaker open: nothing was discovered or restarted ("paused" or
+	// "breaker").
+	Halted string `json:"halted,omitempty"`
 }
 
 // PutRunMeta writes the run's description, as the day's latest run and as

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -58,6 +59,12 @@ type Record struct {
 	// DeploymentTime is how long the completed deployment took (see
 	// FinishCompleted); 0 when unknown or not completed.
 	DeploymentTime time.Duration `json:"deploymentTime,omitempty"`
+	// Before is what the service ran before the restart (its task
+	// definition from the check before it, then the service revision the
+	// restart's service deployment replaced) and After what the restart
+	// deployed (see SetChange).
+	Before fleet.Revision `json:"before,omitzero"`
+	After  fleet.Revision `json:"after,omitzero"`
 }
 
 func recordAttrs(r Record) map[string]types.AttributeValue {
@@ -75,7 +82,60 @@ func recordAttrs(r Record) map[string]types.AttributeValue {
 		"claimedAt": timeAttr(r.ClaimedAt),
 		"stamp":     boolean(r.Stamp),
 	}
+	if b, err := revisionAttr(r.Before); err == nil && b != nil {
+		av[attrBefore] = b
+	}
 	return av
+}
+
+// The revisions of a record, as JSON ("before" and "after" are DynamoDB
+// reserved words).
+const (
+	attrBefore = "revBefore"
+	attrAfter  = "revAfter"
+)
+
+func revisionAttr(r fleet.Revision) (types.AttributeValue, error) {
+	if r.ARN == "" && r.TaskDefinition == "" && len(r.Images) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return str(string(b)), nil
+}
+
+func revisionFrom(av map[string]types.AttributeValue, k string) fleet.Revision {
+	var r fleet.Revision
+	if v := getS(av, k); v != "" {
+		_ = json.Unmarshal([]byte(v), &r)
+	}
+	return r
+}
+
+// SetChange records what the restart replaced and what it deployed,
+// whatever the record's state.
+func (s *Store) SetChange(ctx context.Context, day, arn string, before, after fleet.Revision) error {
+	b, err := revisionAttr(before)
+	if err != nil {
+		return err
+	}
+	a, err := revisionAttr(after)
+	if err != nil {
+		return err
+	}
+	set, values := []string{}, map[string]types.AttributeValue{}
+	if b != nil {
+		set, values[":b"] = append(set, attrBefore+" = :b"), b
+	}
+	if a != nil {
+		set, values[":f"] = append(set, attrAfter+" = :f"), a
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return s.update(ctx, day, arn, "SET "+strings.Join(set, ", "), "attribute_exists(runId)", values)
 }
 
 func recordFrom(av map[string]types.AttributeValue) Record {
@@ -98,6 +158,8 @@ func recordFrom(av map[string]types.AttributeValue) Record {
 		ClaimedAt:      getTime(av, "claimedAt"),
 		Stamp:          getBool(av, "stamp"),
 		DeploymentTime: time.Duration(getN(av, attrDeploymentMs)) * time.Millisecond,
+		Before:         revisionFrom(av, attrBefore),
+		After:          revisionFrom(av, attrAfter),
 	}
 }
 
