@@ -26,6 +26,8 @@ type Fleet interface {
 	Restart(ctx context.Context, t awsfleet.Target) (deploymentID string, err error)
 	Check(ctx context.Context, targets []awsfleet.Target) []awsfleet.Observation
 	Stamp(ctx context.Context, t awsfleet.Target, at time.Time) error
+	Preflight(ctx context.Context, targets []awsfleet.Target) []awsfleet.Current
+	Changes(ctx context.Context, targets []awsfleet.Target) []awsfleet.Change
 }
 
 // Store is where the engine keeps the day's state (store.Store).
@@ -49,12 +51,26 @@ type Store interface {
 	LoadRuns(ctx context.Context, day string) ([]store.Record, error)
 
 	PutPlan(ctx context.Context, day, runID string, items []store.Item) error
-	PutBatchSkips(ctx context.Context, day, runID string, batch int, skips []fleet.Skip) error
+	PutBatchSkips(ctx context.Context, day, runID string, batch int, skips []store.Skip) error
+	PutDeferrals(ctx context.Context, day, runID string, to int, start string, items []store.Item) error
 	GetRecords(ctx context.Context, day string, arns []string) ([]store.Record, error)
+	SetChange(ctx context.Context, day, arn string, before, after fleet.Revision) error
 
 	GetRun(ctx context.Context, day, runID string) (store.RunMeta, error)
 	PutDeploymentTimes(ctx context.Context, times []store.ClusterDeploymentTime) error
 	LoadDeploymentTimes(ctx context.Context) ([]store.ClusterDeploymentTime, error)
+
+	GetPause(ctx context.Context) (store.Pause, error)
+	LoadBreakers(ctx context.Context, day string) ([]store.Breaker, error)
+	TripBreaker(ctx context.Context, b store.Breaker) (bool, error)
+	PutTally(ctx context.Context, day string, t store.Tally) error
+	LoadTallies(ctx context.Context, day, runID string) ([]store.Tally, error)
+	PutBatchFailure(ctx context.Context, day string, f store.BatchFailure) error
+	LoadBatchFailures(ctx context.Context, day, runID string) ([]store.BatchFailure, error)
+	PutHalt(ctx context.Context, day string, h store.Halt) error
+	GetHalt(ctx context.Context, day, runID string) (store.Halt, bool, error)
+	PutCarryOver(ctx context.Context, c store.CarryOver) error
+	LoadCarryOver(ctx context.Context, day string) (store.CarryOver, bool, error)
 }
 
 // Notifier sends the report (report.Notifier).
@@ -94,8 +110,16 @@ type Config struct {
 	DeploymentTime time.Duration
 	// IssueRate is the UpdateService calls per second the fleet makes in
 	// one account and Region, as the window fit counts them (the default
-	// limits' 5 when zero).
+	// limits' when zero).
 	IssueRate float64
+	// Breaker is when the circuit breakers stop the night
+	// (DefaultBreaker's fields where zero).
+	Breaker Breaker
+	// MaxDeferrals is how many times the check before a restart moves a
+	// service with a deployment of its own in progress to the next batch
+	// before it leaves it to the next night (DefaultMaxDeferrals when
+	// zero; negative: never).
+	MaxDeferrals int
 }
 
 // Engine runs the steps. Build one with New.
@@ -158,6 +182,10 @@ func New(cfg Config, newFleet func(runID string) Fleet, st Store, opts ...Option
 	}
 	if cfg.IssueRate <= 0 {
 		cfg.IssueRate = awsfleet.DefaultLimits().Modify.PerSecond
+	}
+	cfg.Breaker = cfg.Breaker.withDefaults()
+	if cfg.MaxDeferrals == 0 {
+		cfg.MaxDeferrals = DefaultMaxDeferrals
 	}
 	e := &Engine{cfg: cfg, newFleet: newFleet, store: st, now: time.Now, fleets: map[string]Fleet{}}
 	for _, o := range opts {

@@ -25,7 +25,12 @@ type DiscoverInput struct {
 // DiscoverOutput is the run and what discovery found.
 type DiscoverOutput struct {
 	RunRef
-	Discovered     int `json:"discovered"`
+	// Halt is HaltPaused or HaltBreaker when the pause switch was on or
+	// the fleet's breaker of the day was open: nothing was discovered,
+	// and the night goes straight to its report. Always present (empty),
+	// so that the state machine can test it.
+	Halt           string `json:"halt"`
+	Discovered     int    `json:"discovered"`
 	Accounts       int `json:"accounts"`
 	AccountsFailed int `json:"accountsFailed"`
 	// DiscoverySeconds is how long the ECS calls took; InventorySeconds
@@ -45,6 +50,23 @@ type BatchRef struct {
 	// (the state machine's Wait uses TimestampPath $.startAt).
 	Start   string    `json:"start,omitempty"`
 	StartAt time.Time `json:"startAt,omitzero"`
+	// Failure, given to VerifyBatch, says that the batch's restart or
+	// check failed after every retry (see VerifyBatch).
+	Failure *StepFailure `json:"failure,omitempty"`
+}
+
+// StepFailure is what failed in a batch: its restart, its check, or both.
+type StepFailure struct {
+	Restart *StepError `json:"restart,omitempty"`
+	Verify  *StepError `json:"verify,omitempty"`
+}
+
+// StepError is a step's error as Step Functions catches it: the error
+// name (a Go error's type name, or a Lambda or States error) and its
+// cause.
+type StepError struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause,omitempty"`
 }
 
 // AllBatches as BatchRef.Batch makes VerifyBatch check every unfinished
@@ -60,6 +82,11 @@ type PlanOutput struct {
 	// Fit counts the clusters whose restarts fit the window; their names
 	// are in the run's record and the report, not in the payload.
 	Fit FitCounts `json:"fit"`
+	// CarriedOver is how many of the eligible services the night before
+	// left not attempted (placed in the first batches); Moved of them
+	// were moved there.
+	CarriedOver int `json:"carriedOver"`
+	Moved       int `json:"moved"`
 }
 
 // FitCounts is the plan's window fit in numbers (fleet.Fit).
@@ -85,6 +112,17 @@ type RestartOutput struct {
 	// RestartedRecently services were skipped: restarted less than the
 	// minimum interval ago (ReasonRestartedRecently).
 	RestartedRecently int `json:"restartedRecently"`
+	// The check just before the restart: services opted out, no longer
+	// eligible, with a deployment of their own in progress, or that could
+	// not be checked, and those moved to the next batch for the last two.
+	OptedOut             int `json:"optedOut"`
+	Ineligible           int `json:"ineligible"`
+	DeploymentInProgress int `json:"deploymentInProgress"`
+	NotChecked           int `json:"notChecked"`
+	Deferred             int `json:"deferred"`
+	// AccountHalted services were skipped: their account's circuit
+	// breaker is open.
+	AccountHalted int `json:"accountHalted"`
 }
 
 // VerifyOutput counts the batch's restarts by state; Pending > 0 means
@@ -97,6 +135,10 @@ type VerifyOutput struct {
 	RolledBack int `json:"rolledBack"`
 	Gone       int `json:"gone"`
 	Released   int `json:"released"`
+	// Halt is HaltBreaker when the fleet's circuit breaker is open: no
+	// further batch is restarted. Always present (empty), so that the
+	// state machine can test it.
+	Halt string `json:"halt"`
 }
 
 // ReportOutput is the run's counts (the full summary, with per-owner
@@ -107,4 +149,12 @@ type ReportOutput struct {
 	// RestartedThisRun is how many services this run restarted (the rest
 	// of Counts.Restarted was restarted by an earlier run of the day).
 	RestartedThisRun int `json:"restartedThisRun"`
+	// Halted is why the run stopped before its last batch ("paused",
+	// "breaker"), empty when it did not; BatchesFailed counts the batches
+	// whose restart or check failed. Incomplete is set when either made
+	// the night fail (a pause is no failure): the state machine then ends
+	// the execution failed, for its alarm.
+	Halted        string `json:"halted"`
+	BatchesFailed int    `json:"batchesFailed"`
+	Incomplete    bool   `json:"incomplete"`
 }

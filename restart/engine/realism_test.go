@@ -41,6 +41,9 @@ func TestServicesWithoutRolloutStateAreJudgedByTheirServiceDeployments(t *testin
 	cfg := fleetsim.Config{Seed: 21, Accounts: 2, Clusters: 8, Services: 80, DeployTime: 100 * time.Millisecond, ThrottleScale: 5,
 		Faults: []fleetsim.Fault{{Kind: fleetsim.FaultNoRolloutState}, {Kind: fleetsim.FaultDeploymentFail, Rate: 0.2}}}
 	lf := newLocalFleet(t, cfg)
+	// A fifth of the deployments fail, on purpose: not a breakage for
+	// the breaker to stop.
+	lf.settings.Breaker = engine.Breaker{MaxFailedShare: 0.5, AccountMaxFailedShare: 0.9}
 	truth := lf.sim.Inventory()
 	res := lf.run(t, lf.engine(t))
 	c := res.Summary.Counts
@@ -245,7 +248,8 @@ func TestANeighbourUsingHalfTheUpdateRateFailsNoServiceByThrottling(t *testing.T
 	// One account: its UpdateService bucket (50 at once, then 5/s, as in
 	// AWS) is shared with a neighbour drawing half its refill, and
 	// the night needs more than the burst. The engine is set to ECS's full
-	// rate, as if it were alone: only its adaptive pacing saves it.
+	// bucket, as if it were alone (by default it takes half, and never
+	// meets the neighbour): only its adaptive pacing saves it.
 	var svcs []fleet.Service
 	for i := range 75 {
 		svcs = append(svcs, fleet.Service{Account: "222222222222", Region: "us-east-1", Cluster: "c" + string(rune('a'+i%6)),
@@ -255,6 +259,7 @@ func TestANeighbourUsingHalfTheUpdateRateFailsNoServiceByThrottling(t *testing.T
 	cfg := fleetsim.Config{Fleet: svcs, DeployTime: 50 * time.Millisecond,
 		Faults: []fleetsim.Fault{{Kind: fleetsim.FaultSharedBucket, Op: "UpdateService", Rate: 0.5}}}
 	lf := newLocalFleet(t, cfg)
+	lf.settings.BucketShare = 1
 	lf.settings.UpdateRate = setup.MaxUpdateRate
 	// Few, large batches: the restarts come as fast as the pacing lets them.
 	lf.settings.Window.Interval = time.Hour

@@ -106,15 +106,17 @@ func (e *Engine) CheckWindow(day string) error {
 // MinInterval ago by anything but this day's runs (whose claims already
 // keep a service to one restart a day): their RestartTag says when they
 // were last restarted, and so do the run records of the day before (which
-// also cover a restart whose tag is not written yet). The skipped services
-// are recorded with ReasonRestartedRecently.
-func (e *Engine) skipRecent(ctx context.Context, ref BatchRef, items []store.Item) ([]store.Item, int, error) {
-	if e.cfg.MinInterval <= 0 || len(items) == 0 {
-		return items, 0, nil
+// also cover a restart whose tag is not written yet). It returns the
+// services kept, the skipped ones with ReasonRestartedRecently, and the
+// services that already have a claim today (the claim decides for them).
+func (e *Engine) skipRecent(ctx context.Context, ref BatchRef, items []store.Item) (kept []store.Item, skips []store.Skip, claimedToday map[string]bool, err error) {
+	claimedToday = map[string]bool{}
+	if len(items) == 0 {
+		return items, nil, claimedToday, nil
 	}
 	day, err := time.Parse(time.DateOnly, ref.Day)
 	if err != nil {
-		return nil, 0, fmt.Errorf("day %q: want YYYY-MM-DD: %w", ref.Day, err)
+		return nil, nil, nil, fmt.Errorf("day %q: want YYYY-MM-DD: %w", ref.Day, err)
 	}
 	arns := make([]string, len(items))
 	for i, it := range items {
@@ -122,15 +124,17 @@ func (e *Engine) skipRecent(ctx context.Context, ref BatchRef, items []store.Ite
 	}
 	today, err := e.store.GetRecords(ctx, ref.Day, arns)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, nil, err
+	}
+	for _, r := range today {
+		claimedToday[r.ARN] = r.Status != store.StatusNotStarted
+	}
+	if e.cfg.MinInterval <= 0 {
+		return items, nil, claimedToday, nil
 	}
 	yesterday, err := e.store.GetRecords(ctx, day.AddDate(0, 0, -1).Format(time.DateOnly), arns)
 	if err != nil {
-		return nil, 0, err
-	}
-	claimedToday := map[string]bool{}
-	for _, r := range today {
-		claimedToday[r.ARN] = r.Status != store.StatusNotStarted
+		return nil, nil, nil, err
 	}
 	last := map[string]time.Time{}
 	for _, r := range yesterday {
@@ -139,25 +143,20 @@ func (e *Engine) skipRecent(ctx context.Context, ref BatchRef, items []store.Ite
 		}
 	}
 	now := e.now()
-	var skips []fleet.Skip
-	kept := items[:0:0]
+	kept = items[:0:0]
 	for _, it := range items {
 		at := last[it.ARN]
 		if tag, err := time.Parse(time.RFC3339, it.Tags[fleet.RestartTag]); err == nil && tag.After(at) {
 			at = tag
 		}
 		if !claimedToday[it.ARN] && !at.IsZero() && now.Sub(at) < e.cfg.MinInterval {
-			skips = append(skips, fleet.Skip{ARN: it.ARN, Reason: ReasonRestartedRecently})
+			skips = append(skips, store.Skip{ARN: it.ARN, Reason: ReasonRestartedRecently})
 			e.logf("%s: restarted %s ago (at %s), less than the minimum interval %s: skipped", it.ARN, now.Sub(at).Round(time.Second), at.UTC().Format(time.RFC3339), e.cfg.MinInterval)
 			continue
 		}
 		kept = append(kept, it)
 	}
-	// Written even when empty: a retried invocation replaces the list.
-	if err := e.store.PutBatchSkips(ctx, ref.Day, ref.RunID, ref.Batch, skips); err != nil {
-		return nil, 0, err
-	}
-	return kept, len(skips), nil
+	return kept, skips, claimedToday, nil
 }
 
 // restartedAt is when a run record's restart began; zero when it started

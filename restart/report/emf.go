@@ -23,6 +23,8 @@ func WriteEMF(w io.Writer, s Summary, at time.Time) error {
 		"Gone": c.Gone, "InProgress": c.InProgress, "NotStarted": c.NotStarted + c.Claimed,
 		"NotAttempted": c.NotAttempted, "Skipped": c.Skipped, "Unenrolled": c.Unenrolled,
 		"AccountsFailed": c.AccountsFailed, "ClustersNotFitting": c.ClustersNotFitting,
+		"Paused": c.Paused, "Halted": c.Halted, "AccountsHalted": c.AccountsHalted, "BatchesFailed": c.BatchesFailed,
+		"ImagesChanged": c.ImagesChanged, "CarriedOver": c.CarriedOver, "LeftOver": c.LeftOver,
 	}
 	enc := json.NewEncoder(w)
 	line := map[string]any{"runId": s.RunID, "day": s.Day}

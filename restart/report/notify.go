@@ -63,11 +63,15 @@ const (
 // one message is sent in parts.
 func (n Notifier) Notify(ctx context.Context, s Summary) error {
 	subject := fmt.Sprintf("Daily restart %s: %d restarted, %d failed", s.Day, s.Counts.Restarted, s.Counts.Failed+s.Counts.RolledBack)
+	if h := s.Halted; h != nil {
+		subject = fmt.Sprintf("Daily restart %s %s: %d restarted, %d failed, %d not attempted", s.Day, strings.ToUpper(h.Kind), s.Counts.Restarted,
+			s.Counts.Failed+s.Counts.RolledBack, h.NotAttempted)
+	}
 	if err := n.send(ctx, s, n.SummaryTopic, subject, SummaryText(s), "", "summary"); err != nil {
 		return fmt.Errorf("send summary of run %s: %w", s.RunID, err)
 	}
 	for _, o := range s.Owners {
-		subject := fmt.Sprintf("Daily restart %s: %d services need %s's attention", s.Day, len(o.Unenrolled)+len(o.Failed)+len(o.ShortARN), o.Owner)
+		subject := fmt.Sprintf("Daily restart %s: %d services need %s's attention", s.Day, len(o.Unenrolled)+len(o.Failed)+len(o.ShortARN)+len(o.Skipped), o.Owner)
 		if err := n.send(ctx, s, n.OwnerTopic, subject, OwnerText(s.Day, o), o.Owner, "owner#"+o.Owner); err != nil {
 			return fmt.Errorf("notify owner %s of run %s: %w", o.Owner, s.RunID, err)
 		}
@@ -192,6 +196,7 @@ func SummaryText(s Summary) string {
 	c := s.Counts
 	var b strings.Builder
 	fmt.Fprintf(&b, "Run %s (%s)\n", s.RunID, s.Day)
+	writeHalt(&b, s)
 	fmt.Fprintf(&b, "discovered %d, eligible %d, restarted %d\n", c.Discovered, c.Eligible, c.Restarted)
 	fmt.Fprintf(&b, "completed %d, failed %d, rolled back %d, gone %d, still in progress %d\n", c.Completed, c.Failed, c.RolledBack, c.Gone, c.InProgress)
 	if n := c.NotStarted + c.Claimed + c.NotAttempted; n > 0 {
@@ -228,7 +233,13 @@ func OwnerText(day string, o OwnerReport) string {
 	if len(o.Failed) > 0 {
 		fmt.Fprintf(&b, "\n%d restarts did not complete:\n", len(o.Failed))
 		for _, f := range o.Failed {
-			fmt.Fprintf(&b, "  %s: %s %s\n", f.ARN, f.Status, f.Detail)
+			fmt.Fprintf(&b, "  %s: %s %s%s\n", f.ARN, f.Status, f.Detail, changed(f))
+		}
+	}
+	if len(o.Skipped) > 0 {
+		fmt.Fprintf(&b, "\n%d services were not restarted tonight, checked just before their restart:\n", len(o.Skipped))
+		for _, f := range o.Skipped {
+			fmt.Fprintf(&b, "  %s: %s: %s\n", f.ARN, f.Status, f.Detail)
 		}
 	}
 	return b.String()

@@ -20,10 +20,16 @@ type Outcome struct {
 	// Unenrolled is set when the service lacks fleet.RestartTag (whether
 	// or not the enrollment restarts it).
 	Unenrolled bool
+	// SkipDetail says what the check just before the restart saw (empty
+	// for the plan's reasons); such a skip is told to the owner.
+	SkipDetail string
 	// Status is the day's run record status; empty when no restart was
 	// attempted.
 	Status fleet.Status
 	Detail string
+	// Before and After are what the service ran before the restart and
+	// what the restart deployed (task definition, image digests).
+	Before, After fleet.Revision
 }
 
 // AccountError is an account and Region discovery could not read.
@@ -60,6 +66,22 @@ type Counts struct {
 	ClustersNotFitting int `json:"clustersNotFitting"`
 	// SkippedByReason splits Skipped.
 	SkippedByReason map[fleet.Reason]int `json:"skippedByReason"`
+	// Paused is 1 when the pause switch stopped the night, Halted when
+	// the fleet's circuit breaker did; AccountsHalted counts the
+	// accounts whose own breakers tripped, BatchesFailed the batches
+	// whose restart or check failed after every retry.
+	Paused         int `json:"paused"`
+	Halted         int `json:"halted"`
+	AccountsHalted int `json:"accountsHalted"`
+	BatchesFailed  int `json:"batchesFailed"`
+	// ImagesChanged counts the restarts that deployed another image
+	// digest than the service ran (a tag pushed again since).
+	ImagesChanged int `json:"imagesChanged"`
+	// CarriedOver is how many eligible services the night before left
+	// not attempted (placed first tonight); LeftOver how many tonight
+	// leaves to the next night.
+	CarriedOver int `json:"carriedOver"`
+	LeftOver    int `json:"leftOver"`
 }
 
 // Accounted reports an error when an eligible service is in no outcome.
@@ -79,6 +101,8 @@ type ServiceIssue struct {
 	ARN    string       `json:"arn"`
 	Status fleet.Status `json:"status"`
 	Detail string       `json:"detail,omitempty"`
+	// Changed is what the restart changed (Change), when it was read.
+	Changed string `json:"changed,omitempty"`
 }
 
 // OwnerReport is what one owner is told: the services they should tag and
@@ -90,6 +114,11 @@ type OwnerReport struct {
 	// ShortARN are the owner's services with a short ARN: they cannot be
 	// tagged, so they are told how to move to the long ARN format.
 	ShortARN []string `json:"shortArn,omitempty"`
+	// Skipped are the services the check just before their restart left
+	// alone (opted out since discovery, a deployment of their own in
+	// progress, their account's breaker open...), with the reason as
+	// Status: they are restarted another night.
+	Skipped []ServiceIssue `json:"skipped,omitempty"`
 }
 
 // Summary is a run's report.
@@ -107,6 +136,12 @@ type Summary struct {
 	// Owners are the per-owner notifications, sorted by owner; the
 	// services without an owner go to DefaultOwner.
 	Owners []OwnerReport `json:"owners,omitempty"`
+	// Halted says why the night stopped before its last batch (nil when
+	// it did not); AccountsHalted are the accounts whose breakers tripped
+	// and BatchesFailed the batches that failed.
+	Halted         *Halt          `json:"halted,omitempty"`
+	AccountsHalted []AccountHalt  `json:"accountsHalted,omitempty"`
+	BatchesFailed  []BatchFailure `json:"batchesFailed,omitempty"`
 }
 
 // The claim protocol's states (store.StatusClaimed, store.StatusNotStarted),
@@ -151,7 +186,14 @@ func Build(runID, day string, outcomes []Outcome, accounts []AccountError) Summa
 		if o.Skip != "" {
 			c.Skipped++
 			c.SkippedByReason[o.Skip]++
+			if o.SkipDetail != "" {
+				r := owner(o.Service)
+				r.Skipped = append(r.Skipped, ServiceIssue{ARN: o.Service.ARN, Status: fleet.Status(o.Skip), Detail: o.SkipDetail})
+			}
 			continue
+		}
+		if imageChanged(o.Before, o.After) {
+			c.ImagesChanged++
 		}
 		c.Eligible++
 		switch o.Status {
@@ -179,7 +221,7 @@ func Build(runID, day string, outcomes []Outcome, accounts []AccountError) Summa
 		switch o.Status {
 		case fleet.StatusFailed, fleet.StatusRolledBack, fleet.StatusStarted, statusNotStarted, statusClaimed:
 			r := owner(o.Service)
-			r.Failed = append(r.Failed, ServiceIssue{ARN: o.Service.ARN, Status: o.Status, Detail: o.Detail})
+			r.Failed = append(r.Failed, ServiceIssue{ARN: o.Service.ARN, Status: o.Status, Detail: o.Detail, Changed: Change(o.Before, o.After)})
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(owners)) {
@@ -187,6 +229,7 @@ func Build(runID, day string, outcomes []Outcome, accounts []AccountError) Summa
 		slices.Sort(r.Unenrolled)
 		slices.Sort(r.ShortARN)
 		slices.SortFunc(r.Failed, func(a, b ServiceIssue) int { return strings.Compare(a.ARN, b.ARN) })
+		slices.SortFunc(r.Skipped, func(a, b ServiceIssue) int { return strings.Compare(a.ARN, b.ARN) })
 		s.Owners = append(s.Owners, *r)
 	}
 	slices.SortFunc(s.Accounts, func(a, b AccountError) int {

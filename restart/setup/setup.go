@@ -69,12 +69,23 @@ type Settings struct {
 	// RateScale multiplies the client-side request limits (1 when zero),
 	// for a local fleet whose throttling is scaled the same way.
 	RateScale float64
-	// UpdateRate is the most UpdateService calls per second the engine
-	// makes in one account and Region (awsfleet.DefaultLimits' 5, ECS's
-	// refill, when zero); the burst is the same share of ECS's 50. Lower
-	// it to leave a fixed share of ECS's 5/s to other callers.
-	// The engine slows down further by itself when ECS throttles.
+	// BucketShare is the part of each of ECS's per-account buckets the
+	// engine takes, reads and UpdateService alike
+	// (awsfleet.DefaultBucketShare, half, when zero; 1 is the whole
+	// bucket, as if the engine were the account's only caller).
+	// AccountShares overrides it for the accounts it names.
+	BucketShare   float64
+	AccountShares map[string]float64
+	// UpdateRate, when set, is the most UpdateService calls per second the
+	// engine makes in one account and Region, kept over any 10 seconds,
+	// whatever the shares (at most ECS's 5). The engine slows down further
+	// by itself when ECS throttles.
 	UpdateRate float64
+	// Breaker is when the circuit breakers stop the night, MaxDeferrals
+	// how often a service with a deployment of its own in progress moves
+	// to the next batch (the engine's defaults where zero).
+	Breaker      engine.Breaker
+	MaxDeferrals int
 	// DeploymentTime is the deployment time the plan's window fit assumes
 	// until a night has observed one (fleet.DefaultDeploymentTime when
 	// zero).
@@ -123,19 +134,30 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 	if s.Endpoint != "" {
 		ecsCfg.BaseEndpoint = aws.String(s.Endpoint)
 	}
-	limits := awsfleet.DefaultLimits()
-	if s.UpdateRate > 0 {
-		limits = limits.WithUpdateRate(s.UpdateRate)
+	limitsAt := func(share float64) awsfleet.Limits {
+		if share <= 0 {
+			share = awsfleet.DefaultBucketShare
+		}
+		l := awsfleet.LimitsAt(share)
+		if s.UpdateRate > 0 {
+			l = l.WithUpdateRate(s.UpdateRate)
+		}
+		if s.RateScale > 0 {
+			l = l.Scaled(s.RateScale)
+		}
+		return l
 	}
-	if s.RateScale > 0 {
-		limits = limits.Scaled(s.RateScale)
+	limits := limitsAt(s.BucketShare)
+	accountLimits := map[string]awsfleet.Limits{}
+	for acct, share := range s.AccountShares {
+		accountLimits[acct] = limitsAt(share)
 	}
 	newFleet := func(runID string) engine.Fleet {
 		roles := s.Roles
 		if roles.SessionName == "" {
 			roles.SessionName = "daily-restart-" + runID
 		}
-		return awsfleet.New(awsfleet.AssumeRoleClients(ecsCfg, roles), awsfleet.WithLimits(limits))
+		return awsfleet.New(awsfleet.AssumeRoleClients(ecsCfg, roles), awsfleet.WithLimits(limits), awsfleet.WithAccountLimits(accountLimits))
 	}
 	n := report.Notifier{SummaryTopic: s.SummaryTopic, OwnerTopic: s.OwnerTopic, Out: s.Messages, Ledger: st}
 	if s.SummaryTopic != "" || s.OwnerTopic != "" {
@@ -158,6 +180,7 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 		OutsideWindow: s.OutsideWindow, MinInterval: s.MinInterval,
 		// The fit counts the pace the fleet's limiter holds to.
 		DeploymentTime: s.DeploymentTime, IssueRate: limits.Modify.PerSecond,
+		Breaker: s.Breaker, MaxDeferrals: s.MaxDeferrals,
 	}
 	all := append([]engine.Option{engine.WithNotifier(n), engine.WithMetrics(metrics)}, opts...)
 	return engine.New(ecfg, newFleet, st, all...), nil
@@ -205,7 +228,11 @@ func orDefault(v, d string) string {
 //	RECORD_TTL_DAYS     days the DynamoDB items are kept (90)
 //	INVENTORY_TABLE, RUNS_TABLE
 //	SUMMARY_TOPIC_ARN, OWNER_TOPIC_ARN
-//	UPDATE_RATE         UpdateService calls per second per account and Region (4; at most 5)
+//	BUCKET_SHARE        part of each ECS bucket per account and Region the engine takes (0.5; up to 1)
+//	ACCOUNT_BUCKET_SHARES  per-account shares, ACCOUNT=SHARE comma separated (none)
+//	UPDATE_RATE         UpdateService calls per second per account and Region, whatever the shares (unset; at most 5)
+//	BREAKER_MAX_FAILED, BREAKER_MAX_FAILED_PERCENT                  the fleet's circuit breaker (10, 20)
+//	BREAKER_ACCOUNT_MAX_FAILED, BREAKER_ACCOUNT_MAX_FAILED_PERCENT  an account's (3, 50)
 //	EXPECTED_DEPLOYMENT_TIME  deployment time the window fit assumes until one is observed (10m)
 //	ECS_ENDPOINT, DYNAMODB_ENDPOINT   endpoint overrides (local runs)
 func FromEnv(getenv func(string) string) (Settings, error) {
@@ -253,6 +280,38 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			errs = append(errs, fmt.Errorf("UPDATE_RATE: %w", err))
 		}
 	}
+	if v := getenv("BUCKET_SHARE"); v != "" {
+		if s.BucketShare, err = ParseBucketShare(v); err != nil {
+			errs = append(errs, fmt.Errorf("BUCKET_SHARE: %w", err))
+		}
+	}
+	if v := getenv("ACCOUNT_BUCKET_SHARES"); v != "" {
+		if s.AccountShares, err = ParseAccountShares(v); err != nil {
+			errs = append(errs, fmt.Errorf("ACCOUNT_BUCKET_SHARES: %w", err))
+		}
+	}
+	count := func(name string, p *int) {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a whole number of failures, 1 or more", name, v))
+			}
+			*p = n
+		}
+	}
+	percent := func(name string, p *float64) {
+		if v := getenv(name); v != "" {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || n <= 0 || n > 100 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a percentage above 0 and at most 100", name, v))
+			}
+			*p = n / 100
+		}
+	}
+	count("BREAKER_MAX_FAILED", &s.Breaker.MaxFailed)
+	percent("BREAKER_MAX_FAILED_PERCENT", &s.Breaker.MaxFailedShare)
+	count("BREAKER_ACCOUNT_MAX_FAILED", &s.Breaker.AccountMaxFailed)
+	percent("BREAKER_ACCOUNT_MAX_FAILED_PERCENT", &s.Breaker.AccountMaxFailedShare)
 	if v := getenv("EXPECTED_DEPLOYMENT_TIME"); v != "" {
 		if s.DeploymentTime, err = ParseDeploymentTime(v); err != nil {
 			errs = append(errs, fmt.Errorf("EXPECTED_DEPLOYMENT_TIME: %w", err))
@@ -315,4 +374,32 @@ func ParseDeploymentTime(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q: want a duration from 1s to 24h, such as 10m (how long a service's restart takes to complete)", v)
 	}
 	return d, nil
+}
+
+// ParseBucketShare reads the part of each ECS bucket the engine takes: a
+// number above 0 and at most 1.
+func ParseBucketShare(v string) (float64, error) {
+	r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || r <= 0 || r > 1 {
+		return 0, fmt.Errorf("%q: want the part of each ECS bucket per account and Region the engine takes, above 0 and at most 1, such as 0.5", v)
+	}
+	return r, nil
+}
+
+// ParseAccountShares reads per-account bucket shares,
+// "111111111111=0.25,222222222222=0.8".
+func ParseAccountShares(v string) (map[string]float64, error) {
+	out := map[string]float64{}
+	for _, kv := range List(v) {
+		acct, share, ok := strings.Cut(kv, "=")
+		if !ok || len(acct) != 12 || strings.Trim(acct, "0123456789") != "" {
+			return nil, fmt.Errorf("%q: want ACCOUNT=SHARE, a 12-digit account id and its share, such as 111111111111=0.25", kv)
+		}
+		r, err := ParseBucketShare(share)
+		if err != nil {
+			return nil, fmt.Errorf("account %s: %w", acct, err)
+		}
+		out[acct] = r
+	}
+	return out, nil
 }

@@ -363,3 +363,48 @@ func (s *Store) getDoc(ctx context.Context, table, pk, sk string, v any) (bool, 
 	}
 	return true, json.Unmarshal([]byte(getS(out.Item, "doc")), v)
 }
+
+// Halt is why a run stopped restarting before its last batch: the pause
+// switch, or the fleet's circuit breaker.
+type Halt struct {
+	RunID string `json:"runId"`
+	// Kind is "paused" or "breaker".
+	Kind   string    `json:"kind"`
+	Reason string    `json:"reason"`
+	By     string    `json:"by,omitempty"`
+	At     time.Time `json:"at"`
+	// Batch is the first batch not restarted (-1: none was).
+	Batch int `json:"batch"`
+}
+
+func haltSK(runID string) string { return "#halt#" + runID }
+
+// PutHalt records why the run stopped, unless it already stopped (the
+// first reason stays).
+func (s *Store) PutHalt(ctx context.Context, day string, h Halt) error {
+	doc, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	err = s.put(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.runs),
+		Item: map[string]types.AttributeValue{
+			AttrPK: str(dayControlPK(day)), AttrSK: str(haltSK(h.RunID)), "doc": str(string(doc)), AttrTTL: s.expires(),
+		},
+		ConditionExpression:      aws.String("attribute_not_exists(#a)"),
+		ExpressionAttributeNames: map[string]string{"#a": AttrSK},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("record the halt of run %s: %w", h.RunID, err)
+	}
+	return nil
+}
+
+// GetHalt returns why the run stopped; ok is false when it did not.
+func (s *Store) GetHalt(ctx context.Context, day, runID string) (h Halt, ok bool, err error) {
+	ok, err = s.getDoc(ctx, s.runs, dayControlPK(day), haltSK(runID), &h)
+	if err != nil {
+		return Halt{}, false, fmt.Errorf("read the halt of run %s: %w", runID, err)
+	}
+	return h, ok, nil
+}

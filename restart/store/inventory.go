@@ -31,8 +31,10 @@ type Item struct {
 	Batch int
 	// Start is the batch start "HH:MM".
 	Start string
-	// Skip is why the service is in no batch, empty when it is planned.
-	Skip fleet.Reason
+	// Skip is why the service is in no batch, empty when it is planned;
+	// SkipDetail says more (the check before a restart).
+	Skip       fleet.Reason
+	SkipDetail string
 	// Unenrolled is set when the service lacks fleet.RestartTag.
 	Unenrolled bool
 	// Deferrals counts how many times a batch's check moved the service
@@ -137,7 +139,7 @@ func (s *Store) LoadInventory(ctx context.Context, day, runID string) ([]Item, e
 	for _, sk := range skips {
 		if it := byARN[sk.ARN]; it != nil {
 			// A batch's skip list does not repeat the enrollment.
-			it.Batch, it.Start, it.Skip, it.Unenrolled = NoBatch, "", sk.Reason, it.Unenrolled || sk.Unenrolled
+			it.Batch, it.Start, it.Skip, it.SkipDetail, it.Unenrolled = NoBatch, "", sk.Reason, sk.Detail, it.Unenrolled || sk.Unenrolled
 		}
 	}
 	return items, nil
@@ -148,6 +150,7 @@ type manifestEntry struct {
 	fleet.Service
 	Unenrolled bool         `json:"unenrolled,omitempty"`
 	Reason     fleet.Reason `json:"reason,omitempty"`
+	Detail     string       `json:"detail,omitempty"`
 	Deferrals  int          `json:"deferrals,omitempty"`
 }
 
@@ -282,14 +285,22 @@ func minimal(svc fleet.Service) fleet.Service {
 	return fleet.Service{Account: svc.Account, Region: svc.Region, Cluster: svc.Cluster, Service: svc.Service, ARN: svc.ARN}
 }
 
+// Skip is a service a batch's restart skipped, with the reason and what
+// the check before the restart saw.
+type Skip struct {
+	ARN    string
+	Reason fleet.Reason
+	Detail string
+}
+
 // PutBatchSkips records the services of a batch that its restart skipped
 // (e.g. restarted recently by another run): the report lists them with
 // their reason instead of as planned. Writing the same batch again
 // replaces the list.
-func (s *Store) PutBatchSkips(ctx context.Context, day, runID string, batch int, skips []fleet.Skip) error {
+func (s *Store) PutBatchSkips(ctx context.Context, day, runID string, batch int, skips []Skip) error {
 	entries := make([]manifestEntry, len(skips))
 	for i, sk := range skips {
-		entries[i] = manifestEntry{Service: fleet.Service{ARN: sk.ARN}, Reason: sk.Reason}
+		entries[i] = manifestEntry{Service: fleet.Service{ARN: sk.ARN}, Reason: sk.Reason, Detail: sk.Detail}
 	}
 	docs, err := pages(entries)
 	if err != nil {
@@ -308,6 +319,7 @@ func (s *Store) PutBatchSkips(ctx context.Context, day, runID string, batch int,
 type skipEntry struct {
 	ARN        string
 	Reason     fleet.Reason
+	Detail     string
 	Unenrolled bool
 }
 
@@ -336,7 +348,7 @@ func (s *Store) loadSkips(ctx context.Context, day, runID string) ([]skipEntry, 
 	var out []skipEntry
 	for _, from := range froms {
 		err := s.readPages(ctx, skipPK(day), skipPrefix(runID, from), func(_ map[string]types.AttributeValue, e manifestEntry) {
-			out = append(out, skipEntry{ARN: e.ARN, Reason: e.Reason, Unenrolled: e.Unenrolled})
+			out = append(out, skipEntry{ARN: e.ARN, Reason: e.Reason, Detail: e.Detail, Unenrolled: e.Unenrolled})
 		})
 		if err != nil {
 			return nil, err

@@ -95,6 +95,8 @@ type ProcessorConfig struct {
 type Rule struct {
 	Variable           string   `json:"Variable,omitempty"`
 	IsPresent          *bool    `json:"IsPresent,omitempty"`
+	StringEquals       *string  `json:"StringEquals,omitempty"`
+	BooleanEquals      *bool    `json:"BooleanEquals,omitempty"`
 	NumericGreaterThan *float64 `json:"NumericGreaterThan,omitempty"`
 	NumericLessThan    *float64 `json:"NumericLessThan,omitempty"`
 	And                []Rule   `json:"And,omitempty"`

@@ -88,8 +88,8 @@ func (w walker) walk(start string, states map[string]State) (int, error) {
 		switch {
 		case s.Type == TypeChoice:
 			name = s.Default
-			if bound, ok := loopBound(s); ok && visits[s.Choices[0].Next] < bound {
-				name = s.Choices[0].Next
+			if i, bound, ok := loopBound(s); ok && visits[s.Choices[i].Next] < bound {
+				name = s.Choices[i].Next
 			}
 		case s.End || s.Type == TypeSucceed || s.Type == TypeFail:
 			name = ""
@@ -100,16 +100,16 @@ func (w walker) walk(start string, states map[string]State) (int, error) {
 	return events, nil
 }
 
-// loopBound returns how many times a verify loop's Choice sends the run
-// back (the NumericLessThan on $.checks.n), if s is one.
-func loopBound(s State) (int, bool) {
-	if len(s.Choices) == 0 {
-		return 0, false
-	}
-	for _, r := range s.Choices[0].And {
-		if r.Variable == "$.checks.n" && r.NumericLessThan != nil {
-			return int(*r.NumericLessThan), true
+// loopBound returns which rule of a verify loop's Choice sends the run
+// back, and how many times (the NumericLessThan on $.checks.n), if s is
+// one.
+func loopBound(s State) (rule, bound int, ok bool) {
+	for i, c := range s.Choices {
+		for _, r := range c.And {
+			if r.Variable == "$.checks.n" && r.NumericLessThan != nil {
+				return i, int(*r.NumericLessThan), true
+			}
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }

@@ -29,6 +29,14 @@ const (
 	// window (a late trigger, a redrive, a person): never retried, the run
 	// goes to its report.
 	ErrOutsideWindow = "OutsideWindowError"
+	// ErrPaused is the restart step finding the pause switch on
+	// (`restartctl pause`): the run goes to its final checks and report,
+	// and the execution succeeds (a pause is a decision, not a failure).
+	ErrPaused = "PausedError"
+	// ErrBreakerOpen is the fleet's circuit breaker of the day: found open
+	// by the restart step, or tripped by a batch's check. The run goes to
+	// its final checks and report, and the execution fails.
+	ErrBreakerOpen = "BreakerOpenError"
 	// ErrAll matches every error but States.Runtime.
 	ErrAll = "States.ALL"
 	// ErrRunIncomplete ends an execution that reported after a failure, so
@@ -96,12 +104,17 @@ func FinalChecks(w fleet.Window) int {
 // State names; the local runner maps the Task states to handlers by these.
 const (
 	StateDiscover        = "Discover"
+	StateDiscovered      = "Discovered"
 	StatePlan            = "Plan"
 	StateBatches         = "Batches"
 	StateWaitForSlot     = "WaitForSlot"
 	StateRestart         = "Restart"
 	StateSettle          = "Settle"
 	StateVerify          = "Verify"
+	StateRecordFailure   = "RecordVerifyFailure"
+	StateStopWindow      = "StopOutsideWindow"
+	StateStopPaused      = "StopPaused"
+	StateStopBreaker     = "StopBreakerOpen"
 	StateSettled         = "BatchSettled"
 	StateRecheck         = "WaitToRecheck"
 	StateCountCheck      = "CountCheck"
@@ -120,23 +133,31 @@ const (
 
 // TaskHandlers maps each Task state to the handler it invokes.
 var TaskHandlers = map[string]string{
-	StateDiscover:  Discover,
-	StatePlan:      Plan,
-	StateRestart:   Restart,
-	StateVerify:    Verify,
-	StateVerifyAll: Verify,
-	StateReport:    Report,
+	StateDiscover:      Discover,
+	StatePlan:          Plan,
+	StateRestart:       Restart,
+	StateVerify:        Verify,
+	StateRecordFailure: Verify,
+	StateVerifyAll:     Verify,
+	StateReport:        Report,
 }
 
 // New builds the nightly restart's state machine:
 //
-//	Discover -> Plan -> Batches (Map, in order, one at a time:
+//	Discover -> (paused or breaker open: final checks) -> Plan
+//	-> Batches (Map, in order, one at a time:
 //	    WaitForSlot -> Restart -> Settle -> Verify <-> re-check loop -> BatchDone)
 //	-> final Verify of the whole day <-> re-check loop -> Report -> Outcome
 //
 // Payloads carry the run's ids and counts only; the inventory stays in
 // DynamoDB. Every failure after discovery reaches Report, and an execution
 // that caught one ends failed after reporting.
+//
+// Only the systemic stops end the Map: the window closed, the pause, the
+// fleet's circuit breaker (found open by Restart, or tripped by a batch's
+// Verify). A batch whose Restart fails after its retries is checked as
+// usual with the failure in its input, which records it; one whose Verify
+// fails has it recorded by one more call; either way the next batch runs.
 func New(s Settings) (Definition, error) {
 	for _, h := range Handlers {
 		if s.Functions[h] == "" {
@@ -149,8 +170,12 @@ func New(s Settings) (Definition, error) {
 	fn := s.Functions
 	runRef := map[string]any{"runId.$": "$.run.runId", "day.$": "$.run.day"}
 	batchRef := map[string]any{"runId.$": "$.runId", "day.$": "$.day", "batch.$": "$.batch"}
+	withFailure := map[string]any{"runId.$": "$.runId", "day.$": "$.day", "batch.$": "$.batch", "failure.$": "$.failure"}
 	toReport := func(resultPath string) Catcher {
 		return Catcher{ErrorEquals: []string{ErrAll}, ResultPath: path(resultPath), Next: StateReport}
+	}
+	stop := func(name, cause string) State {
+		return State{Type: TypeFail, Error: name, Cause: cause}
 	}
 
 	batch := map[string]State{
@@ -167,30 +192,55 @@ func New(s Settings) (Definition, error) {
 			ResultSelector: map[string]any{"restarted.$": "$.restarted", "alreadyClaimed.$": "$.alreadyClaimed"},
 			ResultPath:     path("$.restart"),
 			Retry:          retry(),
-			Next:           StateSettle,
+			Catch: []Catcher{
+				{ErrorEquals: []string{ErrOutsideWindow}, ResultPath: path("$.stop"), Next: StateStopWindow},
+				{ErrorEquals: []string{ErrPaused}, ResultPath: path("$.stop"), Next: StateStopPaused},
+				{ErrorEquals: []string{ErrBreakerOpen}, ResultPath: path("$.stop"), Next: StateStopBreaker},
+				// Any other failure is this batch's: Verify records it and
+				// checks what the batch restarted before it failed.
+				{ErrorEquals: []string{ErrAll}, ResultPath: path("$.failure.restart"), Next: StateSettle},
+			},
+			Next: StateSettle,
 		},
 		StateSettle: {Type: TypeWait, Seconds: int(Settle / time.Second), Next: StateVerify},
 		StateVerify: {
 			Type:           TypeTask,
 			Resource:       fn[Verify],
-			Parameters:     batchRef,
-			ResultSelector: map[string]any{"pending.$": "$.pending"},
+			Parameters:     withFailure,
+			ResultSelector: map[string]any{"pending.$": "$.pending", "halt.$": "$.halt"},
 			ResultPath:     path("$.verify"),
 			Retry:          retry(),
 			// The final whole-day verify checks this batch again.
-			Catch: []Catcher{{ErrorEquals: []string{ErrAll}, ResultPath: path("$.verifyError"), Next: StateBatchDone}},
+			Catch: []Catcher{{ErrorEquals: []string{ErrAll}, ResultPath: path("$.failure.verify"), Next: StateRecordFailure}},
 			Next:  StateSettled,
 		},
+		StateRecordFailure: {
+			Type:       TypeTask,
+			Comment:    "records that the batch's Verify failed (the failure in its input), checks nothing",
+			Resource:   fn[Verify],
+			Parameters: withFailure,
+			ResultPath: discard,
+			Retry:      retry(),
+			Catch:      []Catcher{{ErrorEquals: []string{ErrAll}, ResultPath: path("$.recordError"), Next: StateBatchDone}},
+			Next:       StateBatchDone,
+		},
 		StateSettled: {
-			Type:    TypeChoice,
-			Choices: []Rule{stillPending(BatchChecks(s.Window), StateRecheck)},
+			Type: TypeChoice,
+			Choices: []Rule{
+				{Variable: "$.verify.halt", StringEquals: ptr("breaker"), Next: StateStopBreaker},
+				stillPending(BatchChecks(s.Window), StateRecheck),
+			},
 			Default: StateBatchDone,
 		},
-		StateRecheck:    {Type: TypeWait, Seconds: int(Recheck / time.Second), Next: StateCountCheck},
-		StateCountCheck: countCheck(StateVerify),
-		StateBatchDone:  {Type: TypeSucceed},
+		StateRecheck:     {Type: TypeWait, Seconds: int(Recheck / time.Second), Next: StateCountCheck},
+		StateCountCheck:  countCheck(StateVerify),
+		StateBatchDone:   {Type: TypeSucceed},
+		StateStopWindow:  stop(ErrOutsideWindow, "the restart window closed; the report has the counts"),
+		StateStopPaused:  stop(ErrPaused, "paused with restartctl pause; the report says who, when and why"),
+		StateStopBreaker: stop(ErrBreakerOpen, "the fleet's circuit breaker is open for the day; the report has the failures that tripped it"),
 	}
 
+	halted := func(v string) Rule { return Rule{Variable: "$.run.halt", StringEquals: ptr(v), Next: StateStartFinal} }
 	states := map[string]State{
 		StateDiscover: {
 			Type:     TypeTask,
@@ -200,12 +250,18 @@ func New(s Settings) (Definition, error) {
 				"runId.$": "$$.Execution.Name",
 				"time.$":  "$$.Execution.StartTime",
 			},
-			ResultSelector: map[string]any{"runId.$": "$.runId", "day.$": "$.day", "discovered.$": "$.discovered"},
+			ResultSelector: map[string]any{"runId.$": "$.runId", "day.$": "$.day", "discovered.$": "$.discovered", "halt.$": "$.halt"},
 			ResultPath:     path("$.run"),
 			Retry:          retry(),
 			// Without a recorded run there is nothing to report.
 			Catch: []Catcher{{ErrorEquals: []string{ErrAll}, ResultPath: path("$.error"), Next: StateDiscoveryFailed}},
-			Next:  StatePlan,
+			Next:  StateDiscovered,
+		},
+		StateDiscovered: {
+			Type:    TypeChoice,
+			Comment: "paused, or the fleet's breaker open for the day: nothing was discovered, straight to the report",
+			Choices: []Rule{halted("paused"), halted("breaker")},
+			Default: StatePlan,
 		},
 		StateDiscoveryFailed: {
 			Type:  TypeFail,
@@ -234,6 +290,8 @@ func New(s Settings) (Definition, error) {
 				"batch.$":   "$$.Map.Item.Value.batch",
 				"startAt.$": "$$.Map.Item.Value.startAt",
 				"checks":    map[string]any{"n": 0},
+				// Where a failed Restart or Verify is caught (see Verify).
+				"failure": map[string]any{},
 			},
 			MaxConcurrency: 1,
 			ItemProcessor: &Processor{
@@ -246,6 +304,9 @@ func New(s Settings) (Definition, error) {
 				// Listed first so that the report names why the night
 				// stopped: the window closed.
 				{ErrorEquals: []string{ErrOutsideWindow}, ResultPath: path("$.error"), Next: StateStartFinal},
+				// A pause is no failure: kept apart from $.error.
+				{ErrorEquals: []string{ErrPaused}, ResultPath: path("$.paused"), Next: StateStartFinal},
+				{ErrorEquals: []string{ErrBreakerOpen}, ResultPath: path("$.error"), Next: StateStartFinal},
 				{ErrorEquals: []string{ErrAll}, ResultPath: path("$.error"), Next: StateStartFinal},
 			},
 			Next: StateStartFinal,
@@ -277,25 +338,30 @@ func New(s Settings) (Definition, error) {
 		StateRecheckAll: {Type: TypeWait, Seconds: int(Recheck / time.Second), Next: StateCountFinal},
 		StateCountFinal: countCheck(StateVerifyAll),
 		StateReport: {
-			Type:           TypeTask,
-			Comment:        "metrics, the summary and the owners' notifications",
-			Resource:       fn[Report],
-			Parameters:     runRef,
-			ResultSelector: map[string]any{"counts.$": "$.counts", "restartedThisRun.$": "$.restartedThisRun"},
-			ResultPath:     path("$.report"),
-			Retry:          retry(),
-			Next:           StateOutcome,
+			Type:       TypeTask,
+			Comment:    "metrics, the summary and the owners' notifications",
+			Resource:   fn[Report],
+			Parameters: runRef,
+			ResultSelector: map[string]any{"counts.$": "$.counts", "restartedThisRun.$": "$.restartedThisRun",
+				"halted.$": "$.halted", "batchesFailed.$": "$.batchesFailed", "incomplete.$": "$.incomplete"},
+			ResultPath: path("$.report"),
+			Retry:      retry(),
+			Next:       StateOutcome,
 		},
 		StateOutcome: {
-			Type:    TypeChoice,
-			Choices: []Rule{{Variable: "$.error", IsPresent: ptr(true), Next: StateRunIncomplete}},
+			Type: TypeChoice,
+			Choices: []Rule{
+				{Variable: "$.error", IsPresent: ptr(true), Next: StateRunIncomplete},
+				// The breaker halted the night or a batch failed.
+				{Variable: "$.report.incomplete", BooleanEquals: ptr(true), Next: StateRunIncomplete},
+			},
 			Default: StateDone,
 		},
 		StateDone: {Type: TypeSucceed},
 		StateRunIncomplete: {
 			Type:  TypeFail,
 			Error: ErrRunIncomplete,
-			Cause: "a step failed or the window closed; the report has the counts and the execution's history the error",
+			Cause: "a step failed, a batch failed, the circuit breaker halted the night or the window closed; the report has the counts and the execution's history the error",
 		},
 	}
 	d := Definition{

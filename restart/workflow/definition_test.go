@@ -352,3 +352,54 @@ func TestHistoryGrowsWithBatchesAndRetries(t *testing.T) {
 		t.Errorf("retries add no events: %d vs %d", retried, base)
 	}
 }
+
+func TestOnlyTheSystemicStopsEndTheBatches(t *testing.T) {
+	d := definition(t, fleet.DefaultWindow())
+	inner := d.States[workflow.StateBatches].ItemProcessor.States
+	restart := inner[workflow.StateRestart]
+	stops := map[string]string{
+		workflow.ErrOutsideWindow: workflow.StateStopWindow,
+		workflow.ErrPaused:        workflow.StateStopPaused,
+		workflow.ErrBreakerOpen:   workflow.StateStopBreaker,
+	}
+	for i, c := range restart.Catch {
+		if i < len(stops) {
+			want := stops[c.ErrorEquals[0]]
+			if len(c.ErrorEquals) != 1 || want == "" || c.Next != want || inner[want].Type != workflow.TypeFail || inner[want].Error != c.ErrorEquals[0] {
+				t.Errorf("Restart's catch %d %+v: want a systemic stop failing the iteration with its own error name", i, c)
+			}
+			continue
+		}
+		if !slices.Equal(c.ErrorEquals, []string{workflow.ErrAll}) || c.Next != workflow.StateSettle {
+			t.Errorf("Restart's last catch %+v: want every other failure to go on to the batch's check", c)
+		}
+	}
+	if v := inner[workflow.StateVerify]; len(v.Catch) != 1 || v.Catch[0].Next != workflow.StateRecordFailure || inner[workflow.StateRecordFailure].Next != workflow.StateBatchDone {
+		t.Errorf("a failed Verify is not recorded and passed over: %+v", v.Catch)
+	}
+	if c := inner[workflow.StateSettled].Choices[0]; c.Variable != "$.verify.halt" || c.Next != workflow.StateStopBreaker {
+		t.Errorf("a tripped breaker does not end the batches: %+v", c)
+	}
+	// The Map's catches: the pause apart from the errors, so that a
+	// paused night ends succeeded, and a halted one failed.
+	var paused, breaker string
+	for _, c := range d.States[workflow.StateBatches].Catch {
+		switch c.ErrorEquals[0] {
+		case workflow.ErrPaused:
+			paused = string(c.ResultPath)
+		case workflow.ErrBreakerOpen:
+			breaker = string(c.ResultPath)
+		}
+	}
+	if paused != `"$.paused"` || breaker != `"$.error"` {
+		t.Errorf("the pause is caught into %s and the breaker into %s", paused, breaker)
+	}
+	out := d.States[workflow.StateOutcome]
+	if len(out.Choices) != 2 || out.Choices[1].Variable != "$.report.incomplete" || out.Choices[1].Next != workflow.StateRunIncomplete {
+		t.Errorf("a report saying the night is incomplete does not fail the execution: %+v", out.Choices)
+	}
+	disc := d.States[workflow.StateDiscovered]
+	if len(disc.Choices) != 2 || disc.Default != workflow.StatePlan || !reaches(d, disc.Choices[0].Next, workflow.StateReport) || reaches(d, disc.Choices[0].Next, workflow.StatePlan) {
+		t.Errorf("a night paused at discovery does not go straight to the report: %+v", disc)
+	}
+}
