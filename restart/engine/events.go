@@ -31,8 +31,8 @@ type DiscoverOutput struct {
 	// so that the state machine can test it.
 	Halt           string `json:"halt"`
 	Discovered     int    `json:"discovered"`
-	Accounts       int `json:"accounts"`
-	AccountsFailed int `json:"accountsFailed"`
+	Accounts       int    `json:"accounts"`
+	AccountsFailed int    `json:"accountsFailed"`
 	// DiscoverySeconds is how long the ECS calls took; InventorySeconds
 	// how long writing the inventory went on after them (it is written
 	// while the accounts are listed).

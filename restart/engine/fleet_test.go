@@ -69,6 +69,9 @@ func newLocalFleet(t testing.TB, cfg fleetsim.Config) *localFleet {
 		// The fleet's buckets and the client's limits scale together, so
 		// the pacing is the real one, only faster.
 		RateScale: max(cfg.ThrottleScale, 1),
+		// The whole of each bucket, for speed: by default the engine
+		// takes half (TestTheDefaultPaceTakesAtMostHalfOfEveryBucket).
+		BucketShare: 1,
 	}
 	db := dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")},
 		func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ddb) })
