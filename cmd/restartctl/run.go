@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -35,6 +36,8 @@ type engineFlags struct {
 	messages, metrics                   *string
 	rateScale                           *float64
 	updateRate                          *string
+	bucketShare, accountShares          *string
+	breaker                             breakerFlags
 	verbose                             *bool
 	window                              windowFlags
 	outsideWindow                       *bool
@@ -61,7 +64,10 @@ func addEngineFlags(fs *flag.FlagSet) *engineFlags {
 		messages:       fs.String("messages", "", "`FILE` receiving the notifications that are not published (- for stderr; default: dropped)"),
 		metrics:        fs.String("metrics", "", "`FILE` receiving the EMF metric lines (- for stderr; default: dropped)"),
 		rateScale:      fs.Float64("rate-scale", 1, "multiply the client-side request limits (match the local fleet's --throttle-scale)"),
-		updateRate:     fs.String("update-rate", os.Getenv("UPDATE_RATE"), "UpdateService calls per `second` per account and Region, at most 5 (default 5, ECS's own refill, or $UPDATE_RATE); the engine backs off from it whenever ECS throttles"),
+		updateRate:     fs.String("update-rate", os.Getenv("UPDATE_RATE"), "UpdateService calls per `second` per account and Region, kept over any 10 s, at most 5 (default: the bucket share of ECS's 5/s, or $UPDATE_RATE); the engine backs off from it whenever ECS throttles"),
+		bucketShare:    fs.String("bucket-share", os.Getenv("BUCKET_SHARE"), "part of each ECS bucket per account and Region the engine takes, reads and UpdateService alike, above 0 and at most 1 (default 0.5, or $BUCKET_SHARE; 1: the whole bucket)"),
+		accountShares:  fs.String("account-shares", os.Getenv("ACCOUNT_BUCKET_SHARES"), "per-account bucket shares, `ACCOUNT=SHARE,...` (default $ACCOUNT_BUCKET_SHARES)"),
+		breaker:        addBreakerFlags(fs),
 		verbose:        fs.Bool("progress", isTerminal(os.Stderr), "progress lines on stderr (default: when stderr is a terminal)"),
 		window:         addWindowFlags(fs),
 		outsideWindow:  fs.Bool("outside-window", false, "restart even outside the window of the run's day (by default run refuses, exit status 3)"),
@@ -116,6 +122,19 @@ func (f *engineFlags) settings(ctx context.Context, fs *flag.FlagSet, stderr io.
 		if s.UpdateRate, err = setup.ParseUpdateRate(*f.updateRate); err != nil {
 			return s, nil, flagError(fs, stderr, "--update-rate %v", err)
 		}
+	}
+	if *f.bucketShare != "" {
+		if s.BucketShare, err = setup.ParseBucketShare(*f.bucketShare); err != nil {
+			return s, nil, flagError(fs, stderr, "--bucket-share %v", err)
+		}
+	}
+	if *f.accountShares != "" {
+		if s.AccountShares, err = setup.ParseAccountShares(*f.accountShares); err != nil {
+			return s, nil, flagError(fs, stderr, "--account-shares %v", err)
+		}
+	}
+	if s.Breaker, err = f.breaker.parse(); err != nil {
+		return s, nil, flagError(fs, stderr, "%v", err)
 	}
 	if *f.fromEndpoint {
 		if *f.endpoint == "" {
@@ -274,11 +293,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Input:  engine.DiscoverInput{RunID: *runID, Day: *day},
 		NoWait: *noWait, TimeScale: *timeScale, VerifyTimeout: *verifyTimeout,
 	})
-	if err != nil && (res.Summary.RunID == "" || !errors.As(err, new(*engine.OutsideWindowError))) {
+	if err != nil && (res.Summary.RunID == "" || !reported(err)) {
 		return err
 	}
-	// The window closed during the night: the report is printed, then
-	// the error (exit status 3).
+	// The window closed, the night was paused or halted, or batches
+	// failed: the report is printed, then the error (exit status 3, 4, 5
+	// or 1).
 	closed := err
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -295,6 +315,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "restarted by this run %d, already restarted earlier today %d\n", res.Report.RestartedThisRun, alreadyClaimed(res))
 	fmt.Fprintf(stdout, "batches %d, owners notified %d, wall time %s\n", len(res.Plan.Batches), len(res.Summary.Owners), time.Since(started).Round(time.Millisecond))
 	return closed
+}
+
+// reported says whether Run made the night's report before returning
+// err: the night stopped early, or batches failed.
+func reported(err error) bool {
+	return errors.As(err, new(*engine.OutsideWindowError)) || errors.As(err, new(*engine.PausedError)) ||
+		errors.As(err, new(*engine.BreakerOpenError)) || errors.Is(err, engine.ErrBatchesFailed)
 }
 
 func alreadyClaimed(res engine.RunResult) int {
@@ -387,10 +414,28 @@ func cmdInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 	}
 	if err != nil {
+		// What the Lambda runtime answers for a failed handler: the
+		// error's type name is the errorType that the state machine's
+		// Retry and Catch match on (a local runner reads it here).
+		b, _ := json.Marshal(struct {
+			Message string `json:"errorMessage"`
+			Type    string `json:"errorType"`
+		}{err.Error(), errorType(err)})
+		fmt.Fprintf(stdout, "%s\n", b)
 		return fmt.Errorf("invoke %s: %w", name, err)
 	}
 	_, err = fmt.Fprintf(stdout, "%s\n", out)
 	return err
+}
+
+// errorType is the name aws-lambda-go reports for a handler's error: its
+// Go type's, without the pointer.
+func errorType(err error) string {
+	t := reflect.TypeOf(err)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
 }
 
 // processStart is when the process started, as near as Go lets a program
