@@ -36,7 +36,7 @@ type Request struct {
 	// IdentityPolicies are the principal's policies; ResourcePolicy is the
 	// resource's (key, topic, bucket, file system policy, or the trust of
 	// the role assumed).
-	IdentityPolicies []NamedPolicy  `json:"identityPolicies,omitempty"`
+	IdentityPolicies []NamedPolicy   `json:"identityPolicies,omitempty"`
 	ResourcePolicy   json.RawMessage `json:"resourcePolicy,omitempty"`
 	// What says, in a failure, what the request was for.
 	What string `json:"-"`
