@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -33,6 +34,13 @@ func Moto(t MotoTB) string {
 		t.Fatalf("find a free port: %v", err)
 	}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	// moto runs no tasks: by default every service it creates stays in
+	// its first deployment, rolloutState IN_PROGRESS, forever, which the
+	// check before a restart rightly refuses to supersede. With this many
+	// tasks "running", a service of up to 100 tasks is at its steady
+	// state (rolloutState COMPLETED, as in AWS between deployments) and a
+	// forced deployment keeps it there (moto's ecs/models.py).
+	cmd.Env = append(os.Environ(), "MOTO_ECS_SERVICE_RUNNING=100")
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = dieWithParent()
