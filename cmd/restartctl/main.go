@@ -3,6 +3,8 @@
 //	restartctl plan --inventory FILE [--window-start 00:00] [--window 6h] [--batch-interval 10m] [--enrollment tagged|all]
 //	restartctl run [--endpoint URL] [--dynamodb-endpoint URL] [--accounts FILE|LIST | --accounts-from-endpoint]
 //	               [--time-zone ZONE] [--outside-window] [--min-interval 20h] [--record-ttl 90d] ...
+//	restartctl pause --reason TEXT [--dynamodb-endpoint URL] [--runs-table T] [--by WHO]
+//	restartctl resume [--day YYYY-MM-DD] [--account ID] [--dynamodb-endpoint URL] [--runs-table T] [--by WHO]
 //	restartctl invoke HANDLER [run's flags] [EVENT_JSON] (else the event is read from stdin)
 //	restartctl bench [--latency 20ms] [--scale 1] [--naive=true]
 //
@@ -10,9 +12,12 @@
 // restarts, verifies and reports against AWS or any AWS-compatible
 // endpoint (the local fleet), and exits with status 3, restarting nothing,
 // when started outside the window of the run's day without
-// --outside-window; invoke runs one Lambda handler on an event,
-// as the Lambda runtime would, so that a local Step Functions runner can
-// call the real code.
+// --outside-window, 4 when the night was paused and 5 when the fleet's
+// circuit breaker halted it (the report is printed first); pause and
+// resume flip the switch every run reads before discovering and before
+// every batch, and resume also resets the night's circuit breakers;
+// invoke runs one Lambda handler on an event, as the Lambda runtime
+// would, so that a local Step Functions runner can call the real code.
 package main
 
 import (
@@ -44,6 +49,11 @@ const (
 	// exitOutsideWindow: run refused to restart outside the window of the
 	// run's day (engine.OutsideWindowError); nothing was restarted.
 	exitOutsideWindow = 3
+	// exitPaused: the pause switch stopped the night (engine.PausedError).
+	exitPaused = 4
+	// exitHalted: the fleet's circuit breaker stopped the night
+	// (engine.BreakerOpenError).
+	exitHalted = 5
 )
 
 // exit prints err, if any, and returns the process's exit status.
@@ -55,8 +65,13 @@ func exit(err error, stderr io.Writer) int {
 		return exitUsage
 	}
 	fmt.Fprintln(stderr, "restartctl:", err)
-	if errors.As(err, new(*engine.OutsideWindowError)) {
+	switch {
+	case errors.As(err, new(*engine.OutsideWindowError)):
 		return exitOutsideWindow
+	case errors.As(err, new(*engine.PausedError)):
+		return exitPaused
+	case errors.As(err, new(*engine.BreakerOpenError)):
+		return exitHalted
 	}
 	return 1
 }
@@ -65,7 +80,12 @@ const usage = `usage:
   restartctl plan --inventory FILE [--window-start 00:00] [--window 6h] [--batch-interval 10m] [--enrollment tagged|all]
   restartctl run [--endpoint URL] [--dynamodb-endpoint URL] (--accounts FILE|LIST | --accounts-from-endpoint) [--regions LIST]
                  [--time-zone ZONE] [--outside-window] [--min-interval 20h] [--record-ttl 90d] [flags]
-                 (exit status 3: outside the window of the run's day, nothing restarted)
+                 (exit status 3: outside the window of the run's day, nothing restarted; 4: paused; 5: halted by the circuit breaker;
+                  1: failed, or some batches failed; the report is printed before 3, 4, 5 and failed batches)
+  restartctl pause --reason TEXT [--dynamodb-endpoint URL] [--runs-table T] [--by WHO]
+                 (every run restarts nothing from its next batch on, until resumed; hub credentials in AWS)
+  restartctl resume [--day YYYY-MM-DD] [--account ID] [--time-zone ZONE] [--dynamodb-endpoint URL] [--runs-table T] [--by WHO]
+                 (ends the pause and resets the night's circuit breakers, or one account's)
   restartctl invoke HANDLER [run's flags] [EVENT_JSON]     (HANDLER: discover, plan, restart, verify, report; event on stdin when not given)
   restartctl bench [--latency 20ms] [--scale 1] [--naive=true]   (discovery of an in-process fleet against its lower bound and a naive script)
 
@@ -83,6 +103,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return cmdPlan(args[1:], stdout, stderr)
 	case "run":
 		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "pause":
+		return cmdPause(ctx, args[1:], stdout, stderr)
+	case "resume":
+		return cmdResume(ctx, args[1:], stdout, stderr)
 	case "invoke":
 		return cmdInvoke(ctx, args[1:], stdin, stdout, stderr)
 	case "bench":

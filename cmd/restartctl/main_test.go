@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,8 +66,42 @@ func TestScripts(t *testing.T) {
 				}
 				fmt.Fprintf(ts.Stdout(), "UpdateService calls: %d\n", n)
 			},
+			// exitstatus N restartctl ARGS... runs restartctl and wants
+			// exit status N.
+			"exitstatus": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 || args[1] != "restartctl" {
+					ts.Fatalf("usage: exitstatus N restartctl ARGS...")
+				}
+				want, err := strconv.Atoi(args[0])
+				ts.Check(err)
+				for i, a := range args {
+					args[i] = os.Expand(a, ts.Getenv)
+				}
+				got := exit(Main(context.Background(), args[2:], strings.NewReader(""), ts.Stdout(), ts.Stderr()), ts.Stderr())
+				if got != want {
+					ts.Fatalf("restartctl exited with status %d, want %d", got, want)
+				}
+			},
+			// fault JSON injects faults into the local fleet (POST
+			// $FLEET/_fleetsim/faults).
+			"fault": func(ts *testscript.TestScript, neg bool, args []string) {
+				resp, err := http.Post(ts.Getenv("FLEET")+"/_fleetsim/faults", "application/json", strings.NewReader(strings.Join(args, " ")))
+				ts.Check(err)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					ts.Fatalf("inject %s: %s", strings.Join(args, " "), resp.Status)
+				}
+			},
 			"localaws": func(ts *testscript.TestScript, neg bool, args []string) {
-				sim, err := fleetsim.New(fleetsim.Config{Seed: 5, Accounts: 3, Clusters: 10, Services: 60, DeployTime: 50 * time.Millisecond})
+				// localaws [SCALE]: ECS's buckets times SCALE (pass
+				// restartctl --rate-scale SCALE).
+				scale := 1.0
+				if len(args) > 0 {
+					var err error
+					scale, err = strconv.ParseFloat(args[0], 64)
+					ts.Check(err)
+				}
+				sim, err := fleetsim.New(fleetsim.Config{Seed: 5, Accounts: 3, Clusters: 10, Services: 60, DeployTime: 50 * time.Millisecond, ThrottleScale: scale})
 				ts.Check(err)
 				srv := httptest.NewServer(sim.Handler())
 				ts.Defer(srv.Close)

@@ -25,19 +25,19 @@ type DiscoverInput struct {
 // DiscoverOutput is the run and what discovery found.
 type DiscoverOutput struct {
 	RunRef
-	// Halt is HaltPaused or HaltBreaker when the pause switch was on or
-	// the fleet's breaker of the day was open: nothing was discovered,
-	// and the night goes straight to its report. Always present (empty),
-	// so that the state machine can test it.
-	Halt           string `json:"halt"`
-	Discovered     int    `json:"discovered"`
-	Accounts       int    `json:"accounts"`
-	AccountsFailed int    `json:"accountsFailed"`
+	Discovered     int `json:"discovered"`
+	Accounts       int `json:"accounts"`
+	AccountsFailed int `json:"accountsFailed"`
 	// DiscoverySeconds is how long the ECS calls took; InventorySeconds
 	// how long writing the inventory went on after them (it is written
 	// while the accounts are listed).
 	DiscoverySeconds float64 `json:"discoverySeconds"`
 	InventorySeconds float64 `json:"inventorySeconds"`
+	// Halt is HaltPaused or HaltBreaker when the pause switch was on or
+	// the fleet's breaker of the day was open: nothing was discovered,
+	// and the night goes straight to its report. Always present (empty),
+	// so that the state machine can test it.
+	Halt string `json:"halt"`
 }
 
 // BatchRef names one batch of a run; Batch is AllBatches for "every

@@ -101,6 +101,15 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (RunResult, error) {
 	if err := res.Summary.Counts.Accounted(); err != nil {
 		return res, fmt.Errorf("run %s: report does not add up: %w", res.Discover.RunID, err)
 	}
+	if stopped == nil && res.Halted != nil && res.Halted.Kind == HaltBreaker {
+		// Tripped by the last checks: nothing was left to stop, but the
+		// day's later runs are halted until someone resumes.
+		c, err := e.controls(ctx, day)
+		if err != nil {
+			return res, err
+		}
+		stopped = c.halted()
+	}
 	if stopped == nil && res.Report.BatchesFailed > 0 {
 		stopped = fmt.Errorf("run %s: %d batches failed (the report lists them): %w", res.Discover.RunID, res.Report.BatchesFailed, ErrBatchesFailed)
 	}

@@ -462,3 +462,41 @@ func ParseAccountShares(v string) (map[string]float64, error) {
 	}
 	return out, nil
 }
+
+// Controls returns the store of the pipeline's pause switch and circuit
+// breakers (its runs table), for `restartctl pause` and `resume`: the
+// hub's credentials and DynamoDB only, no member account.
+func Controls(ctx context.Context, s Settings) (*store.Store, error) {
+	cfg, err := AWSConfig(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.Retryer = store.SDKRetryer()
+		if s.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(s.DynamoDBEndpoint)
+		}
+	})
+	st := store.New(db, store.WithTables(orDefault(s.InventoryTable, store.DefaultInventoryTable), orDefault(s.RunsTable, store.DefaultRunsTable)),
+		store.WithRecordTTL(s.RecordTTL))
+	if s.CreateTables {
+		if err := st.EnsureTables(ctx, db); err != nil {
+			return nil, fmt.Errorf("setup: %w", err)
+		}
+	}
+	return st, nil
+}
+
+// CallerARN is who the hub's credentials are (STS GetCallerIdentity,
+// which needs no permission): the "who" of a pause.
+func CallerARN(ctx context.Context, s Settings) (string, error) {
+	cfg, err := AWSConfig(ctx, s)
+	if err != nil {
+		return "", err
+	}
+	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("who is pausing (sts:GetCallerIdentity): %w", err)
+	}
+	return aws.ToString(id.Arn), nil
+}
