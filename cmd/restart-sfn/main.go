@@ -27,6 +27,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -234,8 +235,16 @@ type Result struct {
 	Report struct {
 		Counts           map[string]any `json:"counts"`
 		RestartedThisRun int            `json:"restartedThisRun"`
+		Halted           string         `json:"halted"`
+		BatchesFailed    int            `json:"batchesFailed"`
+		Incomplete       bool           `json:"incomplete"`
 	} `json:"report"`
-	Error any `json:"error,omitempty"`
+	Error  any `json:"error,omitempty"`
+	Paused any `json:"paused,omitempty"`
+	// Failed is the error the execution ended with, when it failed (a
+	// Fail state after the report: RunIncomplete), from the runner; the
+	// report is in the messages then, not in the machine's output.
+	Failed string `json:"-"`
 }
 
 func (r *localRun) run(ctx context.Context) ([]Result, error) {
@@ -329,10 +338,17 @@ func (r *localRun) run(ctx context.Context) ([]Result, error) {
 			return nil, err
 		}
 		results = append(results, res)
+		if res.Failed != "" {
+			fmt.Fprintf(r.stdout, "execution %d ended failed: %s; %s (the report: %s)\n", i, res.Failed, time.Since(start).Round(10*time.Millisecond), filepath.Join(work, "messages.txt"))
+			continue
+		}
 		c := res.Report.Counts
 		fmt.Fprintf(r.stdout, "execution %d (run %s, day %s): discovered %d, eligible %d in %d batches, restarted by this run %d, completed %v, failed %v, still in progress %v, skipped %v; %s\n",
 			i, res.Run.RunID, res.Run.Day, res.Run.Discovered, res.Plan.Eligible, len(res.Plan.Batches), res.Report.RestartedThisRun,
 			c["completed"], c["failed"], c["inProgress"], c["skipped"], time.Since(start).Round(10*time.Millisecond))
+		if res.Report.Halted != "" {
+			fmt.Fprintf(r.stdout, "  halted: %s (the report says who, when and why)\n", res.Report.Halted)
+		}
 		if res.Error != nil {
 			fmt.Fprintf(r.stdout, "  caught: %v\n", res.Error)
 		}
@@ -422,10 +438,23 @@ func (r *localRun) execute(ctx context.Context, node, driver string, cfg driverC
 		return Result{}, err
 	}
 	cmd := exec.CommandContext(ctx, node, driver, cfgFile)
-	var out bytes.Buffer
+	var out, errs bytes.Buffer
 	cmd.Stdout = &out
-	cmd.Stderr = r.progress()
+	cmd.Stderr = io.MultiWriter(r.progress(), &errs)
 	if err := cmd.Run(); err != nil {
+		// The runner exits 2 for an execution that ended failed, after
+		// its last state: the night ran, and says so.
+		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 2 {
+			for _, l := range strings.Split(errs.String(), "\n") {
+				if f, ok := strings.CutPrefix(l, "execution failed: "); ok {
+					// The Fail state's error name, when the runner gives it.
+					if m := failName.FindStringSubmatch(f); m != nil {
+						f = m[1]
+					}
+					return Result{Failed: f}, nil
+				}
+			}
+		}
 		return Result{}, fmt.Errorf("execution %d (%s): %w", i, name, err)
 	}
 	var res Result
@@ -435,6 +464,8 @@ func (r *localRun) execute(ctx context.Context, node, driver string, cfg driverC
 	}
 	return res, nil
 }
+
+var failName = regexp.MustCompile(`"name":"([^"]+)"`)
 
 // progress is where the tasks' lines go: stderr, or nowhere when quiet.
 func (r *localRun) progress() io.Writer {

@@ -45,6 +45,8 @@ type engineFlags struct {
 	recordTTL                           *string
 	deploymentTime                      *time.Duration
 	callLog, hubAccount                 *string
+	// appendOutputs appends to --messages and --metrics (invoke).
+	appendOutputs bool
 }
 
 func addEngineFlags(fs *flag.FlagSet) *engineFlags {
@@ -189,7 +191,13 @@ func (f *engineFlags) settings(ctx context.Context, fs *flag.FlagSet, stderr io.
 		case "-":
 			return stderr, nil
 		}
-		file, err := os.Create(name)
+		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+		if f.appendOutputs {
+			// A local state machine runs one invoke per task, some at
+			// once: each adds its lines.
+			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+		}
+		file, err := os.OpenFile(name, flags, 0o644)
 		if err != nil {
 			return nil, err
 		}
@@ -398,6 +406,7 @@ func cmdInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if *usage != "" {
 		m = meter.New(name)
 	}
+	ef.appendOutputs = true
 	e, closers, err := ef.engine(ctx, fs, stderr, m)
 	defer closeAll(closers)
 	if err != nil {

@@ -273,7 +273,7 @@ func (e *Engine) evaluate(ctx context.Context, ref BatchRef, c controls, tallies
 		return store.Breaker{}, nil
 	}
 	b := store.Breaker{
-		Day: ref.Day, RunID: ref.RunID, Batch: ref.Batch, At: now,
+		Day: ref.Day, RunID: ref.RunID, Batch: ref.Batch, At: now, Open: true,
 		Failed: total.failed, Verified: total.verified, Services: firstN(total.failures, maxListed),
 		Reason: fmt.Sprintf("%d of the %d restarts verified tonight failed or were rolled back, in %d accounts (the breaker trips at %d making %.0f%%)",
 			total.failed, total.verified, failing, cfg.MaxFailed, 100*cfg.MaxFailedShare),
