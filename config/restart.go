@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -69,12 +70,25 @@ type Restart struct {
 	RecordTTLDays int `json:"recordTtlDays"`
 	// Enrollment is tagged (only services with the restart tag) or all.
 	Enrollment string `json:"enrollment"`
-	// AccountRate is the UpdateService calls per second the engine makes
-	// in one member account and Region: by default ECS's own refill rate
-	// (5/s), from which the engine backs off whenever ECS throttles because
-	// another caller draws from the same bucket. Lower it to leave a fixed
-	// share to those callers.
+	// BucketShare is the part of each of ECS's per-account, per-Region
+	// buckets the engine takes, reads and UpdateService alike (0.5: half,
+	// the rest left to the accounts' own tools; 1: the whole bucket).
+	// AccountBucketShares overrides it for the accounts it names.
+	BucketShare         float64            `json:"bucketShare"`
+	AccountBucketShares map[string]float64 `json:"accountBucketShares"`
+	// AccountRate, when set, is the UpdateService calls per second the
+	// engine makes in one member account and Region whatever the shares
+	// (0, the default: the bucket share of ECS's 5/s). The engine backs
+	// off further whenever ECS throttles because another caller draws from
+	// the same bucket.
 	AccountRate float64 `json:"accountRate"`
+	// Schedule is enabled or disabled: whether EventBridge Scheduler starts
+	// the night. Disabling it here survives the next `pulumi up` (a change
+	// in the console does not); `restartctl pause` stops a night without
+	// a deploy.
+	Schedule string `json:"schedule"`
+	// Breaker is when the circuit breakers stop the night.
+	Breaker RestartBreaker `json:"breaker"`
 	// ExpectedDeploymentTime (a duration) is how long the plan's window
 	// fit assumes a cluster's deployments take until a night has observed
 	// them.
@@ -91,6 +105,24 @@ type Restart struct {
 	DeletionProtection bool `json:"deletionProtection"`
 }
 
+// RestartBreaker is the night's circuit breakers (restart/engine.Breaker):
+// the fleet's trips when MaxFailed failed or rolled-back restarts make
+// MaxFailedPercent of those verified tonight, in more than one account;
+// an account's at AccountMaxFailed making AccountMaxFailedPercent of its
+// own.
+type RestartBreaker struct {
+	MaxFailed               int     `json:"maxFailed"`
+	MaxFailedPercent        float64 `json:"maxFailedPercent"`
+	AccountMaxFailed        int     `json:"accountMaxFailed"`
+	AccountMaxFailedPercent float64 `json:"accountMaxFailedPercent"`
+}
+
+// Schedule states.
+const (
+	ScheduleEnabled  = "enabled"
+	ScheduleDisabled = "disabled"
+)
+
 // DefaultRestart is the pipeline a stack gets when it sets nothing: off
 // (there are no member accounts to restart), and when turned on, the
 // organization-wide shape with every protection.
@@ -106,7 +138,12 @@ func DefaultRestart() Restart {
 		MinInterval:          "20h",
 		RecordTTLDays:        90,
 		Enrollment:           string(fleet.EnrollTagged),
-		AccountRate:          5,
+		// Half of each ECS bucket: the accounts' own tools keep the rest
+		// (restart/awsfleet.DefaultBucketShare).
+		BucketShare: 0.5,
+		Schedule:    ScheduleEnabled,
+		// restart/engine.DefaultBreaker.
+		Breaker: RestartBreaker{MaxFailed: 10, MaxFailedPercent: 20, AccountMaxFailed: 3, AccountMaxFailedPercent: 50},
 		// fleet.DefaultDeploymentTime: a rolling deployment behind a load
 		// balancer, the old tasks drained for the default 300 s.
 		ExpectedDeploymentTime: "10m",
@@ -131,6 +168,9 @@ func (r Restart) Location() *time.Location {
 	}
 	return loc
 }
+
+// ScheduleOn reports whether the schedule starts the night.
+func (r Restart) ScheduleOn() bool { return r.Schedule != ScheduleDisabled }
 
 // DeploymentTime is ExpectedDeploymentTime as a duration (valid once the
 // config is loaded).
@@ -212,8 +252,8 @@ func (r Restart) validate() Problems {
 		}
 		seen[a] = true
 	}
-	if n := len(r.MemberAccounts); n*13 > lambdaEnvBytes-envReserve {
-		p.addf("%smemberAccounts: %d accounts do not fit in Lambda's 4 KB of environment variables (at most %d); split the fleet over two stacks", key, n, (lambdaEnvBytes-envReserve)/13)
+	if n := len(r.MemberAccounts); n*13+len(r.AccountBucketShares)*19 > lambdaEnvBytes-envReserve {
+		p.addf("%smemberAccounts: %d accounts do not fit in Lambda's 4 KB of environment variables (at most %d, each account's bucket share taking one and a half); split the fleet over two stacks", key, n, (lambdaEnvBytes-envReserve)/13)
 	}
 	for i, reg := range r.Regions {
 		if !slices.Contains(Regions, reg) {
@@ -285,8 +325,34 @@ func (r Restart) validate() Problems {
 	if _, err := fleet.ParseEnrollment(r.Enrollment); err != nil || r.Enrollment == "" {
 		p.addf("%senrollment: must be %q or %q, got %q", key, fleet.EnrollTagged, fleet.EnrollAll, r.Enrollment)
 	}
-	if r.AccountRate <= 0 || r.AccountRate > maxAccountRate {
-		p.addf("%saccountRate: must be above 0 and at most %d UpdateService calls per second (ECS's sustained rate per account), got %v", key, maxAccountRate, r.AccountRate)
+	if r.AccountRate < 0 || r.AccountRate > maxAccountRate {
+		p.addf("%saccountRate: must be 0 (the bucket share of ECS's 5/s) or at most %d UpdateService calls per second (ECS's sustained rate per account), got %v", key, maxAccountRate, r.AccountRate)
+	}
+	if r.BucketShare <= 0 || r.BucketShare > 1 {
+		p.addf("%sbucketShare: must be above 0 and at most 1 (the part of each ECS bucket per account and Region the engine takes, 0.5 by default), got %v", key, r.BucketShare)
+	}
+	for _, acct := range slices.Sorted(maps.Keys(r.AccountBucketShares)) {
+		share := r.AccountBucketShares[acct]
+		switch {
+		case !accountIDPattern.MatchString(acct):
+			p.addf("%saccountBucketShares: %q is not an AWS account id (12 digits)", key, acct)
+		case r.MemberRoleDeployment == DeployStackSet && !slices.Contains(r.MemberAccounts, acct):
+			p.addf("%saccountBucketShares: %s is not in memberAccounts; list it there, or drop its share", key, acct)
+		case share <= 0 || share > 1:
+			p.addf("%saccountBucketShares.%s: must be above 0 and at most 1, got %v", key, acct, share)
+		}
+	}
+	switch r.Schedule {
+	case ScheduleEnabled, ScheduleDisabled:
+	default:
+		p.addf("%sschedule: must be %q or %q, got %q", key, ScheduleEnabled, ScheduleDisabled, r.Schedule)
+	}
+	b := r.Breaker
+	if b.MaxFailed < 1 || b.AccountMaxFailed < 1 {
+		p.addf("%sbreaker.maxFailed and breaker.accountMaxFailed: must be 1 or more failures, got %d and %d", key, b.MaxFailed, b.AccountMaxFailed)
+	}
+	if b.MaxFailedPercent <= 0 || b.MaxFailedPercent > 100 || b.AccountMaxFailedPercent <= 0 || b.AccountMaxFailedPercent > 100 {
+		p.addf("%sbreaker.maxFailedPercent and breaker.accountMaxFailedPercent: must be percentages above 0 and at most 100, got %v and %v", key, b.MaxFailedPercent, b.AccountMaxFailedPercent)
 	}
 	if d, err := time.ParseDuration(r.ExpectedDeploymentTime); err != nil || d < time.Second || d > 24*time.Hour {
 		p.addf("%sexpectedDeploymentTime: %q must be a duration from 1s to 24h, such as 10m (how long a service's restart takes to complete)", key, r.ExpectedDeploymentTime)

@@ -54,6 +54,9 @@ func (a Args) alarms(n names) []alarm {
 		// Written by the step that was refused, as it ends (engine
 		// MetricAccessDenied): a denial the step survives still pages.
 		engine("AccessDenied", "access-denied", "Requests AWS refused a restart step for lack of permission: a function's role or the member role lacks an action, or a member account's role is missing or does not trust the hub"),
+		engine("Halted", "night-halted-by-circuit-breaker", "The fleet's circuit breaker stopped the night: tonight's failed and rolled-back restarts reached its threshold; nothing more is restarted today until `restartctl resume` (the summary lists the failures and what each restart changed)"),
+		engine("AccountsHalted", "accounts-halted-by-circuit-breaker", "Member accounts whose own circuit breaker stopped their restarts tonight; the other accounts went on"),
+		engine("BatchesFailed", "batches-failed", "Batches whose restart or check failed after every retry; the night went on with the next batch, and their services go first the next night"),
 		engine("Unenrolled", "services-unenrolled", "Informational: services without the ecs_task_daily_restart tag; their owners were notified"),
 		states("ExecutionThrottled", "throttled"),
 		queue(n.scheduleDLQ, "schedule-failed-to-start-the-run"),

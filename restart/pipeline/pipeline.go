@@ -76,13 +76,20 @@ type Args struct {
 	// the window's start in that zone.
 	Window   fleet.Window
 	TimeZone string
-	// MinInterval, OutsideWindow, RecordTTLDays, Enrollment and AccountRate
+	// MinInterval, OutsideWindow, RecordTTLDays, Enrollment, the bucket
+	// shares, AccountRate (0: the bucket share of ECS's 5/s) and Breaker
 	// are the engine's settings (its Lambda environment).
-	MinInterval   time.Duration
-	OutsideWindow bool
-	RecordTTLDays int
-	Enrollment    string
-	AccountRate   float64
+	MinInterval         time.Duration
+	OutsideWindow       bool
+	RecordTTLDays       int
+	Enrollment          string
+	BucketShare         float64
+	AccountBucketShares map[string]float64
+	AccountRate         float64
+	Breaker             Breaker
+	// ScheduleDisabled leaves the schedule in place, DISABLED: no night
+	// starts until the stack turns it back on.
+	ScheduleDisabled bool
 	// ExpectedDeploymentTime is the deployment time the plan's window fit
 	// assumes until a night has observed one (the engine's default when
 	// zero).
@@ -102,6 +109,17 @@ type Args struct {
 	AlarmTopicARN pulumi.StringInput
 
 	Tags map[string]string
+}
+
+// Breaker is the night's circuit breakers (restart/engine.Breaker): the
+// fleet's trips at MaxFailed failed or rolled-back restarts making
+// MaxFailedPercent of those verified, an account's at AccountMaxFailed
+// making AccountMaxFailedPercent of its own.
+type Breaker struct {
+	MaxFailed               int
+	MaxFailedPercent        float64
+	AccountMaxFailed        int
+	AccountMaxFailedPercent float64
 }
 
 // Pipeline is the deployed restart pipeline.
@@ -192,8 +210,14 @@ func (a Args) validate() error {
 	if _, err := time.LoadLocation(a.TimeZone); err != nil || a.TimeZone == "" {
 		errs = append(errs, fmt.Sprintf("time zone %q: %v", a.TimeZone, err))
 	}
-	if a.MemoryMB == 0 || a.TimeoutSeconds == 0 || a.LogRetentionDays == 0 || a.RecordTTLDays == 0 || a.MinInterval == 0 || a.AccountRate <= 0 {
-		errs = append(errs, "memory, timeout, log retention, record TTL, minimum interval and account rate must be set")
+	if a.MemoryMB == 0 || a.TimeoutSeconds == 0 || a.LogRetentionDays == 0 || a.RecordTTLDays == 0 || a.MinInterval == 0 {
+		errs = append(errs, "memory, timeout, log retention, record TTL and minimum interval must be set")
+	}
+	if a.BucketShare <= 0 || a.BucketShare > 1 || a.AccountRate < 0 || a.AccountRate > 5 {
+		errs = append(errs, fmt.Sprintf("bucket share %v must be in (0, 1] and account rate %v in [0, 5]", a.BucketShare, a.AccountRate))
+	}
+	if b := a.Breaker; b.MaxFailed < 1 || b.AccountMaxFailed < 1 || b.MaxFailedPercent <= 0 || b.MaxFailedPercent > 100 || b.AccountMaxFailedPercent <= 0 || b.AccountMaxFailedPercent > 100 {
+		errs = append(errs, fmt.Sprintf("circuit breakers %+v: want failures of 1 or more and percentages in (0, 100]", b))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("restart pipeline: %s", strings.Join(errs, "; "))
@@ -414,9 +438,25 @@ func (a Args) Environment(n names, handler string) map[string]string {
 		"MIN_INTERVAL":    a.MinInterval.String(),
 		"OUTSIDE_WINDOW":  strconv.FormatBool(a.OutsideWindow),
 		"RECORD_TTL_DAYS": strconv.Itoa(a.RecordTTLDays),
-		"UPDATE_RATE":     strconv.FormatFloat(a.AccountRate, 'f', -1, 64),
+		"BUCKET_SHARE":    num(a.BucketShare),
 		"INVENTORY_TABLE": n.inventory,
 		"RUNS_TABLE":      n.runs,
+		// Read by discover, restart and verify; the same everywhere, so
+		// that a step never judges the night by other thresholds.
+		"BREAKER_MAX_FAILED":                 strconv.Itoa(a.Breaker.MaxFailed),
+		"BREAKER_MAX_FAILED_PERCENT":         num(a.Breaker.MaxFailedPercent),
+		"BREAKER_ACCOUNT_MAX_FAILED":         strconv.Itoa(a.Breaker.AccountMaxFailed),
+		"BREAKER_ACCOUNT_MAX_FAILED_PERCENT": num(a.Breaker.AccountMaxFailedPercent),
+	}
+	if a.AccountRate > 0 {
+		env["UPDATE_RATE"] = num(a.AccountRate)
+	}
+	if len(a.AccountBucketShares) > 0 {
+		var shares []string
+		for _, acct := range sortedKeys(a.AccountBucketShares) {
+			shares = append(shares, acct+"="+num(a.AccountBucketShares[acct]))
+		}
+		env["ACCOUNT_BUCKET_SHARES"] = strings.Join(shares, ",")
 	}
 	if a.MemberRole.ExternalID != "" {
 		env["EXTERNAL_ID"] = a.MemberRole.ExternalID
@@ -685,7 +725,9 @@ func schedule(ctx *pulumi.Context, n names, a Args, sm *sfn.StateMachine, dlq *s
 		ScheduleExpression:         pulumi.String(CronExpression(a.Window)),
 		ScheduleExpressionTimezone: pulumi.String(a.TimeZone),
 		FlexibleTimeWindow:         &scheduler.ScheduleFlexibleTimeWindowArgs{Mode: pulumi.String("OFF")},
-		State:                      pulumi.String("ENABLED"),
+		// Stack config (restart.schedule), so that the next `pulumi up`
+		// keeps it: to stop one night, `restartctl pause`.
+		State: pulumi.String(scheduleState(a.ScheduleDisabled)),
 		Target: &scheduler.ScheduleTargetArgs{
 			Arn:     sm.Arn,
 			RoleArn: role.Arn,
@@ -706,7 +748,7 @@ func schedule(ctx *pulumi.Context, n names, a Args, sm *sfn.StateMachine, dlq *s
 	return nil
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -714,3 +756,14 @@ func sortedKeys(m map[string]string) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// scheduleState is EventBridge Scheduler's State of the schedule
+// (ENABLED or DISABLED, Scheduler API Reference, CreateSchedule).
+func scheduleState(disabled bool) string {
+	if disabled {
+		return "DISABLED"
+	}
+	return "ENABLED"
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -304,6 +304,7 @@ func TestEveryAlarmNotifiesTheAlarmTopic(t *testing.T) {
 	for _, want := range []string{
 		"execution-failed", "execution-timed-out", "execution-aborted", "run-not-finished-by-window-end",
 		"restarts-failed", "services-unenrolled", "execution-throttled", "restart-errors", "restart-throttles",
+		"night-halted-by-circuit-breaker", "accounts-halted-by-circuit-breaker", "batches-failed",
 	} {
 		if !names[want] {
 			t.Errorf("no %s alarm (have %v)", want, names)
@@ -411,6 +412,11 @@ func TestFunctionsAreArm64AndTheirEnvironmentIsWhatTheEngineReads(t *testing.T) 
 		if s.UpdateRate != cfg.Restart.AccountRate || s.OutsideWindow != cfg.Restart.OutsideWindow {
 			t.Errorf("%s: engine update rate %v outside window %v, config %v %v", fn.Name, s.UpdateRate, s.OutsideWindow, cfg.Restart.AccountRate, cfg.Restart.OutsideWindow)
 		}
+		b := cfg.Restart.Breaker
+		if s.BucketShare != cfg.Restart.BucketShare || s.Breaker.MaxFailed != b.MaxFailed || s.Breaker.MaxFailedShare != b.MaxFailedPercent/100 ||
+			s.Breaker.AccountMaxFailed != b.AccountMaxFailed || s.Breaker.AccountMaxFailedShare != b.AccountMaxFailedPercent/100 {
+			t.Errorf("%s: engine bucket share %v, breaker %+v; config %v, %+v", fn.Name, s.BucketShare, s.Breaker, cfg.Restart.BucketShare, b)
+		}
 		if s.DeploymentTime != cfg.Restart.DeploymentTime() {
 			t.Errorf("%s: engine deployment time %v, config %q", fn.Name, s.DeploymentTime, cfg.Restart.ExpectedDeploymentTime)
 		}
@@ -460,6 +466,39 @@ func TestScheduleStartsTheMachineAtTheWindowStartInTheStacksTimeZone(t *testing.
 	}
 	if want := (7*3600 + int(workflow.TimeoutGrace.Seconds())); def.TimeoutSeconds != want {
 		t.Errorf("state machine timeout %d, want the 7h window and its grace, %d", def.TimeoutSeconds, want)
+	}
+	if s.String("state") != "ENABLED" {
+		t.Errorf("schedule state %q, want ENABLED by default", s.String("state"))
+	}
+}
+
+func TestScheduleStateIsStackConfig(t *testing.T) {
+	raw := stacktest.RawConfig(t, "prod")
+	var r map[string]any
+	if err := json.Unmarshal([]byte(raw["wordpress:restart"]), &r); err != nil {
+		t.Fatal(err)
+	}
+	r["schedule"] = "disabled"
+	r["bucketShare"] = 0.3
+	r["accountBucketShares"] = map[string]float64{"111111111111": 0.1}
+	r["accountRate"] = 1.5
+	b, _ := json.Marshal(r)
+	raw["wordpress:restart"] = string(b)
+	p, _ := stacktest.Record(t, "prod", raw)
+	if s := ofPipeline(p, typeSchedule); len(s) != 1 || s[0].String("state") != "DISABLED" {
+		t.Fatalf("schedules %+v, want one, DISABLED: a `pulumi up` keeps the night off", s)
+	}
+	for _, fn := range ofPipeline(p, typeFunction) {
+		env, _ := fn.Inputs["environment"].(map[string]any)
+		vars, _ := env["variables"].(map[string]any)
+		get := func(k string) string { s, _ := vars[k].(string); return s }
+		s, err := setup.FromEnv(get)
+		if err != nil {
+			t.Fatalf("%s: %v", fn.Name, err)
+		}
+		if s.BucketShare != 0.3 || s.AccountShares["111111111111"] != 0.1 || s.UpdateRate != 1.5 {
+			t.Errorf("%s: engine shares %v %v, update rate %v; want 0.3, 0.1 for 111111111111, 1.5", fn.Name, s.BucketShare, s.AccountShares, s.UpdateRate)
+		}
 	}
 }
 
