@@ -51,7 +51,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	scalesFlag := fs.String("scales", "1,10", "fleet sizes to discover, as multiples of the seed's (50 accounts, 1000 clusters, 10,000 services)")
 	seed := fs.Int64("seed", 1, "fleet generation seed")
 	naive := fs.Bool("naive", true, "also run the naive baseline at the first scale (one account, one call at a time, tags per service), alongside the rest")
-	updateRate := fs.Float64("update-rate", awsfleet.DefaultLimits().Modify.PerSecond, "UpdateService calls per second per account and Region (as run's --update-rate)")
+	updateRate := fs.Float64("update-rate", awsfleet.LimitsAt(1).Modify.PerSecond, "UpdateService calls per second per account and Region for the discovery and night measurements (as run's --update-rate)")
+	share := fs.Float64("bucket-share", 1, "the part of each ECS bucket the discovery and night measurements take (as run's --bucket-share): the whole bucket, where their lower bounds are")
+	busiest := fs.Bool("busiest", true, "the night of the busiest account and Region of the 10x fleet at the engine's default share, scaled back to AWS's rates: how much of the window it takes")
+	busiestScale := fs.Float64("busiest-scale", 20, "multiply ECS's buckets and the engine's limits by this for the busiest account's night (its restarts take 1/N of their time at AWS's rates)")
 	nightScale := fs.Int("night", 1, "fleet size of the whole night run with --no-wait (0: skip)")
 	nightBuckets := fs.Float64("night-buckets", 1, "multiply ECS's buckets and the engine's limits by this for the night (its restarts take as long as the busiest account's bucket needs: minutes at 1)")
 	fit := fs.Bool("fit", true, "the window-fit case: slow deployments observed by verify, and the clusters the plan says do not fit")
@@ -85,7 +88,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fleetAt := func(scale int) fleetsim.Config {
 		return fleetsim.Config{Seed: *seed, Accounts: seedAccounts * scale, Clusters: seedClusters * scale, Services: seedServices * scale}
 	}
-	limits := awsfleet.DefaultLimits().WithUpdateRate(*updateRate)
+	if *share <= 0 || *share > 1 || *busiestScale < 1 {
+		return flagError(fs, stderr, "--bucket-share must be above 0 and at most 1, --busiest-scale at least 1")
+	}
+	limits := awsfleet.LimitsAt(*share).WithUpdateRate(*updateRate)
 	var r benchReport
 	r.latency, r.limits = *latency, limits
 
@@ -103,7 +109,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 	}
 	for _, scale := range scales {
-		d, err := benchDiscover(ctx, exe, ddb, fleetAt(scale), scale, *latency, limits, *updateRate)
+		d, err := benchDiscover(ctx, exe, ddb, fleetAt(scale), scale, *latency, limits, *updateRate, *share)
 		if err != nil {
 			return err
 		}
@@ -144,12 +150,20 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 	}
 	if *nightScale > 0 {
-		n, err := benchNight(ctx, exe, ddb, fleetAt(*nightScale), *latency, *nightBuckets, *updateRate)
+		n, err := benchNight(ctx, exe, ddb, fleetAt(*nightScale), *latency, *nightBuckets, *updateRate, *share)
 		if err != nil {
 			return err
 		}
 		r.night = &n
 		fmt.Fprintf(stderr, "bench: night of %d services: %.2fs\n", n.services, n.wall.Seconds())
+	}
+	if *busiest {
+		b, err := benchBusiest(ctx, exe, ddb, fleetAt(10), *latency, *busiestScale)
+		if err != nil {
+			return err
+		}
+		r.busiest = &b
+		fmt.Fprintf(stderr, "bench: the busiest 10x account's night at the default share: %.2fs (x%g)\n", b.wall.Seconds(), b.scale)
 	}
 	var extra []string
 	if side != nil {
@@ -272,6 +286,7 @@ type benchReport struct {
 	discover []discoverResult
 	naive    *naiveResult
 	night    *nightResult
+	busiest  *busiestResult
 	plan     *planResult
 	fit      *fitResult
 }
@@ -293,7 +308,7 @@ func (r benchReport) print(w io.Writer, extra []string) {
 		buckets["ListClusters"][0], buckets["ListClusters"][1], buckets["ListServices"][0], buckets["ListServices"][1],
 		buckets["UpdateService"][0], buckets["UpdateService"][1], buckets["ListTagsForResource"][0], buckets["ListTagsForResource"][1], r.latency)
 	l := r.limits
-	fmt.Fprintf(w, "engine's limits per account and Region (refill/s, burst): cluster reads %g/%d, service reads %g/%d, UpdateService %g/%d, slowing down when throttled\n\n",
+	fmt.Fprintf(w, "engine's limits per account and Region for discovery and the night (refill/s, burst; the busiest account's night takes the default share): cluster reads %g/%d, service reads %g/%d, UpdateService %g/%d, slowing down when throttled\n\n",
 		l.ClusterRead.PerSecond, l.ClusterRead.Burst, l.ServiceRead.PerSecond, l.ServiceRead.Burst, l.Modify.PerSecond, l.Modify.Burst)
 
 	ops := []string{"AssumeRole", "ListClusters", "ListServices", "DescribeServices", "ListTagsForResource"}
@@ -331,6 +346,10 @@ func (r benchReport) print(w io.Writer, extra []string) {
 		fmt.Fprintf(w, "  UpdateService throttled (retried) %d, restarts not started %d, deployments failed %d, in progress at the end %d; whole run %.2fs; peak RSS %.0f MiB\n",
 			n.throttled["UpdateService"], n.counts.NotStarted, n.counts.Failed, n.counts.InProgress, n.wall.Seconds(), mib(n.peakRSS))
 		fmt.Fprintf(w, "  calls: %s\n", callList(n.calls))
+	}
+	if b := r.busiest; b != nil {
+		fmt.Fprintln(w)
+		b.print(w)
 	}
 	if pl := r.plan; pl != nil {
 		fmt.Fprintf(w, "\nrestartctl plan of %d services: %.2fs end to end (process, JSON in and out, %d batches, %.1f MiB out); planning alone %.3fs\n",
@@ -392,6 +411,9 @@ func (r benchReport) print(w io.Writer, extra []string) {
 		add("night_wall_s", "%.2f", n.wall.Seconds())
 		add("night_peak_rss_mib", "%.0f", mib(n.peakRSS))
 	}
+	if b := r.busiest; b != nil {
+		kv = append(kv, b.keyValues()...)
+	}
 	if pl := r.plan; pl != nil {
 		add("plan_services", "%d", pl.services)
 		add("plan_end_to_end_s", "%.2f", pl.endToEnd.Seconds())
@@ -435,6 +457,17 @@ func (r benchReport) targets() []target {
 		ts = append(ts,
 			target{"night's restarts at 95% or more of the UpdateService bucket", fmt.Sprintf("%.0f%%", 100*share), share >= targetBucketShare},
 			target{"no restart of the night failed by throttling", fmt.Sprintf("%d not started", n.counts.NotStarted), n.counts.NotStarted == 0})
+	}
+	if b := r.busiest; b != nil {
+		ts = append(ts,
+			target{"the busiest 10x account's night at the default share fits the window",
+				fmt.Sprintf("%s of restarts at AWS's rates, %.1f%% of the %s of batch starts", b.atAWS(b.restartSpan).Round(time.Second), 100*b.windowShare(), b.window.Length-b.window.VerifyReserve),
+				b.windowShare() < 1 && b.counts.NotStarted == 0 && b.restarted == b.counts.Eligible},
+			target{"at the default share no bucket's busiest 10 seconds take more than half its refill",
+				fmt.Sprintf("UpdateService %.0f%%, service reads %.0f%%, TagResource %.0f%%, service deployments %.0f%%; %d throttled",
+					100*b.peak["service-modify"]/b.bucket["service-modify"], 100*b.peak["service-read"]/b.bucket["service-read"],
+					100*b.peak["tag-modify"]/b.bucket["tag-modify"], 100*b.peak["service-deployment"]/b.bucket["service-deployment"], b.throttled),
+				b.underHalf() && b.throttled == 0})
 	}
 	if pl := r.plan; pl != nil {
 		ts = append(ts,

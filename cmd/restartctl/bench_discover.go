@@ -183,14 +183,21 @@ func vmHWM(path string) int64 {
 
 // engineArgs are the flags that point a restartctl at the local fleet and
 // DynamoDB, with tables of their own.
-func engineArgs(f *localFleet, ddb, tables string, rateScale, updateRate float64) []string {
-	return []string{
+func engineArgs(f *localFleet, ddb, tables string, rateScale, updateRate, bucketShare float64) []string {
+	args := []string{
 		"--endpoint", f.srv.URL, "--accounts-from-endpoint", "--dynamodb-endpoint", ddb,
 		"--inventory-table", tables + "-inventory", "--runs-table", tables + "-runs",
 		"--rate-scale", strconv.FormatFloat(rateScale, 'g', -1, 64),
-		"--update-rate", strconv.FormatFloat(updateRate, 'g', -1, 64),
 		"--progress=false",
 	}
+	// Zero: the engine's own default.
+	if updateRate > 0 {
+		args = append(args, "--update-rate", strconv.FormatFloat(updateRate, 'g', -1, 64))
+	}
+	if bucketShare > 0 {
+		args = append(args, "--bucket-share", strconv.FormatFloat(bucketShare, 'g', -1, 64))
+	}
+	return args
 }
 
 // discoverResult is the discovery of one fleet: the engine's ECS calls
@@ -217,7 +224,7 @@ type discoverResult struct {
 // DynamoDB writes included. On a 2-core machine the step's ECS calls
 // share the CPU with dynalite writing the inventory, which real DynamoDB
 // does not.
-func benchDiscover(ctx context.Context, exe, ddb string, cfg fleetsim.Config, scale int, latency time.Duration, limits awsfleet.Limits, updateRate float64) (discoverResult, error) {
+func benchDiscover(ctx context.Context, exe, ddb string, cfg fleetsim.Config, scale int, latency time.Duration, limits awsfleet.Limits, updateRate, share float64) (discoverResult, error) {
 	r := discoverResult{scale: scale, accounts: cfg.Accounts, clusters: cfg.Clusters}
 	alone, err := startFleet(cfg, latency)
 	if err != nil {
@@ -237,7 +244,7 @@ func benchDiscover(ctx context.Context, exe, ddb string, cfg fleetsim.Config, sc
 		return r, fmt.Errorf("bench discover %dx: %w", scale, err)
 	}
 	defer step.close()
-	args := append([]string{"invoke", "discover"}, engineArgs(step, ddb, fmt.Sprintf("bench-discover-%dx-%d", scale, time.Now().UnixNano()), 1, updateRate)...)
+	args := append([]string{"invoke", "discover"}, engineArgs(step, ddb, fmt.Sprintf("bench-discover-%dx-%d", scale, time.Now().UnixNano()), 1, updateRate, share)...)
 	c, err := runChild(ctx, exe, append(args, "{}")...)
 	if err != nil {
 		return r, fmt.Errorf("bench discover %dx: %w", scale, err)

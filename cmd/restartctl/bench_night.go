@@ -45,7 +45,7 @@ type nightResult struct {
 // back to back, verify, report) against a fleet whose buckets, and the
 // engine's limits with them, are multiplied by buckets; deployments take
 // a few seconds.
-func benchNight(ctx context.Context, exe, ddb string, cfg fleetsim.Config, latency time.Duration, buckets, updateRate float64) (nightResult, error) {
+func benchNight(ctx context.Context, exe, ddb string, cfg fleetsim.Config, latency time.Duration, buckets, updateRate, share float64) (nightResult, error) {
 	cfg.ThrottleScale = buckets
 	cfg.DeployTime, cfg.DeployJitter = 3*time.Second, 0.5
 	f, err := startFleet(cfg, latency)
@@ -54,7 +54,7 @@ func benchNight(ctx context.Context, exe, ddb string, cfg fleetsim.Config, laten
 	}
 	defer f.close()
 	args := append([]string{"run", "--no-wait", "--json", "--enrollment", "all", "--outside-window", "--verify-timeout", "30s"},
-		engineArgs(f, ddb, fmt.Sprintf("bench-night-%d", time.Now().UnixNano()), buckets, updateRate)...)
+		engineArgs(f, ddb, fmt.Sprintf("bench-night-%d", time.Now().UnixNano()), buckets, updateRate, share)...)
 	c, err := runChild(ctx, exe, args...)
 	if err != nil {
 		return nightResult{}, fmt.Errorf("bench night: %w", err)

@@ -88,18 +88,31 @@ func (f *Fleet) changesOfPair(ctx context.Context, account, region string, ts []
 	if err != nil {
 		return failAll(err)
 	}
-	// The service deployment each restart started.
+	// The service deployment each restart started: one list call each,
+	// a few in flight (the limiter paces them; one at a time, the
+	// network's round trips would).
 	sds := make([]string, len(ts))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, changesInFlight)
 	for i, t := range ts {
-		arn, err := f.serviceDeploymentSince(ctx, client, account, region, t)
-		if err != nil {
-			out[i].Err = err
-			if _, ok := f.noHistory.Load(key); ok {
-				return failAll(err)
-			}
-			continue
+		if _, ok := f.noHistory.Load(key); ok || ctx.Err() != nil {
+			break
 		}
-		sds[i] = arn
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			arn, err := f.serviceDeploymentSince(ctx, client, account, region, t)
+			if err != nil {
+				out[i].Err = err
+				return
+			}
+			sds[i] = arn
+		}()
+	}
+	wg.Wait()
+	if why, ok := f.noHistory.Load(key); ok {
+		return failAll(fmt.Errorf("%s", why.(string)))
 	}
 	// Their source and target revisions.
 	type revs struct{ source, target string }
@@ -167,6 +180,10 @@ func (f *Fleet) changesOfPair(ctx context.Context, account, region string, ts []
 	}
 	return out
 }
+
+// changesInFlight bounds the list calls of one account and Region in
+// flight at once.
+const changesInFlight = 8
 
 // fewRetries bounds the retries of the change reads: they are a record,
 // not the restart, and are not worth a long wait.
