@@ -6,6 +6,10 @@
 #
 # Sets $fleet (fleetsim's URL) and $dynamodb (dynalite's URL). Needs
 # bin/fleetsim built and node_modules installed.
+#
+#   start_fleet OUT_PREFIX [fleetsim flags...]
+#
+# starts one more fleetsim (logs in OUT_PREFIX.out and .log) and sets $fleet.
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -16,18 +20,24 @@ start_local_aws() {
   shift 2
   node_modules/.bin/dynalite --host 127.0.0.1 --port "$port" --createTableMs 50 >"$out/dynalite.log" 2>&1 &
   pids+=($!)
-  bin/fleetsim --addr 127.0.0.1:0 "$@" >"$out/fleetsim.out" 2>"$out/fleetsim.log" &
-  pids+=($!)
-  fleet=
-  for _ in $(seq 100); do
-    fleet=$(head -n 1 "$out/fleetsim.out" 2>/dev/null || true)
-    [ -n "$fleet" ] && break
-    sleep 0.1
-  done
-  [ -n "$fleet" ] || { echo "fleetsim did not start; see $out/fleetsim.log" >&2; exit 1; }
+  start_fleet "$out/fleetsim" "$@"
   dynamodb="http://127.0.0.1:$port"
   for _ in $(seq 100); do
     curl -s -o /dev/null "$dynamodb" && break
     sleep 0.1
   done
+}
+
+start_fleet() {
+  local prefix=$1
+  shift
+  bin/fleetsim --addr 127.0.0.1:0 "$@" >"$prefix.out" 2>"$prefix.log" &
+  pids+=($!)
+  fleet=
+  for _ in $(seq 100); do
+    fleet=$(head -n 1 "$prefix.out" 2>/dev/null || true)
+    [ -n "$fleet" ] && break
+    sleep 0.1
+  done
+  [ -n "$fleet" ] || { echo "fleetsim did not start; see $prefix.log" >&2; exit 1; }
 }
