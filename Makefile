@@ -16,6 +16,7 @@ test: node_modules moto
 	$(GO) test ./...
 
 ## demo: the offline plan of both stacks, then the dev stack's state machine run locally against the local fleet
+## (a night, its rerun, a night while paused and one halted by the circuit breaker; BRAKES=0 leaves the last two out)
 demo: node_modules
 	$(GO) run ./cmd/plan --stack dev
 	$(GO) run ./cmd/plan --stack prod
@@ -52,7 +53,8 @@ lint:
 
 ## bench: the Go benchmarks, then restartctl bench: the discover step at the seed's scale and at 10x
 ## against the buckets' lower bound, a naive script, restartctl plan of 100,000 services, a whole
-## night with --no-wait and, alongside it, the cost of a 10,000-service night (about 7 minutes;
+## night with --no-wait, the busiest 10x account's night at the default bucket share and, alongside them,
+## the cost of a 10,000-service night (about 9 minutes;
 ## LATENCY=20ms BENCH_FLAGS="--scales 1 --naive=false")
 LATENCY ?= 20ms
 BENCH_FLAGS ?=

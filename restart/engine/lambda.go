@@ -20,11 +20,15 @@ const (
 // Handlers returns the engine's steps as Lambda handlers by name. Each takes
 // and returns small JSON documents (ids and counts):
 //
-//	discover  DiscoverInput {"runId"?, "day"?, "time"?}  -> DiscoverOutput {"runId","day","discovered",...}
-//	plan      RunRef {"runId","day"}                    -> PlanOutput {"runId","day","batches":[BatchRef...]}
+//	discover  DiscoverInput {"runId"?, "day"?, "time"?}  -> DiscoverOutput {"runId","day","discovered",...,"halt"}
+//	plan      RunRef {"runId","day"}                    -> PlanOutput {"runId","day","batches":[BatchRef...],"carriedOver",...}
 //	restart   BatchRef {"runId","day","batch",...}      -> RestartOutput {"restarted","alreadyClaimed",...}
-//	verify    BatchRef (batch -1: the whole day)        -> VerifyOutput {"pending",...}
-//	report    RunRef                                    -> ReportOutput {"counts",...}
+//	verify    BatchRef (batch -1: the whole day; "failure": a failed step to record) -> VerifyOutput {"pending",...,"halt"}
+//	report    RunRef                                    -> ReportOutput {"counts",...,"halted","batchesFailed","incomplete"}
+//
+// discover and restart fail with PausedError or BreakerOpenError when the
+// night is stopped, as restart does with OutsideWindowError outside the
+// window: the state machine matches those names.
 func (e *Engine) Handlers() map[string]any {
 	return map[string]any{
 		HandlerDiscover: e.Discover,
