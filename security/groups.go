@@ -29,7 +29,8 @@ type GroupsArgs struct {
 	// DBPort is the database's port.
 	DBPort int
 	// HTTPS opens 443 on the load balancer as well as 80 (which then only
-	// redirects).
+	// redirects). Without it the tasks may also leave on 80, to reach
+	// the site's own http:// URL.
 	HTTPS bool
 	Tags  map[string]string
 }
@@ -106,6 +107,13 @@ func NewGroups(ctx *pulumi.Context, name string, args GroupsArgs, opts ...pulumi
 	// logs, SSM parameters and, for the bastion, the Session Manager agent.
 	r.toInternet(tasks, "tasks-https-out", 443, "ECR, CloudWatch Logs, SSM, WordPress updates")
 	r.toInternet(bastion, "bastion-https-out", 443, "Session Manager agent")
+	// WordPress requests its own URL: WP-Cron from page loads, Site
+	// Health's loopback test, the editor's check for fatal errors. The
+	// URL is the load balancer's public name, reached through the NAT;
+	// with HTTPS that is 443, open above, and without it port 80.
+	if !args.HTTPS {
+		r.toInternet(tasks, "tasks-site-http-out", 80, "WordPress calling its own http:// URL (WP-Cron, Site Health)")
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
