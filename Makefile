@@ -7,7 +7,7 @@ FORMAT    ?= tree
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT  = github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: test demo plan night statemachine nightcost vet lint bench e2e ci clean readme-costs moto
+.PHONY: test demo plan night statemachine nightcost vet lint bench e2e wordpress ci clean readme-costs moto
 
 ## test: set up the local AWS services and run the whole suite
 test: node_modules moto
@@ -66,8 +66,16 @@ bench: node_modules
 e2e: node_modules
 	$(GO) test -tags e2e -run E2E -count=1 -v -timeout 30m ./restart/engine
 
+## wordpress: the stack's WordPress tier run on this machine with Debian's packages (WordPress,
+## PHP with Apache, MariaDB; installed with apt-get): three tasks from the offline plan's task
+## definition behind a local load balancer, the README's first run, logins across the tasks and
+## through a restart; first each key and salt removed in turn (about 3 minutes; STACK=prod,
+## PLAN=saved-plan.json, KEYS=0 to skip the removals)
+wordpress:
+	scripts/wordpress.sh
+
 ## ci: everything CI runs
-ci: test lint e2e
+ci: test lint e2e wordpress
 
 # dynalite (a real DynamoDB on 127.0.0.1) for the restart engine's tests;
 # internal/testenv starts it per test binary. asl-validator and
@@ -83,4 +91,4 @@ moto:
 	@command -v moto_server >/dev/null || echo "moto_server not found: the night against moto will be skipped; install it with: pip install 'moto[server]'"
 
 clean:
-	rm -rf node_modules bin .night
+	rm -rf node_modules bin .night .wordpress

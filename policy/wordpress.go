@@ -204,32 +204,34 @@ func checkInstallPages(p *plan.Plan) []Result {
 }
 
 // installRuleProblems checks that the first rule each install probe meets
-// answers 403, or forwards only a narrow admin range; it returns the 403
+// answers 403, or forwards only narrow admin ranges; it returns the 403
 // rule.
 func installRuleProblems(rules []plan.ListenerRule) ([]string, plan.Resource) {
 	var problems []string
 	var closed plan.Resource
 	for _, probe := range installProbes {
+		answered := false
 		for _, r := range rules {
 			if !r.MatchesPath(probe) {
 				continue
 			}
 			if r.Action == "fixed-response" && r.StatusCode == "403" && r.SourceIP == nil && len(r.Other) == 0 {
-				closed = r.Resource
+				closed, answered = r.Resource, true
 				break
 			}
 			if len(r.SourceIP) == 0 && len(r.Other) == 0 {
-				problems = append(problems, fmt.Sprintf("rule %s lets %s through from anywhere", r.Resource.Name, probe))
+				problems = append(problems, fmt.Sprintf("rule %s lets the install pages through from anywhere", r.Resource.Name))
+				answered = true
 				break
 			}
 			for _, s := range r.SourceIP {
 				pfx, err := netip.ParsePrefix(s)
-				if err != nil || pfx.Bits() < widestAdminBits[pfx.Addr().Is4()] {
-					problems = append(problems, fmt.Sprintf("rule %s opens %s to %s, wider than a /%d", r.Resource.Name, probe, s, widestAdminBits[err != nil || pfx.Addr().Is4()]))
+				if widest := widestAdminBits[err != nil || pfx.Addr().Is4()]; err != nil || pfx.Bits() < widest {
+					problems = append(problems, fmt.Sprintf("rule %s admits the install pages from %s, wider than a /%d", r.Resource.Name, s, widest))
 				}
 			}
 		}
-		if closed.URN == "" && len(problems) == 0 {
+		if !answered {
 			problems = append(problems, fmt.Sprintf("nothing answers 403 to %s", probe))
 		}
 	}
