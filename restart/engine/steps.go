@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,7 +54,7 @@ func (e *Engine) Discover(ctx context.Context, in DiscoverInput) (DiscoverOutput
 		} else {
 			e.logf("discover %d/%d: %s %s: %d clusters, %d services", done, total, r.Account, r.Region, r.Clusters, r.Services)
 		}
-		w.add(in.RunID, services)
+		w.add(in.RunID, e.allowed(services))
 	})
 	out.DiscoverySeconds = time.Since(start).Seconds()
 	written, err := w.close()
@@ -423,7 +424,11 @@ func (e *Engine) Report(ctx context.Context, ref RunRef) (ReportOutput, report.S
 	}
 	out.Counts = sum.Counts
 	if e.metrics != nil {
-		if err := report.WriteEMF(e.metrics, sum, e.now()); err != nil {
+		var dims []report.Dimension
+		if e.cfg.Stack != "" {
+			dims = append(dims, report.Dimension{Name: "Stack", Value: e.cfg.Stack})
+		}
+		if err := report.WriteEMF(e.metrics, sum, e.now(), dims...); err != nil {
 			return out, sum, fmt.Errorf("report: write metrics: %w", err)
 		}
 	}
@@ -433,4 +438,27 @@ func (e *Engine) Report(ctx context.Context, ref RunRef) (ReportOutput, report.S
 		}
 	}
 	return out, sum, nil
+}
+
+// allowed drops the services of clusters outside Config.Clusters (none
+// when it is empty). A cluster's ARN is
+// arn:<partition>:ecs:<region>:<account>:cluster/<name>; discovery knows
+// the account, Region and name.
+func (e *Engine) allowed(services []fleet.Service) []fleet.Service {
+	if len(e.cfg.Clusters) == 0 {
+		return services
+	}
+	keep := services[:0:0]
+	for _, s := range services {
+		for _, c := range e.cfg.Clusters {
+			if strings.HasSuffix(c, ":"+s.Account+":cluster/"+s.Cluster) && strings.Contains(c, ":ecs:"+s.Region+":") {
+				keep = append(keep, s)
+				break
+			}
+		}
+	}
+	if dropped := len(services) - len(keep); dropped > 0 {
+		e.logf("discover: %d services outside this stack's clusters left out", dropped)
+	}
+	return keep
 }

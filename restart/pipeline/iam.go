@@ -60,29 +60,32 @@ var MemberECSActions = []string{
 // memberPolicy is what the member role may do, in the account it lives
 // in. arn builds an ARN of that account for a service and resource; regions
 // is the list of Regions the engine restarts (or a template reference to
-// it). ECS's Service Authorization Reference: ListClusters and
+// it); restartable are the services the role may update and tag (every
+// service of the account, or a stack's own clusters' services). ECS's Service Authorization Reference: ListClusters and
 // ListServices take no resource ARN ("*"); DescribeServices, UpdateService,
 // TagResource and ListServiceDeployments take the service's ARN;
 // DescribeServiceDeployments takes the service deployment's ARN. Every
 // statement is limited to the configured Regions, and TagResource to the
 // restart tag.
-func memberPolicy(arn func(service, resource string) any, regions any) Policy {
+func memberPolicy(arn func(service, resource string) any, regions, restartable any) Policy {
 	inRegions := map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": regions}}
 	list := allow("ListClustersAndServices", []string{"ecs:ListClusters", "ecs:ListServices"}, "*")
 	list.Condition = inRegions
-	services := allow("ReadAndRestartServices",
-		[]string{"ecs:DescribeServices", "ecs:UpdateService", "ecs:ListServiceDeployments"},
+	services := allow("ReadServices",
+		[]string{"ecs:DescribeServices", "ecs:ListServiceDeployments"},
 		arn("ecs", "service/*"))
 	services.Condition = inRegions
+	restart := allow("RestartServices", []string{"ecs:UpdateService"}, restartable)
+	restart.Condition = inRegions
 	deployments := allow("ReadServiceDeployments", []string{"ecs:DescribeServiceDeployments"}, arn("ecs", "service-deployment/*"))
 	deployments.Condition = inRegions
-	tag := allow("StampTheRestartTagOnly", []string{"ecs:TagResource"}, arn("ecs", "service/*"))
+	tag := allow("StampTheRestartTagOnly", []string{"ecs:TagResource"}, restartable)
 	tag.Condition = map[string]any{
 		"StringEquals":              map[string]any{"aws:RequestedRegion": regions},
 		"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []string{RestartTagKey}},
 		"Null":                      map[string]any{"aws:TagKeys": "false"},
 	}
-	return policy(list, services, deployments, tag)
+	return policy(list, services, restart, deployments, tag)
 }
 
 // memberTrust lets only the hub's Lambda roles assume the member role, and

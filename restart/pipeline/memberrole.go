@@ -65,7 +65,7 @@ func MemberRoleTemplate() (string, error) {
 					"AssumeRolePolicyDocument": memberTrust(ref(ParamHubRoleArns), ref(ParamOrganizationID), externalID),
 					"Policies": []any{map[string]any{
 						"PolicyName":     "ecs-daily-restart",
-						"PolicyDocument": memberPolicy(arn, ref(ParamRegions)),
+						"PolicyDocument": memberPolicy(arn, ref(ParamRegions), arn("ecs", "service/*")),
 					}},
 				},
 			},
@@ -160,7 +160,16 @@ func (p *Pipeline) memberRoleDirect(ctx *pulumi.Context, name string, a Args, hu
 	arn := func(service, resource string) any {
 		return fmt.Sprintf("arn:%s:%s:*:%s:%s", a.Partition, service, a.AccountID, resource)
 	}
-	doc, err := memberPolicy(arn, a.Regions).JSON()
+	// Only the stack's own clusters' services: another stack in this
+	// account (prod beside dev) is out of reach. Service ARNs are
+	// service/<cluster>/<service> (the long ARN format; a short-ARN
+	// service cannot be tagged, and the engine skips it).
+	var own []string
+	for _, c := range a.Clusters {
+		region, name := clusterRegionAndName(c)
+		own = append(own, fmt.Sprintf("arn:%s:ecs:%s:%s:service/%s/*", a.Partition, region, a.AccountID, name))
+	}
+	doc, err := memberPolicy(arn, a.Regions, own).JSON()
 	if err != nil {
 		return err
 	}
@@ -182,4 +191,13 @@ func (p *Pipeline) memberRoleDirect(ctx *pulumi.Context, name string, a Args, hu
 		return fmt.Errorf("member role policy: %w", err)
 	}
 	return nil
+}
+
+// clusterRegionAndName reads arn:<partition>:ecs:<region>:<account>:cluster/<name>.
+func clusterRegionAndName(clusterARN string) (region, name string) {
+	parts := strings.SplitN(clusterARN, ":", 6)
+	if len(parts) < 6 {
+		return "", ""
+	}
+	return parts[3], strings.TrimPrefix(parts[5], "cluster/")
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,11 @@ type Settings struct {
 	// Retry is the SDK retry policy (awsfleet.DefaultRetryPolicy when
 	// zero).
 	Retry awsfleet.RetryPolicy
+	// Clusters, when set, are the only clusters (ARNs) the engine restarts
+	// (engine.Config.Clusters).
+	Clusters []string
+	// Stack is the Stack dimension of the metrics (engine.Config.Stack).
+	Stack string
 
 	// Messages receives the notifications that are not published (no
 	// topic) and Metrics the EMF lines.
@@ -158,6 +164,7 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 		OutsideWindow: s.OutsideWindow, MinInterval: s.MinInterval,
 		// The fit counts the pace the fleet's limiter holds to.
 		DeploymentTime: s.DeploymentTime, IssueRate: limits.Modify.PerSecond,
+		Clusters: s.Clusters, Stack: s.Stack,
 	}
 	all := append([]engine.Option{engine.WithNotifier(n), engine.WithMetrics(metrics)}, opts...)
 	return engine.New(ecfg, newFleet, st, all...), nil
@@ -207,6 +214,8 @@ func orDefault(v, d string) string {
 //	SUMMARY_TOPIC_ARN, OWNER_TOPIC_ARN
 //	UPDATE_RATE         UpdateService calls per second per account and Region (4; at most 5)
 //	EXPECTED_DEPLOYMENT_TIME  deployment time the window fit assumes until one is observed (10m)
+//	CLUSTERS            the only cluster ARNs restarted, comma separated (all when empty)
+//	STACK               the Stack dimension of the metrics (none when empty)
 //	ECS_ENDPOINT, DYNAMODB_ENDPOINT   endpoint overrides (local runs)
 func FromEnv(getenv func(string) string) (Settings, error) {
 	s := Settings{
@@ -219,6 +228,8 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		RunsTable:        getenv("RUNS_TABLE"),
 		SummaryTopic:     getenv("SUMMARY_TOPIC_ARN"),
 		OwnerTopic:       getenv("OWNER_TOPIC_ARN"),
+		Clusters:         List(getenv("CLUSTERS")),
+		Stack:            getenv("STACK"),
 		Messages:         os.Stdout,
 		Metrics:          os.Stdout,
 	}
@@ -231,6 +242,11 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	}
 	if s.Roles.Name == "" {
 		errs = append(errs, errors.New("ROLE_NAME is empty: set it to the member role's name"))
+	}
+	for _, c := range s.Clusters {
+		if !clusterARN.MatchString(c) {
+			errs = append(errs, fmt.Errorf("CLUSTERS: %q is not a cluster ARN such as arn:aws:ecs:us-east-1:123456789012:cluster/name", c))
+		}
 	}
 	var err error
 	if s.Enrollment, err = fleet.ParseEnrollment(getenv("ENROLLMENT")); err != nil {
@@ -276,6 +292,9 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	}
 	return s, errors.Join(errs...)
 }
+
+// clusterARN is an ECS cluster's ARN (ECS API reference, Cluster.clusterArn).
+var clusterARN = regexp.MustCompile(`^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]{1,255}$`)
 
 // ParseTTLDays parses a number of days (1 to 3650) into a duration.
 func ParseTTLDays(v string) (time.Duration, error) {
