@@ -16,7 +16,9 @@ type statement struct {
 	Effect    string         `json:"Effect"`
 	Principal map[string]any `json:"Principal,omitempty"`
 	Action    any            `json:"Action"`
-	Resource  any            `json:"Resource"`
+	// Resource is left out when nil: a trust policy takes none, and IAM
+	// refuses one even as null (MalformedPolicyDocument).
+	Resource  any            `json:"Resource,omitempty"`
 	Condition map[string]any `json:"Condition,omitempty"`
 }
 
