@@ -32,6 +32,9 @@ type ServiceArgs struct {
 	Database                      DatabaseArgs
 	// Autoscaling, when set, scales the service.
 	Autoscaling *AutoscalingArgs
+	// GuardDutyAgent lets the execution role pull the security agent that
+	// GuardDuty runtime monitoring adds to every task it manages.
+	GuardDutyAgent bool
 }
 
 // DatabaseArgs are how the tasks find the database: the official image's
@@ -145,10 +148,11 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 	if err != nil {
 		return nil, err
 	}
-	if _, err := iam.NewRolePolicy(ctx, name+"-task-execution", &iam.RolePolicyArgs{
+	execPolicy, err := iam.NewRolePolicy(ctx, name+"-task-execution", &iam.RolePolicyArgs{
 		Role:   execRole.Name,
-		Policy: executionPolicy(env, a.Image, a.Database, logs.Arn),
-	}, parent); err != nil {
+		Policy: executionPolicy(env, a.Image, a.Database, logs.Arn, a.GuardDutyAgent),
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
 	taskRole, err := iam.NewRole(ctx, name+"-task", &iam.RoleArgs{
@@ -159,10 +163,11 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 	if err != nil {
 		return nil, err
 	}
-	if _, err := iam.NewRolePolicy(ctx, name+"-task", &iam.RolePolicyArgs{
+	taskPolicyRes, err := iam.NewRolePolicy(ctx, name+"-task", &iam.RolePolicyArgs{
 		Role:   taskRole.Name,
 		Policy: taskPolicy(fs, a.EnableExecuteCommand),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
 
@@ -208,6 +213,9 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 		ignore = append(ignore, "desiredCount")
 	}
 	deps := append(append([]pulumi.Resource{}, lb.Listeners...), fs.MountTargets...)
+	// Tasks start as soon as the service exists: their roles must already
+	// hold their policies, or the first tasks fail to pull or mount.
+	deps = append(deps, execPolicy, taskPolicyRes)
 	svc, err := ecs.NewService(ctx, name, &ecs.ServiceArgs{
 		Name:           pulumi.String("wordpress"),
 		Cluster:        cluster.Arn,
@@ -324,7 +332,7 @@ func ecrRepositoryARN(env account.Env, image string) string {
 // group; and pull the image when it is in a private ECR repository (a
 // public image needs no registry permission). Amazon ECS Developer Guide,
 // "Amazon ECS task execution IAM role".
-func executionPolicy(env account.Env, image string, db DatabaseArgs, logGroupARN pulumi.StringOutput) pulumi.StringOutput {
+func executionPolicy(env account.Env, image string, db DatabaseArgs, logGroupARN pulumi.StringOutput, guardDutyAgent bool) pulumi.StringOutput {
 	statements := pulumi.Array{}
 	if db.ParameterPathARN != "" {
 		statements = append(statements, pulumi.Map{
@@ -377,6 +385,28 @@ func executionPolicy(env account.Env, image string, db DatabaseArgs, logGroupARN
 				"Effect":   pulumi.String("Allow"),
 				"Action":   pulumi.StringArray{pulumi.String("ecr:BatchCheckLayerAvailability"), pulumi.String("ecr:BatchGetImage"), pulumi.String("ecr:GetDownloadUrlForLayer")},
 				"Resource": pulumi.String(repo),
+			})
+	}
+	if guardDutyAgent {
+		// GuardDuty runtime monitoring adds its agent as a sidecar pulled
+		// with the task's execution role from GuardDuty's own repository
+		// (GuardDuty user guide, "Prerequisites for AWS Fargate (Amazon
+		// ECS only) support"); without these the sidecar stops with
+		// CannotPullContainerError and the task runs unmonitored. The
+		// repository's account differs per Region ("ECR repository for
+		// GuardDuty agent on AWS Fargate"), so only its name is pinned.
+		statements = append(statements,
+			pulumi.Map{
+				"Sid":      pulumi.String("GuardDutyAgentRegistryToken"),
+				"Effect":   pulumi.String("Allow"),
+				"Action":   pulumi.String("ecr:GetAuthorizationToken"),
+				"Resource": pulumi.String("*"),
+			},
+			pulumi.Map{
+				"Sid":      pulumi.String("PullGuardDutyAgent"),
+				"Effect":   pulumi.String("Allow"),
+				"Action":   pulumi.StringArray{pulumi.String("ecr:BatchCheckLayerAvailability"), pulumi.String("ecr:BatchGetImage"), pulumi.String("ecr:GetDownloadUrlForLayer")},
+				"Resource": pulumi.String(env.ARN("ecr", env.Region, "*", "repository/aws-guardduty-agent-fargate")),
 			})
 	}
 	statements = append(statements, pulumi.Map{

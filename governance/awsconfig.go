@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cfg"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -59,9 +60,126 @@ var ConfigRules = []ConfigRule{
 	{"securityhub-enabled", "SECURITYHUB_ENABLED", "WP.GOV.1", nil},
 }
 
-func (a *AccountServices) awsConfig(ctx *pulumi.Context, name string, args AccountServicesArgs) error {
+// accessLogs declares the bucket that receives the S3 server access logs
+// of the stack's buckets. It keeps the Config bucket's logs too, so it is
+// kept with it when the stack lets go of a recorder it created.
+func (a *AccountServices) accessLogs(ctx *pulumi.Context, name string, args AccountServicesArgs) (*bucket, error) {
+	retention := 365
+	retain := false
+	if c := args.Config; c != nil && !c.Existing {
+		retention, retain = c.RetentionDays, args.RetainOnDelete
+	}
+	// Bucket names are global: the account id keeps two accounts' stacks
+	// of the same name apart. Prefix (<= 32) + suffix stays under S3's 63.
+	return privateBucket(ctx, bucketSpec{
+		name: fmt.Sprintf("%s-s3-logs-%s", name, args.AccountID), partition: args.Partition, retentionDays: retention, tags: args.Tags,
+		retain: retain,
+		// S3 server access logging delivers as logging.s3.amazonaws.com;
+		// a bucket-owner-enforced target grants it by policy, never ACL.
+		allow: func(arn string) []statement {
+			return []statement{{
+				Sid:       "S3ServerAccessLogsDelivery",
+				Principal: map[string]any{"Service": "logging.s3.amazonaws.com"},
+				Action:    "s3:PutObject",
+				Resource:  arn + "/*",
+				Condition: map[string]any{
+					"StringEquals": map[string]any{"aws:SourceAccount": args.AccountID},
+					"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:%s:s3:::%s-*", args.Partition, name)},
+				},
+			}}
+		},
+	}, a)
+}
+
+func (a *AccountServices) awsConfig(ctx *pulumi.Context, name string, args AccountServicesArgs, logs *bucket) error {
 	c := args.Config
-	opt := pulumi.Parent(a)
+	var rulesAfter []pulumi.Resource
+	if !c.Existing {
+		status, err := a.recorder(ctx, name, args, logs)
+		if err != nil {
+			return err
+		}
+		// PutConfigRule fails without a recorder; evaluations need it on.
+		rulesAfter = []pulumi.Resource{status}
+	}
+	// An adopted recorder is someone else's; the rules are this stack's,
+	// and AWS refuses the first of them (NoAvailableConfigurationRecorder)
+	// in an account that has no recorder at all.
+	var ruleNames []string
+	for _, r := range ConfigRules {
+		ruleArgs := &cfg.RuleArgs{
+			Name:        pulumi.String(name + "-" + r.Name),
+			Description: pulumi.String("Mirrors policy check " + r.Mirrors),
+			Source: &cfg.RuleSourceArgs{
+				Owner:            pulumi.String("AWS"),
+				SourceIdentifier: pulumi.String(r.Identifier),
+			},
+			Tags: pulumi.ToStringMap(args.Tags),
+		}
+		if r.Parameters != nil {
+			p, err := json.Marshal(r.Parameters)
+			if err != nil {
+				return err
+			}
+			ruleArgs.InputParameters = pulumi.String(string(p))
+		}
+		if _, err := cfg.NewRule(ctx, name+"-"+r.Name, ruleArgs, pulumi.Parent(a), pulumi.DependsOn(rulesAfter)); err != nil {
+			return fmt.Errorf("config rule %s: %w", r.Name, err)
+		}
+		ruleNames = append(ruleNames, name+"-"+r.Name)
+	}
+	return a.complianceAlarm(ctx, name, args, ruleNames)
+}
+
+// complianceAlarm sends every change of one of the stack's Config rules to
+// NON_COMPLIANT to the alarm topic (EventBridge "Config Rules Compliance
+// Change" events, which Config emits whoever owns the recorder).
+func (a *AccountServices) complianceAlarm(ctx *pulumi.Context, name string, args AccountServicesArgs, ruleNames []string) error {
+	pattern, err := json.Marshal(map[string]any{
+		"source":      []string{"aws.config"},
+		"detail-type": []string{"Config Rules Compliance Change"},
+		"detail": map[string]any{
+			"configRuleName":      ruleNames,
+			"newEvaluationResult": map[string]any{"complianceType": []string{"NON_COMPLIANT"}},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	rn := name + "-config-noncompliant"
+	rule, err := cloudwatch.NewEventRule(ctx, rn, &cloudwatch.EventRuleArgs{
+		Name:         pulumi.String(rn),
+		Description:  pulumi.String("Resources that one of the stack's AWS Config rules finds non-compliant, to the alarm topic"),
+		EventPattern: pulumi.String(string(pattern)),
+		Tags:         pulumi.ToStringMap(args.Tags),
+	}, pulumi.Parent(a))
+	if err != nil {
+		return fmt.Errorf("config compliance rule: %w", err)
+	}
+	if _, err := cloudwatch.NewEventTarget(ctx, rn, &cloudwatch.EventTargetArgs{
+		Rule: rule.Name,
+		Arn:  args.TopicARN,
+		InputTransformer: &cloudwatch.EventTargetInputTransformerArgs{
+			InputPaths: pulumi.StringMap{
+				"rule":     pulumi.String("$.detail.configRuleName"),
+				"type":     pulumi.String("$.detail.resourceType"),
+				"resource": pulumi.String("$.detail.resourceId"),
+				"account":  pulumi.String("$.detail.awsAccountId"),
+				"region":   pulumi.String("$.detail.awsRegion"),
+			},
+			InputTemplate: pulumi.String(`"AWS Config rule <rule> finds <type> <resource> non-compliant in account <account>, <region>."`),
+		},
+	}, pulumi.Parent(a)); err != nil {
+		return fmt.Errorf("config compliance target: %w", err)
+	}
+	return nil
+}
+
+// recorder declares the stack's own recorder, its service-linked role,
+// delivery channel and bucket, and turns it on; it returns the recorder's
+// status, which the rules wait for.
+func (a *AccountServices) recorder(ctx *pulumi.Context, name string, args AccountServicesArgs, logs *bucket) (pulumi.Resource, error) {
+	c := args.Config
 	root := fmt.Sprintf("arn:%s:iam::%s:root", args.Partition, args.AccountID)
 
 	// Config.1 asks for the service-linked role; with it, Config writes to
@@ -76,9 +194,9 @@ func (a *AccountServices) awsConfig(ctx *pulumi.Context, name string, args Accou
 	if c.CreateServiceLinkedRole {
 		slr, err := iam.NewServiceLinkedRole(ctx, name+"-config", &iam.ServiceLinkedRoleArgs{
 			AwsServiceName: pulumi.String("config.amazonaws.com"),
-		}, opt)
+		}, a.accountWide(args)...)
 		if err != nil {
-			return fmt.Errorf("config service-linked role: %w", err)
+			return nil, fmt.Errorf("config service-linked role: %w", err)
 		}
 		deps = append(deps, slr)
 	}
@@ -95,52 +213,30 @@ func (a *AccountServices) awsConfig(ctx *pulumi.Context, name string, args Accou
 		},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	// The recorder's history stays readable after the stack lets go of it,
+	// so its key and bucket stay with it.
 	key, err := kms.NewKey(ctx, name+"-config", &kms.KeyArgs{
 		Description:          pulumi.String("AWS Config delivery encryption for " + name),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(30),
 		Policy:               pulumi.String(keyPolicy),
 		Tags:                 pulumi.ToStringMap(args.Tags),
-	}, opt)
+	}, a.accountWide(args)...)
 	if err != nil {
-		return fmt.Errorf("config key: %w", err)
+		return nil, fmt.Errorf("config key: %w", err)
 	}
 	if _, err := kms.NewAlias(ctx, name+"-config", &kms.AliasArgs{
 		Name:        pulumi.String("alias/" + name + "-config"),
 		TargetKeyId: key.KeyId,
-	}, opt); err != nil {
-		return fmt.Errorf("config key alias: %w", err)
+	}, a.accountWide(args)...); err != nil {
+		return nil, fmt.Errorf("config key alias: %w", err)
 	}
 
-	// Bucket names are global: the account id keeps two accounts' stacks
-	// of the same name apart. Prefix (<= 32) + suffix stays under S3's 63.
-	logName := fmt.Sprintf("%s-s3-logs-%s", name, args.AccountID)
-	configName := fmt.Sprintf("%s-config-%s", name, args.AccountID)
-	logs, err := privateBucket(ctx, bucketSpec{
-		name: logName, partition: args.Partition, retentionDays: c.RetentionDays, tags: args.Tags,
-		// S3 server access logging delivers as logging.s3.amazonaws.com;
-		// a bucket-owner-enforced target grants it by policy, never ACL.
-		allow: func(arn string) []statement {
-			return []statement{{
-				Sid:       "S3ServerAccessLogsDelivery",
-				Principal: map[string]any{"Service": "logging.s3.amazonaws.com"},
-				Action:    "s3:PutObject",
-				Resource:  arn + "/*",
-				Condition: map[string]any{
-					"StringEquals": map[string]any{"aws:SourceAccount": args.AccountID},
-					"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:%s:s3:::%s-*", args.Partition, name)},
-				},
-			}}
-		},
-	}, a)
-	if err != nil {
-		return err
-	}
 	store, err := privateBucket(ctx, bucketSpec{
-		name: configName, partition: args.Partition, kmsKeyARN: key.Arn, retentionDays: c.RetentionDays,
-		logBucket: logs, tags: args.Tags,
+		name: fmt.Sprintf("%s-config-%s", name, args.AccountID), partition: args.Partition, kmsKeyARN: key.Arn, retentionDays: c.RetentionDays,
+		logBucket: logs, tags: args.Tags, retain: args.RetainOnDelete,
 		allow: func(arn string) []statement {
 			return []statement{
 				{Sid: "AWSConfigBucketPermissionsCheck", Principal: map[string]any{"Service": "config.amazonaws.com"}, Action: "s3:GetBucketAcl", Resource: arn, Condition: sourceAccount},
@@ -159,16 +255,16 @@ func (a *AccountServices) awsConfig(ctx *pulumi.Context, name string, args Accou
 		},
 	}, a)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	recorder, err := cfg.NewRecorder(ctx, name, &cfg.RecorderArgs{
 		Name:           pulumi.String(name),
 		RoleArn:        pulumi.String(roleARN),
 		RecordingGroup: recordingGroup(c),
-	}, opt, pulumi.DependsOn(deps))
+	}, a.accountWide(args, pulumi.DependsOn(deps))...)
 	if err != nil {
-		return fmt.Errorf("config recorder: %w", err)
+		return nil, fmt.Errorf("config recorder: %w", err)
 	}
 	// PutDeliveryChannel checks that Config may write to the bucket, so the
 	// bucket's policy and encryption come first.
@@ -179,43 +275,20 @@ func (a *AccountServices) awsConfig(ctx *pulumi.Context, name string, args Accou
 		SnapshotDeliveryProperties: &cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs{
 			DeliveryFrequency: pulumi.String("TwentyFour_Hours"),
 		},
-	}, opt, pulumi.DependsOn(append([]pulumi.Resource{recorder}, store.ready...)))
+	}, a.accountWide(args, pulumi.DependsOn(append([]pulumi.Resource{recorder}, store.ready...)))...)
 	if err != nil {
-		return fmt.Errorf("config delivery channel: %w", err)
+		return nil, fmt.Errorf("config delivery channel: %w", err)
 	}
 	// StartConfigurationRecorder needs a delivery channel.
 	status, err := cfg.NewRecorderStatus(ctx, name, &cfg.RecorderStatusArgs{
 		Name:      recorder.Name,
 		IsEnabled: pulumi.Bool(true),
-	}, opt, pulumi.DependsOn([]pulumi.Resource{channel}))
+	}, a.accountWide(args, pulumi.DependsOn([]pulumi.Resource{channel}))...)
 	if err != nil {
-		return fmt.Errorf("config recorder status: %w", err)
-	}
-	for _, r := range ConfigRules {
-		ruleArgs := &cfg.RuleArgs{
-			Name:        pulumi.String(name + "-" + r.Name),
-			Description: pulumi.String("Mirrors policy check " + r.Mirrors),
-			Source: &cfg.RuleSourceArgs{
-				Owner:            pulumi.String("AWS"),
-				SourceIdentifier: pulumi.String(r.Identifier),
-			},
-			Tags: pulumi.ToStringMap(args.Tags),
-		}
-		if r.Parameters != nil {
-			p, err := json.Marshal(r.Parameters)
-			if err != nil {
-				return err
-			}
-			ruleArgs.InputParameters = pulumi.String(string(p))
-		}
-		// PutConfigRule fails without a recorder; evaluations need it on.
-		if _, err := cfg.NewRule(ctx, name+"-"+r.Name, ruleArgs, opt, pulumi.DependsOn([]pulumi.Resource{status})); err != nil {
-			return fmt.Errorf("config rule %s: %w", r.Name, err)
-		}
+		return nil, fmt.Errorf("config recorder status: %w", err)
 	}
 	a.ConfigBucket = store.Bucket
-	a.AccessLogBucket = logs.Bucket
-	return nil
+	return status, nil
 }
 
 // recordingGroup records every supported type, minus IAM's global types

@@ -26,6 +26,9 @@ type bucketSpec struct {
 	// deny; they are built from the bucket's ARN.
 	allow func(bucketARN string) []statement
 	tags  map[string]string
+	// retain keeps the bucket and its settings when the stack lets go of
+	// it (what it holds outlives the stack: a retained recorder's history).
+	retain bool
 }
 
 // bucket is a declared private bucket and the settings a writer must wait
@@ -40,7 +43,7 @@ type bucket struct {
 // every form of public access, is encrypted by default, versioned, expires
 // old objects and refuses requests without TLS.
 func privateBucket(ctx *pulumi.Context, spec bucketSpec, parent pulumi.Resource) (*bucket, error) {
-	opt := pulumi.Parent(parent)
+	opt := pulumi.Composite(pulumi.Parent(parent), pulumi.RetainOnDelete(spec.retain))
 	b, err := s3.NewBucketV2(ctx, spec.name, &s3.BucketV2Args{
 		Bucket: pulumi.String(spec.name),
 		Tags:   pulumi.ToStringMap(spec.tags),

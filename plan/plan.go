@@ -30,6 +30,9 @@ type Resource struct {
 	// DependsOn are the URNs the engine waits for before creating this
 	// resource: the ones its inputs come from and explicit dependencies.
 	DependsOn []string `json:"dependsOn,omitempty"`
+	// RetainOnDelete says that `pulumi destroy` (or dropping the resource
+	// from the program) leaves the resource in AWS.
+	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
 }
 
 // SecretPlaceholder stands in for any secret value.

@@ -32,6 +32,9 @@ type Options struct {
 	// RootDirectory is the project's directory (Pulumi.yaml), as the
 	// engine tells the program in PULUMI_ROOT_DIRECTORY.
 	RootDirectory string
+	// Account is what the account already runs (see Account; the zero
+	// value is a governed member account).
+	Account Account
 }
 
 // Record runs program under mocks and returns every resource it declared,
@@ -77,7 +80,9 @@ type recorder struct {
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	parent := ""
 	var deps []string
+	retain := false
 	if args.RegisterRPC != nil {
+		retain = args.RegisterRPC.GetRetainOnDelete()
 		parent = args.RegisterRPC.GetParent()
 		deps = slices.Sorted(slices.Values(args.RegisterRPC.GetDependencies()))
 		deps = slices.Compact(deps)
@@ -106,7 +111,7 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	r.mu.Lock()
 	r.resources = append(r.resources, Resource{
 		URN: urn, Type: args.TypeToken, Name: args.Name, Parent: parent, ID: id, ARN: arn,
-		Inputs: toPlain(args.Inputs).(map[string]any), DependsOn: deps,
+		Inputs: toPlain(args.Inputs).(map[string]any), DependsOn: deps, RetainOnDelete: retain,
 	})
 	r.mu.Unlock()
 	return id, state, nil
@@ -214,6 +219,9 @@ func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 		return r.endpointService(args.Args)
 	case "aws:ssm/getParameter:getParameter":
 		return r.ssmParameter(args.Args)
+	}
+	if out, ok, err := r.accountLookup(args.Token, args.Args); ok {
+		return out, err
 	}
 	return nil, fmt.Errorf("the offline plan has no answer for invoke %s: teach plan/record.go what AWS returns", args.Token)
 }

@@ -89,6 +89,12 @@ func (r *recorder) computeTier(_ resource.PropertyMap, typ, name, id string, sta
 		return fmt.Sprintf("arn:%s:ecs:%s:%s:service/%s", part, r.region, r.opts.AccountID, nameOr())
 	case "aws:wafv2/webAcl:WebAcl":
 		return fmt.Sprintf("arn:%s:wafv2:%s:%s:regional/webacl/%s/%s", part, r.region, r.opts.AccountID, nameOr(), hexID)
+	case "aws:ec2/vpcEndpoint:VpcEndpoint":
+		if str("vpcEndpointType") == "Gateway" {
+			// A gateway endpoint routes the service's AWS-managed prefix
+			// list (pl- and 8 hex digits, one per service and Region).
+			state["prefixListId"] = resource.NewProperty("pl-" + offlineID("prefix-list", r.region+str("serviceName"))[len("offline-"):][:8])
+		}
 	case "aws:ec2/instance:Instance":
 		return fmt.Sprintf("arn:%s:ec2:%s:%s:instance/%s", part, r.region, r.opts.AccountID, id)
 	}
