@@ -15,10 +15,11 @@ test: node_modules moto
 	$(GO) vet ./...
 	$(GO) test ./...
 
-## demo: the offline plan of both stacks, then the dev stack's state machine run locally against the local fleet
+## demo: the offline plan of every stack, then the dev stack's state machine run locally against the local fleet
 demo: node_modules
 	$(GO) run ./cmd/plan --stack dev
 	$(GO) run ./cmd/plan --stack prod
+	$(GO) run ./cmd/plan --stack hub
 	scripts/statemachine.sh
 
 ## statemachine: only the local Step Functions run (SERVICES=2000 SCALE=10 STACK=dev)
@@ -38,7 +39,7 @@ night: node_modules
 readme-costs:
 	$(GO) run ./cmd/costtable
 
-## plan: the offline plan of a stack (STACK=dev|prod, FORMAT=tree|json|mermaid|cost)
+## plan: the offline plan of a stack (STACK=dev|prod|hub, FORMAT=tree|json|mermaid|cost)
 plan:
 	$(GO) run ./cmd/plan --stack $(STACK) --format $(FORMAT)
 
