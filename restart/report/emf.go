@@ -43,13 +43,13 @@ func WriteEMF(w io.Writer, s Summary, at time.Time, dims ...Dimension) error {
 		line[d.Name] = d.Value
 		names = append(names, d.Name)
 	}
-	line["_aws"] = emfHeader(at, [][]string{names}, metrics)
+	line["_aws"] = EMFHeader(at, [][]string{names}, metrics)
 	if err := enc.Encode(line); err != nil {
 		return err
 	}
 	for _, reason := range slices.Sorted(maps.Keys(c.SkippedByReason)) {
 		skip := map[string]any{
-			"_aws":            emfHeader(at, [][]string{append(slices.Clone(names), "Reason")}, []map[string]string{{"Name": "SkippedByReason", "Unit": "Count"}}),
+			"_aws":            EMFHeader(at, [][]string{append(slices.Clone(names), "Reason")}, []map[string]string{{"Name": "SkippedByReason", "Unit": "Count"}}),
 			"runId":           s.RunID,
 			"day":             s.Day,
 			"Reason":          string(reason),
@@ -65,7 +65,9 @@ func WriteEMF(w io.Writer, s Summary, at time.Time, dims ...Dimension) error {
 	return nil
 }
 
-func emfHeader(at time.Time, dims [][]string, metrics []map[string]string) map[string]any {
+// EMFHeader is the _aws member of an Embedded Metric Format line in the
+// run's namespace.
+func EMFHeader(at time.Time, dims [][]string, metrics []map[string]string) map[string]any {
 	return map[string]any{
 		"Timestamp": at.UnixMilli(),
 		"CloudWatchMetrics": []map[string]any{{
