@@ -3,11 +3,11 @@ package compute
 import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	awsiam "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/nequi-platform/wordpress-ecs/account"
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
 
 // BastionArgs configure the Session Manager host.
@@ -104,22 +104,12 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 		}
 	}
 
-	ec2Principal, err := account.ServicePrincipal(ctx, env, "ec2")
+	trust, err := iam.Trust(iam.Statement{Effect: iam.Allow, Actions: []string{"sts:AssumeRole"}}.
+		By(iam.ServicePrincipal(env.ServicePrincipal("ec2")))).JSON()
 	if err != nil {
 		return nil, err
 	}
-	trust, err := marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": ec2Principal},
-			"Action":    "sts:AssumeRole",
-		}},
-	})
-	if err != nil {
-		return nil, err
-	}
-	role, err := iam.NewRole(ctx, name+"-bastion", &iam.RoleArgs{
+	role, err := awsiam.NewRole(ctx, name+"-bastion", &awsiam.RoleArgs{
 		Description:      pulumi.String("Bastion: Systems Manager agent only"),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             tagged(args.Tags, name+"-bastion"),
@@ -127,7 +117,7 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	if err != nil {
 		return nil, err
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-bastion-ssm", &iam.RolePolicyAttachmentArgs{
+	if _, err := awsiam.NewRolePolicyAttachment(ctx, name+"-bastion-ssm", &awsiam.RolePolicyAttachmentArgs{
 		Role:      role.Name,
 		PolicyArn: pulumi.String(env.ARN("iam", "", "aws", "policy/AmazonSSMManagedInstanceCore")),
 	}, parent); err != nil {
@@ -137,7 +127,7 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	// encrypted first (Session Manager guide, "Logging session data using
 	// Amazon CloudWatch Logs"): the one permission beyond the managed
 	// policy, limited to the session log group.
-	if _, err := iam.NewRolePolicy(ctx, name+"-bastion-session-logs", &iam.RolePolicyArgs{
+	if _, err := awsiam.NewRolePolicy(ctx, name+"-bastion-session-logs", &awsiam.RolePolicyArgs{
 		Role: role.Name,
 		Policy: pulumi.JSONMarshal(pulumi.Map{
 			"Version": pulumi.String("2012-10-17"),
@@ -158,7 +148,7 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	}, parent); err != nil {
 		return nil, err
 	}
-	profile, err := iam.NewInstanceProfile(ctx, name+"-bastion", &iam.InstanceProfileArgs{
+	profile, err := awsiam.NewInstanceProfile(ctx, name+"-bastion", &awsiam.InstanceProfileArgs{
 		Role: role.Name,
 		Tags: tagged(args.Tags, name+"-bastion"),
 	}, parent)

@@ -7,10 +7,11 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	awsiam "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/nequi-platform/wordpress-ecs/account"
+	"github.com/nequi-platform/wordpress-ecs/iam"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 )
 
@@ -131,13 +132,12 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 		return nil, err
 	}
 
-	ecsTasks, err := account.ServicePrincipal(ctx, env, "ecs-tasks")
+	// The confused-deputy guard AWS recommends for ECS task roles.
+	trust, err := iam.ServiceTrust(env, "ecs-tasks", "").JSON()
 	if err != nil {
 		return nil, err
 	}
-	// The confused-deputy guard AWS recommends for ECS task roles.
-	trust := env.ServiceTrust(ecsTasks, "")
-	execRole, err := iam.NewRole(ctx, name+"-task-execution", &iam.RoleArgs{
+	execRole, err := awsiam.NewRole(ctx, name+"-task-execution", &awsiam.RoleArgs{
 		Description:      pulumi.String("ECS pulls the WordPress image, reads its database settings and writes its logs"),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             tagged(args.Tags, name+"-task-execution"),
@@ -145,13 +145,13 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 	if err != nil {
 		return nil, err
 	}
-	if _, err := iam.NewRolePolicy(ctx, name+"-task-execution", &iam.RolePolicyArgs{
+	if _, err := awsiam.NewRolePolicy(ctx, name+"-task-execution", &awsiam.RolePolicyArgs{
 		Role:   execRole.Name,
 		Policy: executionPolicy(env, a.Image, a.Database, logs.Arn),
 	}, parent); err != nil {
 		return nil, err
 	}
-	taskRole, err := iam.NewRole(ctx, name+"-task", &iam.RoleArgs{
+	taskRole, err := awsiam.NewRole(ctx, name+"-task", &awsiam.RoleArgs{
 		Description:      pulumi.String("WordPress mounts its wp-content access point"),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             tagged(args.Tags, name+"-task"),
@@ -159,7 +159,7 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 	if err != nil {
 		return nil, err
 	}
-	if _, err := iam.NewRolePolicy(ctx, name+"-task", &iam.RolePolicyArgs{
+	if _, err := awsiam.NewRolePolicy(ctx, name+"-task", &awsiam.RolePolicyArgs{
 		Role:   taskRole.Name,
 		Policy: taskPolicy(fs, a.EnableExecuteCommand),
 	}, parent); err != nil {

@@ -1,12 +1,13 @@
 package network
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
 
 // interfaceServices are the endpoints ECS tasks and the bastion need to
@@ -114,33 +115,10 @@ func s3Endpoint(ctx *pulumi.Context, name string, args NetworkArgs, vpc *ec2.Vpc
 func s3EndpointPolicy(args NetworkArgs) (string, error) {
 	e := args.Env
 	s3 := func(resource string) string { return fmt.Sprintf("arn:%s:s3:::%s", e.Partition, resource) }
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{
-			{
-				"Sid":       "ThisAccountsBuckets",
-				"Effect":    "Allow",
-				"Principal": "*",
-				"Action":    "s3:*",
-				"Resource":  "*",
-				"Condition": map[string]any{"StringEquals": map[string]any{"aws:ResourceAccount": e.AccountID}},
-			},
-			{
-				"Sid":       "ECRImageLayers",
-				"Effect":    "Allow",
-				"Principal": "*",
-				"Action":    "s3:GetObject",
-				"Resource":  s3(fmt.Sprintf("prod-%s-starport-layer-bucket/*", e.Region)),
-			},
-			{
-				"Sid":       "AmazonLinuxRepositories",
-				"Effect":    "Allow",
-				"Principal": "*",
-				"Action":    "s3:GetObject",
-				"Resource":  s3(fmt.Sprintf("al2023-repos-%s-*/*", e.Region)),
-			},
-		},
-	}
-	b, err := json.Marshal(doc)
-	return string(b), err
+	return iam.Resource(
+		iam.AllowStatement("ThisAccountsBuckets", []string{"s3:*"}, "*").By(iam.Anyone()).
+			If("StringEquals", "aws:ResourceAccount", e.AccountID),
+		iam.AllowStatement("ECRImageLayers", []string{"s3:GetObject"}, s3(fmt.Sprintf("prod-%s-starport-layer-bucket/*", e.Region))).By(iam.Anyone()),
+		iam.AllowStatement("AmazonLinuxRepositories", []string{"s3:GetObject"}, s3(fmt.Sprintf("al2023-repos-%s-*/*", e.Region))).By(iam.Anyone()),
+	).JSON()
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/nequi-platform/wordpress-ecs/account"
 )
 
 // Options say which stack to record.
@@ -174,10 +176,12 @@ func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 		if v, ok := args.Args["region"]; ok && v.IsString() {
 			region = v.StringValue()
 		}
-		_, suffix, _ := partitionOf(region)
+		part, dns, _ := partitionOf(region)
 		svc := args.Args["serviceName"].StringValue()
+		name := account.Env{Region: region, Partition: part, DNSSuffix: dns}.ServicePrincipal(svc)
+		suffix := name[len(svc)+1:]
 		return resource.NewPropertyMapFromMap(map[string]any{
-			"name": svc + "." + suffix, "suffix": suffix, "region": region, "serviceName": svc, "id": svc + "." + suffix,
+			"name": name, "suffix": suffix, "region": region, "serviceName": svc, "id": svc + "." + region + "." + suffix,
 		}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		return r.availabilityZones(args.Args)

@@ -37,7 +37,7 @@ func restartPipeline(ctx *pulumi.Context, cfg *config.Config, prefix string, env
 	}
 	minInterval, _ := time.ParseDuration(r.MinInterval) // validated by config
 	p, err := pipeline.NewPipeline(ctx, prefix, pipeline.Args{
-		AccountID: env.AccountID, Region: env.Region, Partition: env.Partition,
+		Env:            env,
 		Code:           code,
 		MemberAccounts: accounts,
 		Regions:        r.Regions,

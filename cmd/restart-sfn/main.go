@@ -137,6 +137,9 @@ type localFlags struct {
 	settle, recheck                                      time.Duration
 	rateScale                                            float64
 	verbose, quiet                                       bool
+	// callLog and hubAccount are restartctl's --call-log and
+	// --hub-account: every task appends its AWS requests to the one file.
+	callLog, hubAccount string
 	// metered makes every task count its usage (restart-sfn cost): the
 	// tasks append to usage.jsonl and each execution's history goes to
 	// stats-N.json, both in the work directory.
@@ -178,6 +181,8 @@ func addLocalFlags(fs *flag.FlagSet) *localFlags {
 	fs.Float64Var(&f.rateScale, "rate-scale", 1, "restartctl's --rate-scale (match fleetsim's --throttle-scale)")
 	fs.BoolVar(&f.verbose, "progress", false, "the engine's progress lines too")
 	fs.BoolVar(&f.quiet, "quiet", false, "no line per task, only each execution's summary")
+	fs.StringVar(&f.callLog, "call-log", "", "append every task's AWS requests to `FILE` (restartctl --call-log), for the IAM evaluator")
+	fs.StringVar(&f.hubAccount, "hub-account", "", "the hub's account `ID` in the call log (default: the local fleet's)")
 	return f
 }
 
@@ -352,6 +357,16 @@ func (r *localRun) engineArgs(ctx context.Context, restartctl, work string) ([]s
 	}
 	if f.inventory != "" {
 		args = append(args, "--inventory-table", f.inventory)
+	}
+	if f.callLog != "" {
+		abs, err := filepath.Abs(f.callLog)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--call-log", abs)
+	}
+	if f.hubAccount != "" {
+		args = append(args, "--hub-account", f.hubAccount)
 	}
 	if f.runs != "" {
 		args = append(args, "--runs-table", f.runs)

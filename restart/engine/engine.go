@@ -105,6 +105,7 @@ type Engine struct {
 	store    Store
 	notifier Notifier
 	metrics  io.Writer
+	denials  DenialCounter
 	now      func() time.Time
 	progress func(format string, args ...any)
 

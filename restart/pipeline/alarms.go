@@ -103,7 +103,7 @@ func dashboardBody(n names, a Args) (string, error) {
 		return map[string]any{
 			"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
 			"properties": map[string]any{
-				"title": title, "region": a.Region, "stat": stat, "period": 300, "view": "timeSeries", "metrics": metrics,
+				"title": title, "region": a.Env.Region, "stat": stat, "period": 300, "view": "timeSeries", "metrics": metrics,
 			},
 		}
 	}
@@ -134,7 +134,7 @@ func dashboardBody(n names, a Args) (string, error) {
 		metric("Function errors and throttles", fnMetrics, "Sum", 12, 6),
 		map[string]any{
 			"type": "log", "x": 0, "y": 12, "width": 24, "height": 6,
-			"properties": map[string]any{"title": "Per account: services discovered, discovery failures", "region": a.Region, "query": perAccount, "view": "table"},
+			"properties": map[string]any{"title": "Per account: services discovered, discovery failures", "region": a.Env.Region, "query": perAccount, "view": "table"},
 		},
 	}}
 	b, err := json.Marshal(body)

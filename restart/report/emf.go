@@ -31,13 +31,13 @@ func WriteEMF(w io.Writer, s Summary, at time.Time) error {
 		line[name] = values[name]
 		metrics = append(metrics, map[string]string{"Name": name, "Unit": "Count"})
 	}
-	line["_aws"] = emfHeader(at, [][]string{{}}, metrics)
+	line["_aws"] = EMFHeader(at, [][]string{{}}, metrics)
 	if err := enc.Encode(line); err != nil {
 		return err
 	}
 	for _, reason := range slices.Sorted(maps.Keys(c.SkippedByReason)) {
 		if err := enc.Encode(map[string]any{
-			"_aws":            emfHeader(at, [][]string{{"Reason"}}, []map[string]string{{"Name": "SkippedByReason", "Unit": "Count"}}),
+			"_aws":            EMFHeader(at, [][]string{{"Reason"}}, []map[string]string{{"Name": "SkippedByReason", "Unit": "Count"}}),
 			"runId":           s.RunID,
 			"day":             s.Day,
 			"Reason":          string(reason),
@@ -49,7 +49,9 @@ func WriteEMF(w io.Writer, s Summary, at time.Time) error {
 	return nil
 }
 
-func emfHeader(at time.Time, dims [][]string, metrics []map[string]string) map[string]any {
+// EMFHeader is the _aws member of an Embedded Metric Format line in the
+// run's namespace.
+func EMFHeader(at time.Time, dims [][]string, metrics []map[string]string) map[string]any {
 	return map[string]any{
 		"Timestamp": at.UnixMilli(),
 		"CloudWatchMetrics": []map[string]any{{

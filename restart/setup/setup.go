@@ -19,8 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/calllog"
 	"github.com/nequi-platform/wordpress-ecs/restart/engine"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/meter"
@@ -87,6 +89,14 @@ type Settings struct {
 	// topic) and Metrics the EMF lines.
 	Messages io.Writer
 	Metrics  io.Writer
+	// CallLog, when set, receives one JSON line per AWS request the engine
+	// sends (calllog.Entry), for the IAM evaluator to judge.
+	CallLog io.Writer
+	// HubAccount is the account of the hub's credentials, for the call
+	// log's ARNs; asked of STS (GetCallerIdentity) when the call log is on
+	// and it is empty.
+	HubAccount string
+
 	// Meter, when set, counts the invocation's DynamoDB request units,
 	// SNS publishes and log bytes. Without topics the messages are then
 	// published to the meter, which writes them to Messages: a local
@@ -103,7 +113,20 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 	if err != nil {
 		return nil, err
 	}
+	// Every request is counted for access denials; with a call log, it is
+	// also written down.
+	calls := calllog.New(s.CallLog)
+	partition := Partition(cfg.Region)
+	hub := calllog.Caller{Principal: calllog.Hub, Account: s.HubAccount, Partition: partition}
+	if s.CallLog != nil && hub.Account == "" {
+		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return nil, fmt.Errorf("setup: the call log needs the hub's account: %w", err)
+		}
+		hub.Account = aws.ToString(id.Account)
+	}
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, calls.Options(hub))
 		o.Retryer = store.SDKRetryer()
 		if s.DynamoDBEndpoint != "" {
 			o.BaseEndpoint = aws.String(s.DynamoDBEndpoint)
@@ -115,7 +138,16 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 	st := store.New(db, store.WithTables(orDefault(s.InventoryTable, store.DefaultInventoryTable), orDefault(s.RunsTable, store.DefaultRunsTable)),
 		store.WithRecordTTL(s.RecordTTL))
 	if s.CreateTables {
-		if err := st.EnsureTables(ctx, db); err != nil {
+		// Local tables only (a deployed stack's are Pulumi's): made with a
+		// client of their own, so that the call log holds the engine's
+		// requests alone.
+		tables := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+			o.Retryer = store.SDKRetryer()
+			if s.DynamoDBEndpoint != "" {
+				o.BaseEndpoint = aws.String(s.DynamoDBEndpoint)
+			}
+		})
+		if err := st.EnsureTables(ctx, tables); err != nil {
 			return nil, fmt.Errorf("setup: %w", err)
 		}
 	}
@@ -132,6 +164,10 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 	}
 	newFleet := func(runID string) engine.Fleet {
 		roles := s.Roles
+		roles.CallLog, roles.Hub = calls, hub
+		if roles.Partition == "" {
+			roles.Partition = partition
+		}
 		if roles.SessionName == "" {
 			roles.SessionName = "daily-restart-" + runID
 		}
@@ -139,7 +175,7 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 	}
 	n := report.Notifier{SummaryTopic: s.SummaryTopic, OwnerTopic: s.OwnerTopic, Out: s.Messages, Ledger: st}
 	if s.SummaryTopic != "" || s.OwnerTopic != "" {
-		n.SNS = sns.NewFromConfig(cfg)
+		n.SNS = sns.NewFromConfig(cfg, func(o *sns.Options) { o.APIOptions = append(o.APIOptions, calls.Options(hub)) })
 	}
 	metrics := s.Metrics
 	if s.Meter != nil {
@@ -159,7 +195,7 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 		// The fit counts the pace the fleet's limiter holds to.
 		DeploymentTime: s.DeploymentTime, IssueRate: limits.Modify.PerSecond,
 	}
-	all := append([]engine.Option{engine.WithNotifier(n), engine.WithMetrics(metrics)}, opts...)
+	all := append([]engine.Option{engine.WithNotifier(n), engine.WithMetrics(metrics), engine.WithAccessDenied(calls)}, opts...)
 	return engine.New(ecfg, newFleet, st, all...), nil
 }
 
@@ -182,6 +218,18 @@ func AWSConfig(ctx context.Context, s Settings) (aws.Config, error) {
 		cfg.Region = "us-east-1"
 	}
 	return cfg, nil
+}
+
+// Partition is the partition of a Region ("Regions and zones", AWS
+// General Reference: the China Regions are aws-cn, GovCloud aws-us-gov).
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
 }
 
 func orDefault(v, d string) string {
