@@ -224,3 +224,20 @@ func TestAnUnknownServiceLinkedRoleIsAnError(t *testing.T) {
 		t.Fatalf("err = %v, want one naming serviceLinkedRoleNames", err)
 	}
 }
+
+// TestByIDFindsTheResourceNotTheOneKnownByItsID: a file system's backup
+// policy has the file system's id, as the provider has it; following a
+// fileSystemId leads to the file system.
+func TestByIDFindsTheResourceNotTheOneKnownByItsID(t *testing.T) {
+	p := &Plan{Resources: []Resource{
+		{URN: "urn:a", Type: "aws:efs/backupPolicy:BackupPolicy", Name: "wp", ID: "fs-0123456789abcdef0"},
+		{URN: "urn:b", Type: "aws:efs/fileSystem:FileSystem", Name: "wp", ID: "fs-0123456789abcdef0", ARN: "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123456789abcdef0"},
+		{URN: "urn:c", Type: "aws:efs/fileSystemPolicy:FileSystemPolicy", Name: "wp", ID: "fs-0123456789abcdef0"},
+	}}
+	if r, ok := p.ByID("fs-0123456789abcdef0"); !ok || r.Type != "aws:efs/fileSystem:FileSystem" {
+		t.Errorf("ByID = %s, want the file system", r.Label())
+	}
+	if _, ok := p.ByID(""); ok {
+		t.Error("ByID of no id found a resource")
+	}
+}

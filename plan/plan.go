@@ -68,16 +68,23 @@ func (p *Plan) Named(token, name string) (Resource, bool) {
 	return Resource{}, false
 }
 
-// ByID returns the resource whose id is id. Ids are unique per type only
-// (a role and a function may share a name): prefer ByARN for resources
-// known by name.
+// ByID returns the resource whose id is id. Ids are unique per type only:
+// a file system's policies are known by the file system's id, a role and
+// a function may share a name. Of several, the one AWS gives an ARN (the
+// file system, not its policy) is returned, else the first by URN; prefer
+// ByARN for resources known by name.
 func (p *Plan) ByID(id string) (Resource, bool) {
+	var found Resource
+	ok := false
 	for _, r := range p.Resources {
-		if r.ID == id && id != "" {
-			return r, true
+		if r.ID != id || id == "" {
+			continue
+		}
+		if !ok || found.ARN == "" && r.ARN != "" {
+			found, ok = r, true
 		}
 	}
-	return Resource{}, false
+	return found, ok
 }
 
 // ByARN returns the resource whose ARN is arn.
