@@ -449,8 +449,8 @@ var shapes = map[string]shape{
 		if cluster == "" {
 			cluster = "default"
 		}
-		// The provider has no arn output: the id is the ARN.
-		c.arn = c.regional("ecs", "service/"+cluster+"/"+c.str("name"))
+		// The id is the ARN (pulumi-aws v6 has no arn output; v7 adds one).
+		c.withARN(c.regional("ecs", "service/"+cluster+"/"+c.str("name")))
 		c.id = c.arn
 		return nil
 	}},
