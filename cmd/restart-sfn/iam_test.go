@@ -65,7 +65,7 @@ func nightOf(t *testing.T, stack string) *judgedNight {
 		for _, s := range services {
 			accounts[s.Account] = true
 		}
-		restartSettings(t, raw, map[string]any{"memberAccounts": slicesSorted(accounts)})
+		stacktest.Set(t, raw, "restart", map[string]any{"memberAccounts": slicesSorted(accounts)})
 	}
 	p, cfg := stacktest.Record(t, stack, raw)
 	var denied string
@@ -82,7 +82,10 @@ func nightOf(t *testing.T, stack string) *judgedNight {
 	log := filepath.Join(ln.work, "calls.jsonl")
 	// The tables the stack's functions are given (their environment), so
 	// that the requests name the tables the policies do.
-	env := functionEnv(t, p, "discover")
+	env, err := iamjudge.FunctionEnv(p, "discover")
+	if err != nil {
+		t.Fatal(err)
+	}
 	args := append(slices.Clone(ln.args), "--stack", stack, "--runs", "1", "--quiet",
 		"--inventory-table", env["INVENTORY_TABLE"], "--runs-table", env["RUNS_TABLE"],
 		"--call-log", log, "--hub-account", planAccount)
@@ -103,25 +106,6 @@ func nightOf(t *testing.T, stack string) *judgedNight {
 	n := &judgedNight{plan: p, cfg: cfg, entries: entries}
 	nights[stack] = n
 	return n
-}
-
-// functionEnv is the environment of the function whose handler is step.
-func functionEnv(t *testing.T, p *plan.Plan, step string) map[string]string {
-	t.Helper()
-	for _, fn := range p.OfType("aws:lambda/function:Function") {
-		if fn.String("handler") != step {
-			continue
-		}
-		env, _ := fn.Inputs["environment"].(map[string]any)
-		vars, _ := env["variables"].(map[string]any)
-		out := map[string]string{}
-		for k, v := range vars {
-			out[k], _ = v.(string)
-		}
-		return out
-	}
-	t.Fatalf("no function runs the %s step", step)
-	return nil
 }
 
 // everyFault is each of fleetsim's fault kinds, at rates that leave most
@@ -221,6 +205,107 @@ func TestANightFailsWhenTheRestartRoleMayNotQueryItsTables(t *testing.T) {
 	t.Logf("%d requests denied, e.g. %s", len(failures), failures[0])
 }
 
+// Every action a role's policy grants and the nights use is needed: with
+// any one of them removed from that role, a request of a night is denied,
+// in dev or in prod. (In dev, the hub's roles may assume the member role
+// without sts:AssumeRole in their own policies: in one account, a trust
+// that names the role's ARN is enough, "Cross-account policy evaluation
+// logic", IAM User Guide; prod's member accounts need both.)
+func TestEveryGrantTheNightUsesIsNeeded(t *testing.T) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = os.Stat(filepath.Join(root, "node_modules", "@cloud-copilot", "iam-simulate"))
+	need(t, err, "the IAM evaluator is not installed (npm ci)")
+	// variant is a grant: whose (a step's role, or the member role) and
+	// which action.
+	type variant struct{ whose, action string }
+	var variants []variant
+	index := map[variant]int{}
+	var reqs []iamjudge.Request
+	var of []int
+	for _, stack := range []string{"dev", "prod"} {
+		n := nightOf(t, stack)
+		ps, err := iamjudge.FromPlan(n.plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, _ := iamjudge.CallRequests(ps, n.entries, iamjudge.Org{ID: n.cfg.Restart.OrganizationID})
+		for _, q := range base {
+			whose := q.What
+			if strings.Contains(whose, "as the member role") {
+				whose = "the member role"
+			}
+			v := variant{whose, q.Action}
+			i, ok := index[v]
+			if !ok {
+				i = len(variants)
+				index[v] = i
+				variants = append(variants, v)
+			}
+			w := q
+			w.IdentityPolicies = nil
+			for _, np := range q.IdentityPolicies {
+				w.IdentityPolicies = append(w.IdentityPolicies, iamjudge.NamedPolicy{Name: np.Name, Policy: dropAction(t, np.Policy, v.action)})
+			}
+			reqs = append(reqs, w)
+			of = append(of, i)
+		}
+	}
+	verdicts, err := iamjudge.Judge(context.Background(), root, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied := make([]bool, len(variants))
+	for i, v := range verdicts {
+		if !v.Allowed() {
+			denied[of[i]] = true
+		}
+	}
+	for i, v := range variants {
+		if !denied[i] {
+			t.Errorf("%s without %s: every request of both nights is still allowed", v.whose, v.action)
+		}
+	}
+	if len(variants) < 25 {
+		t.Errorf("only %d grants used by the nights", len(variants))
+	}
+	t.Logf("%d grants, each needed", len(variants))
+}
+
+// dropAction removes action from every statement of a policy document.
+func dropAction(t *testing.T, doc json.RawMessage, action string) json.RawMessage {
+	t.Helper()
+	var d map[string]any
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	var kept []any
+	for _, st := range d["Statement"].([]any) {
+		m := st.(map[string]any)
+		switch a := m["Action"].(type) {
+		case string:
+			if a == action {
+				continue
+			}
+		case []any:
+			rest := slices.DeleteFunc(slices.Clone(a), func(x any) bool { return x == action })
+			if len(rest) == 0 {
+				continue
+			}
+			m["Action"] = rest
+		}
+		kept = append(kept, m)
+	}
+	d["Statement"] = kept
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // withoutAction is p with action removed from the inline policy of role.
 func withoutAction(t *testing.T, p *plan.Plan, role, action string) *plan.Plan {
 	t.Helper()
@@ -231,21 +316,10 @@ func withoutAction(t *testing.T, p *plan.Plan, role, action string) *plan.Plan {
 		if r.Type != "aws:iam/rolePolicy:RolePolicy" || r.String("role") != role {
 			continue
 		}
-		var doc map[string]any
-		if err := json.Unmarshal([]byte(r.String("policy")), &doc); err != nil {
-			t.Fatal(err)
-		}
-		for _, st := range doc["Statement"].([]any) {
-			m := st.(map[string]any)
-			if acts, ok := m["Action"].([]any); ok {
-				kept := slices.DeleteFunc(acts, func(a any) bool { return a == action })
-				found = found || len(kept) < len(acts)
-				m["Action"] = kept
-			}
-		}
-		b, _ := json.Marshal(doc)
+		weak := string(dropAction(t, json.RawMessage(r.String("policy")), action))
+		found = found || weak != r.String("policy")
 		r.Inputs = cloneInputs(r.Inputs)
-		r.Inputs["policy"] = string(b)
+		r.Inputs["policy"] = weak
 		out.Resources[i] = r
 	}
 	if !found {
@@ -271,25 +345,6 @@ func inAccount(services []fleet.Service, account string) []fleet.Service {
 		out[i] = s
 	}
 	return out
-}
-
-func restartSettings(t *testing.T, raw map[string]string, settings map[string]any) {
-	t.Helper()
-	key := config.Namespace + ":restart"
-	cur := map[string]any{}
-	if s := raw[key]; s != "" {
-		if err := json.Unmarshal([]byte(s), &cur); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for k, v := range settings {
-		cur[k] = v
-	}
-	b, err := json.Marshal(cur)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw[key] = string(b)
 }
 
 func slicesSorted(set map[string]bool) []string {

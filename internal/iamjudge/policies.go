@@ -174,3 +174,21 @@ func byURLOrARN(p *plan.Plan, typ, v string) (plan.Resource, bool) {
 	}
 	return plan.Resource{}, false
 }
+
+// FunctionEnv is the environment of the plan's function whose handler is
+// step: what the deployed step runs with (its tables, topics, role name).
+func FunctionEnv(p *plan.Plan, step string) (map[string]string, error) {
+	for _, fn := range p.OfType("aws:lambda/function:Function") {
+		if fn.String("handler") != step {
+			continue
+		}
+		env, _ := fn.Inputs["environment"].(map[string]any)
+		vars, _ := env["variables"].(map[string]any)
+		out := map[string]string{}
+		for k, v := range vars {
+			out[k], _ = v.(string)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("no function of the plan runs the %s step", step)
+}

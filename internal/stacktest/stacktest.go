@@ -51,17 +51,23 @@ func RawConfig(t testing.TB, stack string) map[string]string {
 // SetNetwork changes settings of wordpress:network in raw.
 func SetNetwork(t testing.TB, raw map[string]string, settings map[string]any) {
 	t.Helper()
-	key := config.Namespace + ":network"
-	net := map[string]any{}
+	Set(t, raw, "network", settings)
+}
+
+// Set changes settings of the object key wordpress:<key> in raw.
+func Set(t testing.TB, raw map[string]string, key string, settings map[string]any) {
+	t.Helper()
+	key = config.Namespace + ":" + key
+	obj := map[string]any{}
 	if s := raw[key]; s != "" {
-		if err := json.Unmarshal([]byte(s), &net); err != nil {
+		if err := json.Unmarshal([]byte(s), &obj); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for k, v := range settings {
-		net[k] = v
+		obj[k] = v
 	}
-	b, err := json.Marshal(net)
+	b, err := json.Marshal(obj)
 	if err != nil {
 		t.Fatal(err)
 	}

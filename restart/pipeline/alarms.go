@@ -51,6 +51,9 @@ func (a Args) alarms(n names) []alarm {
 		engine("RolledBack", "restarts-rolled-back", "Services whose restart the deployment circuit breaker rolled back"),
 		engine("InProgress", "restarts-unfinished-at-report", "Restarts still rolling out when the night was reported, after the window's verify reserve"),
 		engine("AccountsFailed", "accounts-failed", "Member accounts or Regions discovery could not read (member role missing or not trusted?)"),
+		// Written by the step that was refused, as it ends (engine
+		// MetricAccessDenied): a denial the step survives still pages.
+		engine("AccessDenied", "access-denied", "Requests AWS refused a restart step for lack of permission: a function's role or the member role lacks an action, or a member account's role is missing or does not trust the hub"),
 		engine("Unenrolled", "services-unenrolled", "Informational: services without the ecs_task_daily_restart tag; their owners were notified"),
 		states("ExecutionThrottled", "throttled"),
 		queue(n.scheduleDLQ, "schedule-failed-to-start-the-run"),

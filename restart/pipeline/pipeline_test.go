@@ -549,3 +549,51 @@ func TestMemberRoleTemplatePassesCfnLint(t *testing.T) {
 		t.Errorf("cfn-lint finds problems in the member role template: %v\n%s", err, out)
 	}
 }
+
+// The grants are the adapters' interfaces, both ways: every DynamoDB
+// action a function may call on the tables is a method of store.API and
+// every method is granted, and the member role's ECS actions are exactly
+// awsfleet.ECS's methods (restart/store and restart/awsfleet check that
+// the code calls every method of their interface).
+func TestGrantsAreTheAdaptersInterfaces(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		p := stack(t, name)
+		docs := policies(t, p)
+		for _, h := range workflow.Handlers {
+			d := docs["policy of wordpress-"+name+"-restart-"+h]
+			var got []string
+			for _, s := range d.Statement {
+				for _, a := range strs(s.Action) {
+					if strings.HasPrefix(a, "dynamodb:") {
+						got = append(got, a)
+					}
+				}
+			}
+			sort.Strings(got)
+			if !slices.Equal(got, pipeline.DynamoDBActions) {
+				t.Errorf("%s %s may call %v on the tables, want store.API's %v", name, h, got, pipeline.DynamoDBActions)
+			}
+		}
+		if !slices.Contains(pipeline.DynamoDBActions, "dynamodb:Query") {
+			t.Errorf("no function may query its tables: %v", pipeline.DynamoDBActions)
+		}
+	}
+	// The member role's policy, in dev's direct role.
+	p := stack(t, "dev")
+	var got []string
+	for _, r := range ofPipeline(p, typeRolePolicy) {
+		if r.String("role") != "ecs-daily-restart" {
+			continue
+		}
+		for _, s := range parse(t, r.Name, r.String("policy")).Statement {
+			got = append(got, strs(s.Action)...)
+		}
+	}
+	sort.Strings(got)
+	if !slices.Equal(got, pipeline.MemberECSActions) {
+		t.Errorf("the member role may call %v, want awsfleet.ECS's %v", got, pipeline.MemberECSActions)
+	}
+	if slices.Contains(got, "ecs:DescribeServiceDeployments") {
+		t.Error("the member role is granted ecs:DescribeServiceDeployments, which the engine never calls")
+	}
+}

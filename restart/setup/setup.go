@@ -38,6 +38,8 @@ type Settings struct {
 	// DynamoDBEndpoint overrides the DynamoDB endpoint (dynalite); empty
 	// for AWS.
 	DynamoDBEndpoint string
+	// SNSEndpoint overrides the SNS endpoint (moto); empty for AWS.
+	SNSEndpoint string
 	// Region is the hub's Region (STS, DynamoDB, SNS); default from the
 	// environment, else us-east-1.
 	Region string
@@ -119,7 +121,11 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 	partition := Partition(cfg.Region)
 	hub := calllog.Caller{Principal: calllog.Hub, Account: s.HubAccount, Partition: partition}
 	if s.CallLog != nil && hub.Account == "" {
-		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		id, err := sts.NewFromConfig(cfg, func(o *sts.Options) {
+			if s.Endpoint != "" {
+				o.BaseEndpoint = aws.String(s.Endpoint)
+			}
+		}).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
 			return nil, fmt.Errorf("setup: the call log needs the hub's account: %w", err)
 		}
@@ -175,7 +181,12 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 	}
 	n := report.Notifier{SummaryTopic: s.SummaryTopic, OwnerTopic: s.OwnerTopic, Out: s.Messages, Ledger: st}
 	if s.SummaryTopic != "" || s.OwnerTopic != "" {
-		n.SNS = sns.NewFromConfig(cfg, func(o *sns.Options) { o.APIOptions = append(o.APIOptions, calls.Options(hub)) })
+		n.SNS = sns.NewFromConfig(cfg, func(o *sns.Options) {
+			if s.SNSEndpoint != "" {
+				o.BaseEndpoint = aws.String(s.SNSEndpoint)
+			}
+			o.APIOptions = append(o.APIOptions, calls.Options(hub))
+		})
 	}
 	metrics := s.Metrics
 	if s.Meter != nil {
