@@ -173,7 +173,7 @@ func arnTail(s, typ string) string {
 
 // shapes are the resource types the program declares, by type token.
 // Types missing here get an "offline-" id and a made-up ARN, and
-// TestEveryResourceTypeHasItsAWSNaming fails for them.
+// TestNoARNOrIDIsAnOfflineStandIn fails for them.
 var shapes = map[string]shape{
 	// Amazon EC2 and Amazon VPC (service prefix ec2). The ids are
 	// prefixed like AWS's (vpc-, subnet-, ...) by offlineID.

@@ -125,7 +125,7 @@ func (r *recorder) computed(args pulumi.MockResourceArgs, urn string, state reso
 	sh, ok := shapes[args.TypeToken]
 	if !ok {
 		// A type the recorder does not know yet: a stand-in id and ARN
-		// (TestEveryResourceTypeHasItsAWSNaming names it).
+		// (TestNoARNOrIDIsAnOfflineStandIn names it).
 		svc := Resource{Type: args.TypeToken}.Service()
 		kind := args.TypeToken[strings.LastIndex(args.TypeToken, ":")+1:]
 		c.arn = fmt.Sprintf("arn:%s:%s:%s:%s:%s/%s", part, svc, r.region, r.opts.AccountID, strings.ToLower(kind), c.id)
