@@ -7,7 +7,7 @@ FORMAT    ?= tree
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT  = github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: test demo plan night statemachine nightcost vet lint bench e2e ci clean readme-costs moto
+.PHONY: test demo plan night statemachine nightcost vet lint bench e2e ci clean readme-costs moto iam
 
 ## test: set up the local AWS services and run the whole suite
 test: node_modules moto
@@ -34,6 +34,12 @@ nightcost: node_modules
 ## night: only the restart night (SCALE=10 for ten times AWS's request rates)
 night: node_modules
 	scripts/night.sh
+
+## iam: every request of a local night (dev and prod, through the state machine, every fault on) and of a
+## moto night, and what AWS services do on the stacks' behalf, judged by a real IAM evaluator
+## (@cloud-copilot/iam-simulate) against the policies of the offline plans
+iam: node_modules moto
+	$(GO) test -count=1 -v -run 'TestEveryRequestOf|TestEveryGrantTheNightUsesIsNeeded|TestANightFailsWhenTheRestartRoleMayNotQuery|TestWhatServicesDoOnTheStacksBehalf' ./cmd/restart-sfn ./internal/iamjudge
 
 ## readme-costs: regenerate the README's cost table from the offline plans' estimates
 readme-costs:

@@ -281,7 +281,7 @@ func TestAirflowExecutionRoleHasLeastPrivilege(t *testing.T) {
 		t.Fatalf("airflow roles = %d, want 1", len(roles))
 	}
 	role := roles[0]
-	if env.String("executionRoleArn") != "arn:aws:iam::123456789012:role/"+role.Name {
+	if env.String("executionRoleArn") != role.ARN || role.ARN != "arn:aws:iam::123456789012:role/"+role.String("name") {
 		t.Errorf("executionRoleArn = %q, want the component's role", env.String("executionRoleArn"))
 	}
 	envARN := "arn:aws:airflow:us-east-1:123456789012:environment/wordpress-dev"
@@ -296,7 +296,7 @@ func TestAirflowExecutionRoleHasLeastPrivilege(t *testing.T) {
 	}
 
 	rp := only(t, p, typeRolePolicy)
-	if rp.String("role") != role.Name {
+	if rp.String("role") != role.String("name") {
 		t.Errorf("policy is attached to %q, not the execution role", rp.String("role"))
 	}
 	bucketARN, keyARN := env.String("sourceBucketArn"), env.String("kmsKey")

@@ -68,7 +68,7 @@ func TestNoPlaintextSecretReachesATask(t *testing.T) {
 		c := wordpressContainer(t, p)
 		params := map[string]plan.Resource{}
 		for _, prm := range p.OfType(typeParameter) {
-			params["arn:aws:ssm:us-east-1:123456789012:parameter/"+prm.ID] = prm
+			params[prm.ARN] = prm
 		}
 		got := map[string]string{}
 		for _, s := range c.Secrets {

@@ -445,7 +445,7 @@ func TestScheduleStartsTheMachineAtTheWindowStartInTheStacksTimeZone(t *testing.
 	}
 	target, _ := s.Inputs["target"].(map[string]any)
 	sm := ofPipeline(p, typeStateMachine)[0]
-	if target["arn"] != "arn:aws:sfn:us-east-1:123456789012:statemachine/"+sm.ID {
+	if target["arn"] != sm.ARN || sm.ARN != "arn:aws:states:us-east-1:123456789012:stateMachine:"+sm.String("name") {
 		t.Errorf("schedule targets %v, want the state machine", target["arn"])
 	}
 	if target["deadLetterConfig"] == nil || target["retryPolicy"] == nil {

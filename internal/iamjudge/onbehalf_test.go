@@ -1,0 +1,72 @@
+package iamjudge_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nequi-platform/wordpress-ecs/account"
+	"github.com/nequi-platform/wordpress-ecs/internal/iamjudge"
+	"github.com/nequi-platform/wordpress-ecs/internal/stacktest"
+)
+
+// What AWS services do on the stacks' behalf, judged by the evaluator
+// against the policies the plans declare. Each row names the AWS document
+// its requests come from (iamjudge.OnBehalf); a row must have something to
+// judge in dev or prod.
+func TestWhatServicesDoOnTheStacksBehalfIsAllowed(t *testing.T) {
+	root := stacktest.Root(t)
+	if _, err := os.Stat(filepath.Join(root, "node_modules", "@cloud-copilot", "iam-simulate")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the IAM evaluator is not installed (npm ci)")
+		}
+		t.Skip("the IAM evaluator is not installed (npm ci)")
+	}
+	judged := map[string]int{}
+	for _, stack := range []string{"dev", "prod"} {
+		p, cfg := stacktest.Record(t, stack, stacktest.RawConfig(t, stack))
+		ps, err := iamjudge.FromPlan(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := account.Env{AccountID: ps.Account, Region: cfg.Region, Partition: ps.Partition, DNSSuffix: "amazonaws.com"}
+		rows := iamjudge.OnBehalf(p, ps, env)
+		var reqs []iamjudge.Request
+		var rowOf []string
+		for _, row := range rows {
+			judged[row.Name] += len(row.Requests)
+			for _, r := range row.Requests {
+				reqs = append(reqs, r)
+				rowOf = append(rowOf, row.Name+" ("+row.Doc+")")
+			}
+		}
+		verdicts, err := iamjudge.Judge(t.Context(), root, reqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range verdicts {
+			if !v.Allowed() {
+				r := reqs[i]
+				t.Errorf("%s: %s: %s by %s on %s (%s): %s", stack, rowOf[i], r.Action, r.Principal, r.Resource, r.What, v)
+			}
+		}
+		t.Logf("%s: %d requests in %d rows", stack, len(reqs), len(rows))
+	}
+	for name, n := range judged {
+		if n == 0 {
+			t.Errorf("%s: neither stack has anything for this row to judge", name)
+		}
+	}
+	if len(judged) < 15 || !strings.Contains(strings.Join(keys(judged), ","), "execution role") {
+		t.Errorf("only %d rows", len(judged))
+	}
+}
+
+func keys(m map[string]int) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
