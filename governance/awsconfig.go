@@ -6,9 +6,11 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cfg"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	awsiam "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
 
 // globalIAMTypes are the global resource types AWS Config records in every
@@ -69,6 +71,7 @@ func (a *AccountServices) accessLogs(ctx *pulumi.Context, name string, args Acco
 	if c := args.Config; c != nil && !c.Existing {
 		retention, retain = c.RetentionDays, args.RetainOnDelete
 	}
+	env := envOf(args.AccountID, args.Region, args.Partition)
 	// Bucket names are global: the account id keeps two accounts' stacks
 	// of the same name apart. Prefix (<= 32) + suffix stays under S3's 63.
 	return privateBucket(ctx, bucketSpec{
@@ -76,17 +79,13 @@ func (a *AccountServices) accessLogs(ctx *pulumi.Context, name string, args Acco
 		retain: retain,
 		// S3 server access logging delivers as logging.s3.amazonaws.com;
 		// a bucket-owner-enforced target grants it by policy, never ACL.
-		allow: func(arn string) []statement {
-			return []statement{{
-				Sid:       "S3ServerAccessLogsDelivery",
-				Principal: map[string]any{"Service": "logging.s3.amazonaws.com"},
-				Action:    "s3:PutObject",
-				Resource:  arn + "/*",
-				Condition: map[string]any{
-					"StringEquals": map[string]any{"aws:SourceAccount": args.AccountID},
-					"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:%s:s3:::%s-*", args.Partition, name)},
-				},
-			}}
+		allow: func(arn string) []iam.Statement {
+			return []iam.Statement{
+				iam.AllowStatement("S3ServerAccessLogsDelivery", []string{"s3:PutObject"}, arn+"/*").
+					By(iam.ServicePrincipal(env.ServicePrincipal("logging.s3"))).
+					If("StringEquals", "aws:SourceAccount", args.AccountID).
+					If("ArnLike", "aws:SourceArn", fmt.Sprintf("arn:%s:s3:::%s-*", args.Partition, name)),
+			}
 		},
 	}, a)
 }
@@ -192,7 +191,7 @@ func (a *AccountServices) recorder(ctx *pulumi.Context, name string, args Accoun
 	roleARN := fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig", args.Partition, args.AccountID)
 	var deps []pulumi.Resource
 	if c.CreateServiceLinkedRole {
-		slr, err := iam.NewServiceLinkedRole(ctx, name+"-config", &iam.ServiceLinkedRoleArgs{
+		slr, err := awsiam.NewServiceLinkedRole(ctx, name+"-config", &awsiam.ServiceLinkedRoleArgs{
 			AwsServiceName: pulumi.String("config.amazonaws.com"),
 		}, a.accountWide(args)...)
 		if err != nil {
@@ -201,17 +200,13 @@ func (a *AccountServices) recorder(ctx *pulumi.Context, name string, args Accoun
 		deps = append(deps, slr)
 	}
 
-	sourceAccount := map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": args.AccountID}}
-	keyPolicy, err := policyJSON([]statement{
-		{Sid: "AccountAdministersKeyThroughIAM", Principal: map[string]any{"AWS": root}, Action: "kms:*", Resource: "*"},
-		{
-			Sid:       "ConfigEncryptsDeliveries",
-			Principal: map[string]any{"Service": "config.amazonaws.com"},
-			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
-			Resource:  "*",
-			Condition: sourceAccount,
-		},
-	})
+	env := envOf(args.AccountID, args.Region, args.Partition)
+	config := iam.ServicePrincipal(env.ServicePrincipal("config"))
+	keyPolicy, err := iam.Resource(
+		iam.AllowStatement("AccountAdministersKeyThroughIAM", []string{"kms:*"}, "*").By(iam.AWSPrincipal(root)),
+		iam.AllowStatement("ConfigEncryptsDeliveries", []string{"kms:Decrypt", "kms:GenerateDataKey"}, "*").By(config).
+			If("StringEquals", "aws:SourceAccount", args.AccountID),
+	).JSON()
 	if err != nil {
 		return nil, err
 	}
@@ -237,20 +232,15 @@ func (a *AccountServices) recorder(ctx *pulumi.Context, name string, args Accoun
 	store, err := privateBucket(ctx, bucketSpec{
 		name: fmt.Sprintf("%s-config-%s", name, args.AccountID), partition: args.Partition, kmsKeyARN: key.Arn, retentionDays: c.RetentionDays,
 		logBucket: logs, tags: args.Tags, retain: args.RetainOnDelete,
-		allow: func(arn string) []statement {
-			return []statement{
-				{Sid: "AWSConfigBucketPermissionsCheck", Principal: map[string]any{"Service": "config.amazonaws.com"}, Action: "s3:GetBucketAcl", Resource: arn, Condition: sourceAccount},
-				{Sid: "AWSConfigBucketExistenceCheck", Principal: map[string]any{"Service": "config.amazonaws.com"}, Action: "s3:ListBucket", Resource: arn, Condition: sourceAccount},
-				{
-					Sid:       "AWSConfigBucketDelivery",
-					Principal: map[string]any{"Service": "config.amazonaws.com"},
-					Action:    "s3:PutObject",
-					Resource:  fmt.Sprintf("%s/AWSLogs/%s/Config/*", arn, args.AccountID),
-					Condition: map[string]any{"StringEquals": map[string]any{
-						"aws:SourceAccount": args.AccountID,
-						"s3:x-amz-acl":      "bucket-owner-full-control",
-					}},
-				},
+		allow: func(arn string) []iam.Statement {
+			return []iam.Statement{
+				iam.AllowStatement("AWSConfigBucketPermissionsCheck", []string{"s3:GetBucketAcl"}, arn).By(config).
+					If("StringEquals", "aws:SourceAccount", args.AccountID),
+				iam.AllowStatement("AWSConfigBucketExistenceCheck", []string{"s3:ListBucket"}, arn).By(config).
+					If("StringEquals", "aws:SourceAccount", args.AccountID),
+				iam.AllowStatement("AWSConfigBucketDelivery", []string{"s3:PutObject"}, fmt.Sprintf("%s/AWSLogs/%s/Config/*", arn, args.AccountID)).By(config).
+					If("StringEquals", "aws:SourceAccount", args.AccountID).
+					If("StringEquals", "s3:x-amz-acl", "bucket-owner-full-control"),
 			}
 		},
 	}, a)

@@ -57,11 +57,31 @@ func ofComponent(p *plan.Plan, typ string) []plan.Resource {
 
 func object(v any) map[string]any { m, _ := v.(map[string]any); return m }
 
+// principal is a statement's Principal; "*" reads as {"AWS": "*"}, which IAM
+// takes to mean the same.
+type principal map[string]any
+
+func (p *principal) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*p = principal{"AWS": s}
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*p = m
+	return nil
+}
+
 type iamPolicy struct {
 	Statement []struct {
-		Sid       string
-		Effect    string
-		Principal map[string]any
+		Sid    string
+		Effect string
+		// Principal is "*" or {"AWS"|"Service": ...}: AnyPrincipal reads
+		// both.
+		Principal principal
 		Action    any
 		Resource  any
 		Condition map[string]map[string]any
