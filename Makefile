@@ -7,7 +7,7 @@ FORMAT    ?= tree
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT  = github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: test demo plan night statemachine nightcost vet lint bench e2e wordpress ci clean readme-costs moto
+.PHONY: test demo plan night statemachine nightcost vet lint bench e2e wordpress ci clean readme-costs moto iam
 
 ## test: set up the local AWS services and run the whole suite
 test: node_modules moto
@@ -15,10 +15,11 @@ test: node_modules moto
 	$(GO) vet ./...
 	$(GO) test ./...
 
-## demo: the offline plan of both stacks, then the dev stack's state machine run locally against the local fleet
+## demo: the offline plan of every stack, then the dev stack's state machine run locally against the local fleet
 demo: node_modules
 	$(GO) run ./cmd/plan --stack dev
 	$(GO) run ./cmd/plan --stack prod
+	$(GO) run ./cmd/plan --stack hub
 	scripts/statemachine.sh
 
 ## statemachine: only the local Step Functions run (SERVICES=2000 SCALE=10 STACK=dev)
@@ -34,11 +35,17 @@ nightcost: node_modules
 night: node_modules
 	scripts/night.sh
 
+## iam: every request of a local night (dev and prod, through the state machine, every fault on) and of a
+## moto night, and what AWS services do on the stacks' behalf, judged by a real IAM evaluator
+## (@cloud-copilot/iam-simulate) against the policies of the offline plans
+iam: node_modules moto
+	$(GO) test -count=1 -v -run 'TestEveryRequestOf|TestEveryGrantTheNightUsesIsNeeded|TestANightFailsWhenTheRestartRoleMayNotQuery|TestWhatServicesDoOnTheStacksBehalf' ./cmd/restart-sfn ./internal/iamjudge
+
 ## readme-costs: regenerate the README's cost table from the offline plans' estimates
 readme-costs:
 	$(GO) run ./cmd/costtable
 
-## plan: the offline plan of a stack (STACK=dev|prod, FORMAT=tree|json|mermaid|cost)
+## plan: the offline plan of a stack (STACK=dev|prod|hub, FORMAT=tree|json|mermaid|cost)
 plan:
 	$(GO) run ./cmd/plan --stack $(STACK) --format $(FORMAT)
 

@@ -5,7 +5,6 @@
 package account
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -62,40 +61,28 @@ func (e Env) EndpointService(service string) string {
 	return fmt.Sprintf("%s.%s.%s", e.ReverseDNSPrefix, e.Region, service)
 }
 
-// ServicePrincipal is the principal name of an AWS service in this Region,
-// as the provider's aws_service_principal data source computes it: most
-// are "<service>.amazonaws.com" everywhere, but some partitions use their
-// own suffix, so it is never written by hand.
-func ServicePrincipal(ctx *pulumi.Context, e Env, service string) (string, error) {
-	res, err := aws.GetServicePrincipal(ctx, &aws.GetServicePrincipalArgs{
-		ServiceName: service,
-		Region:      pulumi.StringRef(e.Region),
-	})
-	if err != nil {
-		return "", fmt.Errorf("service principal of %s in %s: %w", service, e.Region, err)
+// ServicePrincipal is the principal name of an AWS service in this
+// partition: "<service>.amazonaws.com" in every partition, except the few
+// services that use the partition's own suffix there. The table is the
+// one the AWS provider's aws_service_principal data source and the AWS
+// CDK's region-info (lib/default.ts) keep: in aws-cn, codedeploy,
+// elasticmapreduce and logs end in amazonaws.com.cn.
+func (e Env) ServicePrincipal(service string) string {
+	suffix := "amazonaws.com"
+	if e.Partition == "aws-cn" {
+		switch service {
+		case "codedeploy", "elasticmapreduce", "logs":
+			suffix = e.DNSSuffix
+		}
 	}
-	return res.Name, nil
+	return service + "." + suffix
 }
 
-// ServiceTrust is the trust policy of a role that an AWS service assumes for
-// this account: only the principal, and only acting for this account
-// (aws:SourceAccount) and, when sourceARN is set, for the resources it
-// matches (aws:SourceArn) — the confused-deputy guard of the IAM user
-// guide, "The confused deputy problem".
-func (e Env) ServiceTrust(principal, sourceARN string) string {
-	condition := map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": e.AccountID}}
-	if sourceARN != "" {
-		condition["ArnLike"] = map[string]any{"aws:SourceArn": sourceARN}
-	}
-	// Maps of strings always marshal.
-	b, _ := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": principal},
-			"Action":    "sts:AssumeRole",
-			"Condition": condition,
-		}},
-	})
-	return string(b)
+// RegionalServicePrincipal is the Region-qualified principal some services
+// sign as ("logs.<region>.amazonaws.com": CloudWatch Logs User Guide,
+// "Encrypt log data in CloudWatch Logs using AWS KMS"), in the partition's
+// suffix where ServicePrincipal uses it.
+func (e Env) RegionalServicePrincipal(service string) string {
+	name := e.ServicePrincipal(service)
+	return service + "." + e.Region + name[len(service):]
 }

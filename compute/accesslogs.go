@@ -162,9 +162,5 @@ func logDeliveryPrincipal(ctx *pulumi.Context, env account.Env) (pulumi.Map, err
 	if id, ok := elbLogAccounts[env.Region]; ok {
 		return pulumi.Map{"AWS": pulumi.String(env.ARN("iam", "", id, "root"))}, nil
 	}
-	svc, err := account.ServicePrincipal(ctx, env, "logdelivery.elasticloadbalancing")
-	if err != nil {
-		return nil, err
-	}
-	return pulumi.Map{"Service": pulumi.String(svc)}, nil
+	return pulumi.Map{"Service": pulumi.String(env.ServicePrincipal("logdelivery.elasticloadbalancing"))}, nil
 }

@@ -1,13 +1,17 @@
 package compute
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	awsiam "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/nequi-platform/wordpress-ecs/account"
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
 
 // BastionArgs configure the Session Manager host.
@@ -16,12 +20,32 @@ type BastionArgs struct {
 	// Architecture is the AMI's: arm64 or x86_64, matching InstanceType.
 	Architecture            string
 	SessionLogRetentionDays int
-	// SessionPreferences manages the Region's Session Manager preferences
-	// (the SSM-SessionManagerRunShell document, one per account and
-	// Region) so that every session is logged. Turn it off where another
-	// stack in the same account and Region already owns it.
-	SessionPreferences bool
+	// SessionPreferences says what the bastion does with the Region's
+	// Session Manager preferences (the SSM-SessionManagerRunShell
+	// document, one per account and Region): create them, so that every
+	// shell session is logged to the bastion's group; adopt the ones the
+	// account has (looked up; the preview stops when there are none); or
+	// leave them alone.
+	SessionPreferences Ownership
+	// RetainSessionPreferences keeps a created document when the stack
+	// lets go of it: every stack of the account and Region uses it.
+	RetainSessionPreferences bool
 }
+
+// Ownership says whether a stack creates an account-wide setting, adopts
+// the one the account has, or leaves it alone.
+type Ownership string
+
+// The ownerships.
+const (
+	Create   Ownership = "create"
+	Existing Ownership = "existing"
+	Off      Ownership = "off"
+)
+
+// ErrNoSessionPreferences is returned (wrapped) when the bastion adopts the
+// account's Session Manager preferences and there are none.
+var ErrNoSessionPreferences = errors.New("the account has no Session Manager preferences in this Region (no " + SessionPreferencesDocument + " document)")
 
 // AMIParameter is the public SSM parameter holding the latest Amazon Linux
 // 2023 AMI for an architecture (Amazon Linux 2023 User Guide, "Get the
@@ -68,7 +92,12 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	if err != nil {
 		return nil, err
 	}
-	if a.SessionPreferences {
+	switch a.SessionPreferences {
+	case Existing:
+		if err := adoptSessionPreferences(ctx, sessionLogName); err != nil {
+			return nil, err
+		}
+	case Create:
 		content, err := marshal(map[string]any{
 			"schemaVersion": "1.0",
 			"description":   "Session Manager preferences: every session logged to an encrypted log group",
@@ -99,27 +128,17 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 			DocumentFormat: pulumi.String("JSON"),
 			Content:        pulumi.String(content),
 			Tags:           tagged(args.Tags, SessionPreferencesDocument),
-		}, parent); err != nil {
+		}, parent, pulumi.RetainOnDelete(a.RetainSessionPreferences)); err != nil {
 			return nil, err
 		}
 	}
 
-	ec2Principal, err := account.ServicePrincipal(ctx, env, "ec2")
+	trust, err := iam.Trust(iam.Statement{Effect: iam.Allow, Actions: []string{"sts:AssumeRole"}}.
+		By(iam.ServicePrincipal(env.ServicePrincipal("ec2")))).JSON()
 	if err != nil {
 		return nil, err
 	}
-	trust, err := marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": ec2Principal},
-			"Action":    "sts:AssumeRole",
-		}},
-	})
-	if err != nil {
-		return nil, err
-	}
-	role, err := iam.NewRole(ctx, name+"-bastion", &iam.RoleArgs{
+	role, err := awsiam.NewRole(ctx, name+"-bastion", &awsiam.RoleArgs{
 		Description:      pulumi.String("Bastion: Systems Manager agent only"),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             tagged(args.Tags, name+"-bastion"),
@@ -127,7 +146,7 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	if err != nil {
 		return nil, err
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-bastion-ssm", &iam.RolePolicyAttachmentArgs{
+	if _, err := awsiam.NewRolePolicyAttachment(ctx, name+"-bastion-ssm", &awsiam.RolePolicyAttachmentArgs{
 		Role:      role.Name,
 		PolicyArn: pulumi.String(env.ARN("iam", "", "aws", "policy/AmazonSSMManagedInstanceCore")),
 	}, parent); err != nil {
@@ -137,7 +156,7 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	// encrypted first (Session Manager guide, "Logging session data using
 	// Amazon CloudWatch Logs"): the one permission beyond the managed
 	// policy, limited to the session log group.
-	if _, err := iam.NewRolePolicy(ctx, name+"-bastion-session-logs", &iam.RolePolicyArgs{
+	if _, err := awsiam.NewRolePolicy(ctx, name+"-bastion-session-logs", &awsiam.RolePolicyArgs{
 		Role: role.Name,
 		Policy: pulumi.JSONMarshal(pulumi.Map{
 			"Version": pulumi.String("2012-10-17"),
@@ -158,7 +177,7 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	}, parent); err != nil {
 		return nil, err
 	}
-	profile, err := iam.NewInstanceProfile(ctx, name+"-bastion", &iam.InstanceProfileArgs{
+	profile, err := awsiam.NewInstanceProfile(ctx, name+"-bastion", &awsiam.InstanceProfileArgs{
 		Role: role.Name,
 		Tags: tagged(args.Tags, name+"-bastion"),
 	}, parent)
@@ -192,4 +211,28 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	}
 	b.InstanceID = inst.ID().ToStringOutput()
 	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{"instanceId": b.InstanceID})
+}
+
+// adoptSessionPreferences looks up the account's Session Manager
+// preferences, and warns when they log shell sessions nowhere or somewhere
+// other than the bastion's group.
+func adoptSessionPreferences(ctx *pulumi.Context, sessionLogName string) error {
+	doc, err := ssm.LookupDocument(ctx, &ssm.LookupDocumentArgs{Name: SessionPreferencesDocument, DocumentFormat: pulumi.StringRef("JSON")})
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNoSessionPreferences, err)
+	}
+	var prefs struct {
+		Inputs struct {
+			CloudWatchLogGroupName string `json:"cloudWatchLogGroupName"`
+			S3BucketName           string `json:"s3BucketName"`
+		} `json:"inputs"`
+	}
+	_ = json.Unmarshal([]byte(doc.Content), &prefs)
+	switch in := prefs.Inputs; {
+	case in.CloudWatchLogGroupName == "" && in.S3BucketName == "":
+		_ = ctx.Log.Warn("the account's Session Manager preferences log shell sessions nowhere: the bastion's sessions go unrecorded until their owner sets a log group or bucket", nil)
+	case in.CloudWatchLogGroupName != sessionLogName:
+		_ = ctx.Log.Info(fmt.Sprintf("shell sessions are logged where the account's Session Manager preferences say (log group %q, bucket %q), not to %s", in.CloudWatchLogGroupName, in.S3BucketName, sessionLogName), nil)
+	}
+	return nil
 }

@@ -8,10 +8,11 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	awsiam "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/nequi-platform/wordpress-ecs/account"
+	"github.com/nequi-platform/wordpress-ecs/iam"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 )
 
@@ -37,6 +38,9 @@ type ServiceArgs struct {
 	WordPress WordPressArgs
 	// Autoscaling, when set, scales the service.
 	Autoscaling *AutoscalingArgs
+	// GuardDutyAgent lets the execution role pull the security agent that
+	// GuardDuty runtime monitoring adds to every task it manages.
+	GuardDutyAgent bool
 }
 
 // DatabaseArgs are how the tasks find the database: the official image's
@@ -218,13 +222,12 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 		return nil, err
 	}
 
-	ecsTasks, err := account.ServicePrincipal(ctx, env, "ecs-tasks")
+	// The confused-deputy guard AWS recommends for ECS task roles.
+	trust, err := iam.ServiceTrust(env, "ecs-tasks", "").JSON()
 	if err != nil {
 		return nil, err
 	}
-	// The confused-deputy guard AWS recommends for ECS task roles.
-	trust := env.ServiceTrust(ecsTasks, "")
-	execRole, err := iam.NewRole(ctx, name+"-task-execution", &iam.RoleArgs{
+	execRole, err := awsiam.NewRole(ctx, name+"-task-execution", &awsiam.RoleArgs{
 		Description:      pulumi.String("ECS pulls the WordPress image, reads its database settings and writes its logs"),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             tagged(args.Tags, name+"-task-execution"),
@@ -232,13 +235,14 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 	if err != nil {
 		return nil, err
 	}
-	if _, err := iam.NewRolePolicy(ctx, name+"-task-execution", &iam.RolePolicyArgs{
+	execPolicy, err := awsiam.NewRolePolicy(ctx, name+"-task-execution", &awsiam.RolePolicyArgs{
 		Role:   execRole.Name,
 		Policy: executionPolicy(env, a, logs.Arn),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
-	taskRole, err := iam.NewRole(ctx, name+"-task", &iam.RoleArgs{
+	taskRole, err := awsiam.NewRole(ctx, name+"-task", &awsiam.RoleArgs{
 		Description:      pulumi.String("WordPress mounts its wp-content access point"),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             tagged(args.Tags, name+"-task"),
@@ -246,10 +250,11 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 	if err != nil {
 		return nil, err
 	}
-	if _, err := iam.NewRolePolicy(ctx, name+"-task", &iam.RolePolicyArgs{
+	taskPolicyRes, err := awsiam.NewRolePolicy(ctx, name+"-task", &awsiam.RolePolicyArgs{
 		Role:   taskRole.Name,
 		Policy: taskPolicy(fs, a.EnableExecuteCommand),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
 
@@ -295,6 +300,9 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 		ignore = append(ignore, "desiredCount")
 	}
 	deps := append(append([]pulumi.Resource{}, lb.Listeners...), fs.MountTargets...)
+	// Tasks start as soon as the service exists: their roles must already
+	// hold their policies, or the first tasks fail to pull or mount.
+	deps = append(deps, execPolicy, taskPolicyRes)
 	svc, err := ecs.NewService(ctx, name, &ecs.ServiceArgs{
 		Name:           pulumi.String("wordpress"),
 		Cluster:        cluster.Arn,
@@ -425,7 +433,7 @@ func ecrRepositoryARN(env account.Env, image string) string {
 // ECR repository (a public image needs no registry permission). Amazon ECS
 // Developer Guide, "Amazon ECS task execution IAM role".
 func executionPolicy(env account.Env, svc ServiceArgs, logGroupARN pulumi.StringOutput) pulumi.StringOutput {
-	image, db := svc.Image, svc.Database
+	image, db, guardDutyAgent := svc.Image, svc.Database, svc.GuardDutyAgent
 	statements := pulumi.Array{}
 	if db.ParameterPathARN != "" {
 		statements = append(statements, pulumi.Map{
@@ -486,6 +494,28 @@ func executionPolicy(env account.Env, svc ServiceArgs, logGroupARN pulumi.String
 				"Effect":   pulumi.String("Allow"),
 				"Action":   pulumi.StringArray{pulumi.String("ecr:BatchCheckLayerAvailability"), pulumi.String("ecr:BatchGetImage"), pulumi.String("ecr:GetDownloadUrlForLayer")},
 				"Resource": pulumi.String(repo),
+			})
+	}
+	if guardDutyAgent {
+		// GuardDuty runtime monitoring adds its agent as a sidecar pulled
+		// with the task's execution role from GuardDuty's own repository
+		// (GuardDuty user guide, "Prerequisites for AWS Fargate (Amazon
+		// ECS only) support"); without these the sidecar stops with
+		// CannotPullContainerError and the task runs unmonitored. The
+		// repository's account differs per Region ("ECR repository for
+		// GuardDuty agent on AWS Fargate"), so only its name is pinned.
+		statements = append(statements,
+			pulumi.Map{
+				"Sid":      pulumi.String("GuardDutyAgentRegistryToken"),
+				"Effect":   pulumi.String("Allow"),
+				"Action":   pulumi.String("ecr:GetAuthorizationToken"),
+				"Resource": pulumi.String("*"),
+			},
+			pulumi.Map{
+				"Sid":      pulumi.String("PullGuardDutyAgent"),
+				"Effect":   pulumi.String("Allow"),
+				"Action":   pulumi.StringArray{pulumi.String("ecr:BatchCheckLayerAvailability"), pulumi.String("ecr:BatchGetImage"), pulumi.String("ecr:GetDownloadUrlForLayer")},
+				"Resource": pulumi.String(env.ARN("ecr", env.Region, "*", "repository/aws-guardduty-agent-fargate")),
 			})
 	}
 	statements = append(statements, pulumi.Map{

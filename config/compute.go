@@ -138,11 +138,9 @@ type Bastion struct {
 	Enabled      bool   `json:"enabled"`
 	InstanceType string `json:"instanceType"`
 	// SessionLogRetentionDays keeps the Session Manager session logs.
+	// The account's Session Manager preferences, which decide whether
+	// sessions are logged here, are governance.sessionManagerPreferences.
 	SessionLogRetentionDays int `json:"sessionLogRetentionDays"`
-	// SessionPreferences manages the account's Session Manager preferences
-	// in the Region (one document per account and Region) so that every
-	// session is logged; off where another stack already owns them.
-	SessionPreferences bool `json:"sessionPreferences"`
 }
 
 // DefaultCompute is the WordPress tier a stack gets when it sets nothing:
@@ -168,7 +166,7 @@ func DefaultCompute() Compute {
 		DeletionProtection:            true,
 		Autoscaling:                   Autoscaling{Enabled: true, MinCapacity: 3, MaxCapacity: 12, CPUTargetPercent: 60, RequestsPerTarget: 1000},
 		FileSystem:                    FileSystem{ThroughputMode: "elastic", TransitionToIA: "AFTER_30_DAYS"},
-		Bastion:                       Bastion{Enabled: true, InstanceType: "t4g.nano", SessionLogRetentionDays: 365, SessionPreferences: true},
+		Bastion:                       Bastion{Enabled: true, InstanceType: "t4g.nano", SessionLogRetentionDays: 365},
 		AdminCIDRs:                    []string{},
 		WordPress:                     WordPressSettings{DisallowFileEdit: true, UploadMaxMB: 64},
 	}

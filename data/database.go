@@ -6,11 +6,12 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	awsiam "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/nequi-platform/wordpress-ecs/account"
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
 
 // DatabaseArgs describe the WordPress database. Platform fills them from
@@ -383,13 +384,12 @@ func auditOptionGroup(ctx *pulumi.Context, name string, args DatabaseArgs, tags 
 // monitoringRoleFor is the role RDS assumes to publish enhanced monitoring
 // metrics (RDS guide, "Setting up and enabling Enhanced Monitoring"), with
 // the confused-deputy condition that limits it to this account.
-func monitoringRoleFor(ctx *pulumi.Context, name string, env account.Env, tags map[string]string, parent pulumi.ResourceOption) (*iam.Role, *iam.RolePolicyAttachment, error) {
-	principal, err := account.ServicePrincipal(ctx, env, "monitoring.rds")
+func monitoringRoleFor(ctx *pulumi.Context, name string, env account.Env, tags map[string]string, parent pulumi.ResourceOption) (*awsiam.Role, *awsiam.RolePolicyAttachment, error) {
+	trust, err := iam.ServiceTrust(env, "monitoring.rds", "").JSON()
 	if err != nil {
 		return nil, nil, err
 	}
-	trust := env.ServiceTrust(principal, "")
-	role, err := iam.NewRole(ctx, name+"-monitoring", &iam.RoleArgs{
+	role, err := awsiam.NewRole(ctx, name+"-monitoring", &awsiam.RoleArgs{
 		Description:      pulumi.String("Publishes RDS enhanced monitoring metrics of " + name),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             pulumi.ToStringMap(tags),
@@ -397,7 +397,7 @@ func monitoringRoleFor(ctx *pulumi.Context, name string, env account.Env, tags m
 	if err != nil {
 		return nil, nil, fmt.Errorf("monitoring role: %w", err)
 	}
-	attachment, err := iam.NewRolePolicyAttachment(ctx, name+"-monitoring", &iam.RolePolicyAttachmentArgs{
+	attachment, err := awsiam.NewRolePolicyAttachment(ctx, name+"-monitoring", &awsiam.RolePolicyAttachmentArgs{
 		Role:      role.Name,
 		PolicyArn: pulumi.String(env.ARN("iam", "", "aws", "policy/service-role/AmazonRDSEnhancedMonitoringRole")),
 	}, parent)

@@ -4,13 +4,13 @@
 package data
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/nequi-platform/wordpress-ecs/account"
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
 
 // KeysArgs are what the keys need to know about where they live.
@@ -111,38 +111,19 @@ func NewKeys(ctx *pulumi.Context, name string, args KeysArgs, opts ...pulumi.Res
 // logsKeyPolicy lets the account administer the key through IAM, and lets
 // CloudWatch Logs use it only for this stack's log groups.
 func logsKeyPolicy(a KeysArgs) (string, error) {
-	root := a.Env.RootARN()
 	var groups any = a.LogGroupARNPrefix + "*"
 	if a.DatabaseLogGroupARNPrefix != "" {
 		groups = []string{a.LogGroupARNPrefix + "*", a.DatabaseLogGroupARNPrefix + "*"}
 	}
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{
-			{
-				"Sid":       "AccountAdministersKeyThroughIAM",
-				"Effect":    "Allow",
-				"Principal": map[string]any{"AWS": root},
-				"Action":    "kms:*",
-				"Resource":  "*",
-			},
-			{
-				"Sid":    "CloudWatchLogsUsesKeyForStackLogGroups",
-				"Effect": "Allow",
-				// CloudWatch Logs signs as the regional principal
-				// (CloudWatch Logs guide, "Encrypt log data in CloudWatch
-				// Logs using AWS KMS").
-				"Principal": map[string]any{"Service": fmt.Sprintf("logs.%s.%s", a.Env.Region, a.Env.DNSSuffix)},
-				"Action":    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
-				"Resource":  "*",
-				"Condition": map[string]any{
-					"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": groups},
-				},
-			},
-		},
-	}
-	b, err := json.Marshal(doc)
-	return string(b), err
+	return iam.Resource(
+		iam.AllowStatement("AccountAdministersKeyThroughIAM", []string{"kms:*"}, "*").By(iam.AWSPrincipal(a.Env.RootARN())),
+		// CloudWatch Logs signs as the regional principal (CloudWatch Logs
+		// guide, "Encrypt log data in CloudWatch Logs using AWS KMS").
+		iam.AllowStatement("CloudWatchLogsUsesKeyForStackLogGroups",
+			[]string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}, "*").
+			By(iam.ServicePrincipal(a.Env.RegionalServicePrincipal("logs"))).
+			If("ArnLike", "kms:EncryptionContext:aws:logs:arn", groups),
+	).JSON()
 }
 
 // keyAdminActions are what the account's administrators may do to a key
@@ -171,38 +152,11 @@ var keyUseActions = []string{
 // (kms:ViaService, kms:CallerAccount): nobody can decrypt with it directly,
 // and no principal gets kms:* on it.
 func serviceKeyPolicy(env account.Env, services ...string) (string, error) {
-	root := env.RootARN()
-	via := make([]string, len(services))
-	for i, s := range services {
-		// kms:ViaService values are "<service>.<region>.<dns suffix>"
-		// (KMS guide, "kms:ViaService" condition key).
-		via[i] = fmt.Sprintf("%s.%s.%s", s, env.Region, env.DNSSuffix)
-	}
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{
-			{
-				"Sid":       "AccountAdministersKey",
-				"Effect":    "Allow",
-				"Principal": map[string]any{"AWS": root},
-				"Action":    keyAdminActions,
-				"Resource":  "*",
-			},
-			{
-				"Sid":       "AccountUsesKeyOnlyThroughServices",
-				"Effect":    "Allow",
-				"Principal": map[string]any{"AWS": root},
-				"Action":    keyUseActions,
-				"Resource":  "*",
-				"Condition": map[string]any{
-					"StringEquals": map[string]any{
-						"kms:ViaService":    via,
-						"kms:CallerAccount": env.AccountID,
-					},
-				},
-			},
-		},
-	}
-	b, err := json.Marshal(doc)
-	return string(b), err
+	root := iam.AWSPrincipal(env.RootARN())
+	return iam.Resource(
+		iam.AllowStatement("AccountAdministersKey", keyAdminActions, "*").By(root),
+		iam.AllowStatement("AccountUsesKeyOnlyThroughServices", keyUseActions, "*").By(root).
+			If("StringEquals", "kms:ViaService", iam.ViaServices(env, services...)).
+			If("StringEquals", "kms:CallerAccount", env.AccountID),
+	).JSON()
 }

@@ -1,12 +1,13 @@
 package network
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
 
 // interfaceServices are the endpoints ECS tasks and the bastion need to
@@ -88,19 +89,19 @@ func interfaceEndpoints(ctx *pulumi.Context, name string, args NetworkArgs, vpc 
 // AWS-owned buckets the private tier really reads: ECR image layers ("Amazon
 // ECR interface VPC endpoints": the starport layer bucket) and the Amazon
 // Linux 2023 package repositories the bastion updates from.
-func s3Endpoint(ctx *pulumi.Context, name string, args NetworkArgs, vpc *ec2.Vpc, routeTables pulumi.StringArray, tags func(string) pulumi.StringMap, parent pulumi.ResourceOption) error {
+func s3Endpoint(ctx *pulumi.Context, name string, args NetworkArgs, vpc *ec2.Vpc, routeTables pulumi.StringArray, tags func(string) pulumi.StringMap, parent pulumi.ResourceOption) (*ec2.VpcEndpoint, error) {
 	found, err := ec2.LookupVpcEndpointService(ctx, &ec2.LookupVpcEndpointServiceArgs{
 		Service:     pulumi.StringRef("s3"),
 		ServiceType: pulumi.StringRef("Gateway"),
 	})
 	if err != nil {
-		return fmt.Errorf("look up the s3 gateway endpoint service in %s: %w", args.Env.Region, err)
+		return nil, fmt.Errorf("look up the s3 gateway endpoint service in %s: %w", args.Env.Region, err)
 	}
 	policy, err := s3EndpointPolicy(args)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
+	return ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
 		VpcId:           vpc.ID(),
 		ServiceName:     pulumi.String(found.ServiceName),
 		VpcEndpointType: pulumi.String("Gateway"),
@@ -108,39 +109,15 @@ func s3Endpoint(ctx *pulumi.Context, name string, args NetworkArgs, vpc *ec2.Vpc
 		Policy:          pulumi.String(policy),
 		Tags:            tags(name + "-s3"),
 	}, parent)
-	return err
 }
 
 func s3EndpointPolicy(args NetworkArgs) (string, error) {
 	e := args.Env
 	s3 := func(resource string) string { return fmt.Sprintf("arn:%s:s3:::%s", e.Partition, resource) }
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{
-			{
-				"Sid":       "ThisAccountsBuckets",
-				"Effect":    "Allow",
-				"Principal": "*",
-				"Action":    "s3:*",
-				"Resource":  "*",
-				"Condition": map[string]any{"StringEquals": map[string]any{"aws:ResourceAccount": e.AccountID}},
-			},
-			{
-				"Sid":       "ECRImageLayers",
-				"Effect":    "Allow",
-				"Principal": "*",
-				"Action":    "s3:GetObject",
-				"Resource":  s3(fmt.Sprintf("prod-%s-starport-layer-bucket/*", e.Region)),
-			},
-			{
-				"Sid":       "AmazonLinuxRepositories",
-				"Effect":    "Allow",
-				"Principal": "*",
-				"Action":    "s3:GetObject",
-				"Resource":  s3(fmt.Sprintf("al2023-repos-%s-*/*", e.Region)),
-			},
-		},
-	}
-	b, err := json.Marshal(doc)
-	return string(b), err
+	return iam.Resource(
+		iam.AllowStatement("ThisAccountsBuckets", []string{"s3:*"}, "*").By(iam.Anyone()).
+			If("StringEquals", "aws:ResourceAccount", e.AccountID),
+		iam.AllowStatement("ECRImageLayers", []string{"s3:GetObject"}, s3(fmt.Sprintf("prod-%s-starport-layer-bucket/*", e.Region))).By(iam.Anyone()),
+		iam.AllowStatement("AmazonLinuxRepositories", []string{"s3:GetObject"}, s3(fmt.Sprintf("al2023-repos-%s-*/*", e.Region))).By(iam.Anyone()),
+	).JSON()
 }

@@ -1,14 +1,13 @@
 package network
 
 import (
-	"encoding/json"
-
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	awsiam "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/nequi-platform/wordpress-ecs/account"
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
 
 // FlowLogArgs configures VPC flow logs to CloudWatch Logs.
@@ -30,15 +29,14 @@ func flowLogs(ctx *pulumi.Context, name string, args FlowLogArgs, env account.En
 	if err != nil {
 		return err
 	}
-	principal, err := account.ServicePrincipal(ctx, env, "vpc-flow-logs")
-	if err != nil {
-		return err
-	}
 	// Only this account's flow logs may use the role, so another account
 	// cannot make the service deliver into our group (VPC guide, "IAM role
 	// for publishing flow logs to CloudWatch Logs").
-	trust := env.ServiceTrust(principal, env.ARN("ec2", env.Region, env.AccountID, "vpc-flow-log/*"))
-	role, err := iam.NewRole(ctx, name+"-flow-logs", &iam.RoleArgs{
+	trust, err := iam.ServiceTrust(env, "vpc-flow-logs", env.ARN("ec2", env.Region, env.AccountID, "vpc-flow-log/*")).JSON()
+	if err != nil {
+		return err
+	}
+	role, err := awsiam.NewRole(ctx, name+"-flow-logs", &awsiam.RoleArgs{
 		Description:      pulumi.String("Delivers VPC flow logs of " + name + " to CloudWatch Logs"),
 		AssumeRolePolicy: pulumi.String(trust),
 		Tags:             pulumi.ToStringMap(tags),
@@ -47,27 +45,18 @@ func flowLogs(ctx *pulumi.Context, name string, args FlowLogArgs, env account.En
 		return err
 	}
 	// The actions the VPC guide lists for the delivery role, scoped to our
-	// group; DescribeLogGroups cannot name one group, so it gets this
-	// account's groups in this Region.
-	policy := group.Arn.ApplyT(func(arn string) (string, error) {
-		b, err := json.Marshal(map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []map[string]any{
-				{
-					"Effect":   "Allow",
-					"Action":   []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
-					"Resource": []string{arn, arn + ":*"},
-				},
-				{
-					"Effect":   "Allow",
-					"Action":   "logs:DescribeLogGroups",
-					"Resource": env.ARN("logs", env.Region, env.AccountID, "log-group:*"),
-				},
-			},
-		})
-		return string(b), err
-	}).(pulumi.StringOutput)
-	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-flow-logs", &iam.RolePolicyArgs{
+	// group but for DescribeLogGroups, which takes no resource.
+	policy := iam.Output(func(v []string) iam.Policy {
+		arn := v[0]
+		return iam.Identity(
+			iam.AllowStatement("DeliverToTheFlowLogGroup", []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, arn, arn+":*"),
+			// DescribeLogGroups takes no resource (Service Authorization
+			// Reference, CloudWatch Logs): a statement naming log groups
+			// would never match it.
+			iam.AllowStatement("FindTheFlowLogGroup", []string{"logs:DescribeLogGroups"}, "*"),
+		)
+	}, group.Arn)
+	rolePolicy, err := awsiam.NewRolePolicy(ctx, name+"-flow-logs", &awsiam.RolePolicyArgs{
 		Role:   role.Name,
 		Policy: policy,
 	}, parent)

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -17,7 +18,7 @@ import (
 // newCompute declares the WordPress tier over the network, in the shared
 // security groups, reading the database settings the data tier stored.
 func newCompute(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefix, logGroupPrefix string, tags map[string]string,
-	net *network.Network, groups *security.Groups, keys *data.Keys, db *data.Database, serverAccessLogs pulumi.StringInput) (*compute.WordPress, error) {
+	net *network.Network, groups *security.Groups, keys *data.Keys, db *data.Database, serverAccessLogs pulumi.StringInput, guardDutyAgent bool) (*compute.WordPress, error) {
 	c := cfg.Compute
 	authKeys, err := data.NewAuthKeys(ctx, prefix+"-wordpress", data.AuthKeysArgs{
 		Env:           env,
@@ -69,6 +70,7 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefix
 				DisallowFileMods: c.WordPress.DisallowFileMods,
 				UploadMaxMB:      c.WordPress.UploadMaxMB,
 			},
+			GuardDutyAgent: guardDutyAgent,
 		},
 		FileSystem: compute.FileSystemArgs{
 			KeyARN:         keys.FileSystemKeyARN,
@@ -104,13 +106,17 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefix
 	}
 	if b := c.Bastion; b.Enabled {
 		args.Bastion = &compute.BastionArgs{
-			InstanceType:            b.InstanceType,
-			Architecture:            b.Architecture(),
-			SessionLogRetentionDays: b.SessionLogRetentionDays,
-			SessionPreferences:      b.SessionPreferences,
+			InstanceType:             b.InstanceType,
+			Architecture:             b.Architecture(),
+			SessionLogRetentionDays:  b.SessionLogRetentionDays,
+			SessionPreferences:       compute.Ownership(cfg.Governance.SessionManagerPreferences.Mode),
+			RetainSessionPreferences: cfg.Governance.RetainOnDelete,
 		}
 	}
 	wp, err := compute.NewWordPress(ctx, prefix, args)
+	if errors.Is(err, compute.ErrNoSessionPreferences) {
+		return nil, fmt.Errorf("governance.sessionManagerPreferences.mode is existing, but %v; set it to create to have this stack own them (and log every session to its bastion's group), or to off to leave them alone (%w)", compute.ErrNoSessionPreferences, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("compute tier: %w", err)
 	}

@@ -123,10 +123,7 @@ func TestProdIsAHardenedMultiAZDatabaseWithAReplica(t *testing.T) {
 			t.Errorf("prod does not export the %s log: %v", l, exports)
 		}
 	}
-	role, ok := p.ByID(strings.TrimPrefix(db.String("monitoringRoleArn"), "arn:aws:iam::123456789012:role/"))
-	if !ok {
-		role, ok = p.Named(typeRole, "wordpress-prod-db-monitoring")
-	}
+	role, ok := p.ByARN(db.String("monitoringRoleArn"))
 	if !ok || !strings.Contains(role.String("assumeRolePolicy"), `"Service":"monitoring.rds.amazonaws.com"`) ||
 		!strings.Contains(role.String("assumeRolePolicy"), `"aws:SourceAccount":"123456789012"`) {
 		t.Errorf("enhanced monitoring role is missing or trusts the wrong principal: %v", role.Inputs)

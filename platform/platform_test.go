@@ -494,9 +494,16 @@ func TestAnotherPartitionGetsItsOwnARNsAndServiceNames(t *testing.T) {
 	if strings.Contains(plain, "arn:aws:") {
 		t.Error("a cn-north-1 plan contains arn:aws: ARNs")
 	}
-	for _, want := range []string{"arn:aws-cn:", "cn.com.amazonaws.cn-north-1.s3", "vpc-flow-logs.amazonaws.com.cn", "logs.cn-north-1.amazonaws.com.cn"} {
+	// Service principals are <service>.amazonaws.com in aws-cn too, but
+	// for the few the provider's aws_service_principal lists (logs among
+	// them); endpoint names and kms:ViaService values use the partition's
+	// suffix.
+	for _, want := range []string{"arn:aws-cn:", "cn.com.amazonaws.cn-north-1.s3", "vpc-flow-logs.amazonaws.com", "logs.cn-north-1.amazonaws.com.cn", "ssm.cn-north-1.amazonaws.com.cn"} {
 		if !strings.Contains(plain, want) {
 			t.Errorf("the cn-north-1 plan lacks %s", want)
 		}
+	}
+	if strings.Contains(plain, "vpc-flow-logs.amazonaws.com.cn") {
+		t.Error("the flow-log role trusts vpc-flow-logs.amazonaws.com.cn, a principal AWS does not use in aws-cn")
 	}
 }

@@ -92,6 +92,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2
 	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(stderr, "plan: warning: stack %s: %s (pulumi preview and up refuse it)\n", *stack, w)
+	}
 	p, err := plan.Record(platform.DeployOffline, plan.Options{Project: project.Name, Stack: *stack, Config: raw, RootDirectory: *dir})
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
@@ -107,7 +110,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2
 	}
-	results, err := policy.Evaluate(p, policy.Options{Production: cfg.Production(), Waivers: cfg.Policy.Waivers, Cost: budget})
+	results, err := policy.Evaluate(p, policy.Options{
+		Production: cfg.Production(), Waivers: cfg.Policy.Waivers, Cost: budget,
+		ManagedOutside: cfg.Governance.ManagedOutside(),
+		// The hub has no network on purpose.
+		NoNetwork: !cfg.Site && !cfg.Airflow.Enabled,
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2

@@ -41,6 +41,8 @@ type engineFlags struct {
 	minInterval                         *time.Duration
 	recordTTL                           *string
 	deploymentTime                      *time.Duration
+	callLog, hubAccount                 *string
+	clusters, stack                     *string
 }
 
 func addEngineFlags(fs *flag.FlagSet) *engineFlags {
@@ -68,6 +70,10 @@ func addEngineFlags(fs *flag.FlagSet) *engineFlags {
 		minInterval:    fs.Duration("min-interval", engine.DefaultMinInterval, "skip services restarted less than this ago (their tag or the day before's run records)"),
 		recordTTL:      fs.String("record-ttl", "90d", "how long the DynamoDB items are kept, in `DAYS` (90d)"),
 		deploymentTime: fs.Duration("deployment-time", fleet.DefaultDeploymentTime, "how long a cluster's restarts take to complete, for the plan's window fit, until a night has observed it"),
+		callLog:        fs.String("call-log", "", "append one JSON line per AWS request to `FILE` (who, IAM action, resources, condition keys), for the IAM evaluator (scripts/iam-judge)"),
+		hubAccount:     fs.String("hub-account", "", "the hub credentials' account `ID`, for the call log's ARNs (default: asked of STS)"),
+		clusters:       fs.String("clusters", os.Getenv("CLUSTERS"), "restart only these clusters, `ARNs` comma separated, as a stack sharing its account does (default: every cluster, or $CLUSTERS)"),
+		stack:          fs.String("stack", os.Getenv("STACK"), "the Stack dimension of the metrics (default: none, or $STACK)"),
 	}
 }
 
@@ -112,6 +118,10 @@ func (f *engineFlags) settings(ctx context.Context, fs *flag.FlagSet, stderr io.
 		SummaryTopic: *f.summaryTopic, OwnerTopic: *f.ownerTopic,
 		RateScale: *f.rateScale,
 	}
+	if s.Clusters, err = setup.ParseClusters(*f.clusters); err != nil {
+		return s, nil, flagError(fs, stderr, "--clusters: %v", err)
+	}
+	s.Stack = *f.stack
 	if *f.updateRate != "" {
 		if s.UpdateRate, err = setup.ParseUpdateRate(*f.updateRate); err != nil {
 			return s, nil, flagError(fs, stderr, "--update-rate %v", err)
@@ -179,6 +189,21 @@ func (f *engineFlags) settings(ctx context.Context, fs *flag.FlagSet, stderr io.
 	}
 	if s.Metrics, err = open(*f.metrics); err != nil {
 		return s, closers, fmt.Errorf("--metrics: %w", err)
+	}
+	if *f.callLog != "" {
+		// Appended to: a local night runs one process per task.
+		file, err := os.OpenFile(*f.callLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return s, closers, fmt.Errorf("--call-log: %w", err)
+		}
+		closers = append(closers, file)
+		s.CallLog = file
+	}
+	if *f.hubAccount != "" {
+		if id := *f.hubAccount; len(id) != 12 || strings.Trim(id, "0123456789") != "" {
+			return s, closers, flagError(fs, stderr, "--hub-account %q: want a 12-digit AWS account id", *f.hubAccount)
+		}
+		s.HubAccount = *f.hubAccount
 	}
 	return s, closers, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/nequi-platform/wordpress-ecs/config"
 	"github.com/nequi-platform/wordpress-ecs/plan"
 	"github.com/nequi-platform/wordpress-ecs/platform"
+	"github.com/nequi-platform/wordpress-ecs/policy"
 )
 
 // Root is the directory holding Pulumi.yaml.
@@ -51,17 +52,23 @@ func RawConfig(t testing.TB, stack string) map[string]string {
 // SetNetwork changes settings of wordpress:network in raw.
 func SetNetwork(t testing.TB, raw map[string]string, settings map[string]any) {
 	t.Helper()
-	key := config.Namespace + ":network"
-	net := map[string]any{}
+	Set(t, raw, "network", settings)
+}
+
+// Set changes settings of the object key wordpress:<key> in raw.
+func Set(t testing.TB, raw map[string]string, key string, settings map[string]any) {
+	t.Helper()
+	key = config.Namespace + ":" + key
+	obj := map[string]any{}
 	if s := raw[key]; s != "" {
-		if err := json.Unmarshal([]byte(s), &net); err != nil {
+		if err := json.Unmarshal([]byte(s), &obj); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for k, v := range settings {
-		net[k] = v
+		obj[k] = v
 	}
-	b, err := json.Marshal(net)
+	b, err := json.Marshal(obj)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,4 +110,11 @@ func RecordWith(t testing.TB, opts plan.Options) *plan.Plan {
 		t.Fatalf("record stack %s: %v", opts.Stack, err)
 	}
 	return p
+}
+
+// PolicyOptions are the policy options of a stack's config, as the offline
+// plan evaluates it.
+func PolicyOptions(cfg *config.Config) policy.Options {
+	return policy.Options{Production: cfg.Production(), Waivers: cfg.Policy.Waivers,
+		ManagedOutside: cfg.Governance.ManagedOutside(), NoNetwork: !cfg.Site && !cfg.Airflow.Enabled}
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/nequi-platform/wordpress-ecs/restart/calllog"
 )
 
 // ECS is the part of the ECS client the engine uses.
@@ -91,6 +93,11 @@ type Roles struct {
 	// RefreshBefore is how long before a session expires it is replaced
 	// (DefaultRefreshBefore): the credentials cache's expiry window.
 	RefreshBefore time.Duration
+	// CallLog, when set, records every STS request (as Hub) and every
+	// member request (as the member role's session).
+	CallLog *calllog.Recorder
+	// Hub is whose credentials the STS requests are signed with.
+	Hub calllog.Caller
 }
 
 // DefaultRefreshBefore renews member sessions five minutes before they
@@ -107,7 +114,9 @@ const DefaultRefreshBefore = 5 * time.Minute
 // for the run: AssumeRole is called once per account, not per call or per
 // Region.
 func AssumeRoleClients(cfg aws.Config, roles Roles) ClientFunc {
-	stsClient := sts.NewFromConfig(cfg)
+	stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) {
+		o.APIOptions = append(o.APIOptions, roles.CallLog.Options(roles.Hub))
+	})
 	partition := roles.Partition
 	if partition == "" {
 		partition = "aws"
@@ -128,9 +137,9 @@ func AssumeRoleClients(cfg aws.Config, roles Roles) ClientFunc {
 		if c, ok := clients[account+"/"+region]; ok {
 			return c, nil
 		}
+		arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, roles.Name)
 		cc, ok := creds[account]
 		if !ok {
-			arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, roles.Name)
 			provider := stscreds.NewAssumeRoleProvider(stsClient, arn, func(o *stscreds.AssumeRoleOptions) {
 				o.RoleSessionName = session
 				if roles.ExternalID != "" {
@@ -148,7 +157,8 @@ func AssumeRoleClients(cfg aws.Config, roles Roles) ClientFunc {
 		c := ecs.NewFromConfig(cfg, func(o *ecs.Options) {
 			o.Region = region
 			o.Credentials = cc
-			o.APIOptions = append(o.APIOptions, refreshOnExpiredToken(cc))
+			o.APIOptions = append(o.APIOptions, refreshOnExpiredToken(cc),
+				roles.CallLog.Options(calllog.Caller{Principal: arn, Account: account, Partition: partition}))
 		})
 		clients[account+"/"+region] = c
 		return c, nil

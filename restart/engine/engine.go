@@ -96,6 +96,14 @@ type Config struct {
 	// one account and Region, as the window fit counts them (the default
 	// limits' 5 when zero).
 	IssueRate float64
+	// Clusters, when set, are the only clusters (by ARN) whose services a
+	// run takes in: a stack that shares its account with others restarts
+	// its own cluster only. Services of other clusters are left out of the
+	// inventory, so nothing of them is planned, restarted or reported.
+	Clusters []string
+	// Stack, when set, is the Stack dimension of the run's metrics, so that
+	// two pipelines in one account and Region alarm on their own nights.
+	Stack string
 }
 
 // Engine runs the steps. Build one with New.
@@ -105,6 +113,7 @@ type Engine struct {
 	store    Store
 	notifier Notifier
 	metrics  io.Writer
+	denials  DenialCounter
 	now      func() time.Time
 	progress func(format string, args ...any)
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,8 @@ const perPair = 4
 // writes the day's inventory. Accounts that fail are recorded and reported;
 // they do not fail the step.
 func (e *Engine) Discover(ctx context.Context, in DiscoverInput) (DiscoverOutput, error) {
+	ctx, stepDone := e.step(ctx, HandlerDiscover)
+	defer stepDone()
 	now := e.now()
 	if in.Time.IsZero() {
 		in.Time = now
@@ -53,7 +56,7 @@ func (e *Engine) Discover(ctx context.Context, in DiscoverInput) (DiscoverOutput
 		} else {
 			e.logf("discover %d/%d: %s %s: %d clusters, %d services", done, total, r.Account, r.Region, r.Clusters, r.Services)
 		}
-		w.add(in.RunID, services)
+		w.add(in.RunID, e.allowed(services))
 	})
 	out.DiscoverySeconds = time.Since(start).Seconds()
 	written, err := w.close()
@@ -86,6 +89,8 @@ func (e *Engine) Discover(ctx context.Context, in DiscoverInput) (DiscoverOutput
 // and records the decisions (batch, or the reason to skip) in the
 // inventory.
 func (e *Engine) Plan(ctx context.Context, ref RunRef) (PlanOutput, error) {
+	ctx, stepDone := e.step(ctx, HandlerPlan)
+	defer stepDone()
 	out := PlanOutput{RunRef: ref, Batches: []BatchRef{}}
 	meta, err := e.store.GetRunMeta(ctx, ref.Day, ref.RunID)
 	if err != nil {
@@ -158,6 +163,8 @@ func (e *Engine) Plan(ctx context.Context, ref RunRef) (PlanOutput, error) {
 // day and service) before UpdateService is called, so a rerun or a
 // duplicated invocation restarts nothing twice.
 func (e *Engine) RestartBatch(ctx context.Context, ref BatchRef) (RestartOutput, error) {
+	ctx, stepDone := e.step(ctx, HandlerRestart)
+	defer stepDone()
 	out := RestartOutput{BatchRef: ref}
 	if err := e.CheckWindow(ref.Day); err != nil {
 		return out, err // unwrapped: its type name is the Lambda errorType
@@ -241,6 +248,8 @@ func (e *Engine) restartOne(ctx context.Context, f Fleet, ref BatchRef, it store
 // now. Successful restarts of enrolled services get RestartTag stamped
 // with their restart time.
 func (e *Engine) VerifyBatch(ctx context.Context, ref BatchRef) (VerifyOutput, error) {
+	ctx, stepDone := e.step(ctx, HandlerVerify)
+	defer stepDone()
 	out := VerifyOutput{BatchRef: ref}
 	var recs []store.Record
 	var err error
@@ -361,14 +370,15 @@ func deploymentTime(r store.Record, o awsfleet.Observation, now time.Time) time.
 // run never planned (Plan did not run).
 const ReasonNotPlanned fleet.Reason = "not-planned"
 
-// Report checks every unfinished restart of the day once more, then
-// computes the run's counts, writes them as EMF metric lines and sends the
-// summary and the owners' notifications.
+// Report computes the run's counts from the store, writes them as EMF
+// metric lines and sends the summary and the owners' notifications. It
+// calls no member account: the last check of unfinished restarts is the
+// Verify step's (VerifyBatch with AllBatches), which runs before it in the
+// state machine and in Run, under the role that may reach the members.
 func (e *Engine) Report(ctx context.Context, ref RunRef) (ReportOutput, report.Summary, error) {
+	ctx, stepDone := e.step(ctx, HandlerReport)
+	defer stepDone()
 	out := ReportOutput{RunRef: ref}
-	if _, err := e.VerifyBatch(ctx, BatchRef{RunID: ref.RunID, Day: ref.Day, Batch: AllBatches}); err != nil {
-		return out, report.Summary{}, fmt.Errorf("report: %w", err)
-	}
 	items, err := e.store.LoadInventory(ctx, ref.Day, ref.RunID)
 	if err != nil {
 		return out, report.Summary{}, fmt.Errorf("report: %w", err)
@@ -423,7 +433,11 @@ func (e *Engine) Report(ctx context.Context, ref RunRef) (ReportOutput, report.S
 	}
 	out.Counts = sum.Counts
 	if e.metrics != nil {
-		if err := report.WriteEMF(e.metrics, sum, e.now()); err != nil {
+		var dims []report.Dimension
+		if e.cfg.Stack != "" {
+			dims = append(dims, report.Dimension{Name: "Stack", Value: e.cfg.Stack})
+		}
+		if err := report.WriteEMF(e.metrics, sum, e.now(), dims...); err != nil {
 			return out, sum, fmt.Errorf("report: write metrics: %w", err)
 		}
 	}
@@ -433,4 +447,27 @@ func (e *Engine) Report(ctx context.Context, ref RunRef) (ReportOutput, report.S
 		}
 	}
 	return out, sum, nil
+}
+
+// allowed drops the services of clusters outside Config.Clusters (none
+// when it is empty). A cluster's ARN is
+// arn:<partition>:ecs:<region>:<account>:cluster/<name>; discovery knows
+// the account, Region and name.
+func (e *Engine) allowed(services []fleet.Service) []fleet.Service {
+	if len(e.cfg.Clusters) == 0 {
+		return services
+	}
+	keep := services[:0:0]
+	for _, s := range services {
+		for _, c := range e.cfg.Clusters {
+			if strings.HasSuffix(c, ":"+s.Account+":cluster/"+s.Cluster) && strings.Contains(c, ":ecs:"+s.Region+":") {
+				keep = append(keep, s)
+				break
+			}
+		}
+	}
+	if dropped := len(services) - len(keep); dropped > 0 {
+		e.logf("discover: %d services outside this stack's clusters left out", dropped)
+	}
+	return keep
 }

@@ -31,8 +31,14 @@ func (a Args) alarms(n names) []alarm {
 	states := func(metric, what string) alarm {
 		return alarm{name: "execution-" + what, description: "The nightly restart's execution " + what, namespace: "AWS/States", metric: metric, stat: "Sum", dimensions: sm}
 	}
+	// The engine's metrics carry the stack (STACK): another pipeline in
+	// the account and Region reports its own nights.
+	var stack map[string]string
+	if a.Stack != "" {
+		stack = map[string]string{"Stack": a.Stack}
+	}
 	engine := func(metric, name, description string) alarm {
-		return alarm{name: name, description: description, namespace: MetricsNamespace, metric: metric, stat: "Maximum"}
+		return alarm{name: name, description: description, namespace: MetricsNamespace, metric: metric, stat: "Maximum", dimensions: stack}
 	}
 	queue := func(q, what string) alarm {
 		return alarm{name: what, description: "Messages in " + q + ": " + what, namespace: "AWS/SQS", metric: "ApproximateNumberOfMessagesVisible", stat: "Maximum", dimensions: map[string]string{"QueueName": q}}
@@ -51,6 +57,9 @@ func (a Args) alarms(n names) []alarm {
 		engine("RolledBack", "restarts-rolled-back", "Services whose restart the deployment circuit breaker rolled back"),
 		engine("InProgress", "restarts-unfinished-at-report", "Restarts still rolling out when the night was reported, after the window's verify reserve"),
 		engine("AccountsFailed", "accounts-failed", "Member accounts or Regions discovery could not read (member role missing or not trusted?)"),
+		// Written by the step that was refused, as it ends (engine
+		// MetricAccessDenied): a denial the step survives still pages.
+		engine("AccessDenied", "access-denied", "Requests AWS refused a restart step for lack of permission: a function's role or the member role lacks an action, or a member account's role is missing or does not trust the hub"),
 		engine("Unenrolled", "services-unenrolled", "Informational: services without the ecs_task_daily_restart tag; their owners were notified"),
 		states("ExecutionThrottled", "throttled"),
 		queue(n.scheduleDLQ, "schedule-failed-to-start-the-run"),
@@ -103,14 +112,18 @@ func dashboardBody(n names, a Args) (string, error) {
 		return map[string]any{
 			"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
 			"properties": map[string]any{
-				"title": title, "region": a.Region, "stat": stat, "period": 300, "view": "timeSeries", "metrics": metrics,
+				"title": title, "region": a.Env.Region, "stat": stat, "period": 300, "view": "timeSeries", "metrics": metrics,
 			},
 		}
 	}
 	smARN := a.arn("states", "stateMachine:"+n.stateMachine)
 	var engineMetrics [][]any
 	for _, m := range []string{"Restarted", "Completed", "Failed", "RolledBack", "InProgress", "NotStarted", "Unenrolled"} {
-		engineMetrics = append(engineMetrics, []any{MetricsNamespace, m})
+		metric := []any{MetricsNamespace, m}
+		if a.Stack != "" {
+			metric = append(metric, "Stack", a.Stack)
+		}
+		engineMetrics = append(engineMetrics, metric)
 	}
 	var fnMetrics [][]any
 	for _, h := range workflow.Handlers {
@@ -134,7 +147,7 @@ func dashboardBody(n names, a Args) (string, error) {
 		metric("Function errors and throttles", fnMetrics, "Sum", 12, 6),
 		map[string]any{
 			"type": "log", "x": 0, "y": 12, "width": 24, "height": 6,
-			"properties": map[string]any{"title": "Per account: services discovered, discovery failures", "region": a.Region, "query": perAccount, "view": "table"},
+			"properties": map[string]any{"title": "Per account: services discovered, discovery failures", "region": a.Env.Region, "query": perAccount, "view": "table"},
 		},
 	}}
 	b, err := json.Marshal(body)

@@ -1,117 +1,121 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+
+	"github.com/nequi-platform/wordpress-ecs/iam"
+	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/report"
+	"github.com/nequi-platform/wordpress-ecs/restart/store"
 )
 
-// Policy is an IAM policy document. Fields are `any` so that the same
-// statements can carry CloudFormation intrinsics (the member role's
-// StackSet template) or plain strings (every role in the hub).
-type Policy struct {
-	Version   string      `json:"Version"`
-	Statement []Statement `json:"Statement"`
-}
+// RestartTagKey is the only tag the member role may write.
+const RestartTagKey = fleet.RestartTag
 
-// Statement is one statement of a Policy.
-type Statement struct {
-	Sid       string         `json:"Sid,omitempty"`
-	Effect    string         `json:"Effect"`
-	Principal map[string]any `json:"Principal,omitempty"`
-	Action    []string       `json:"Action"`
-	Resource  any            `json:"Resource,omitempty"`
-	Condition map[string]any `json:"Condition,omitempty"`
-}
+// The actions the engine's adapters can call, read from the interfaces
+// they call AWS through: a method added to one of them is granted with it,
+// and nothing is granted that no method calls.
+var (
+	// DynamoDBActions are store.API's methods, on the engine's tables.
+	DynamoDBActions = iam.ActionsOf("dynamodb", reflect.TypeFor[store.API]())
+	// MemberECSActions are awsfleet.ECS's methods, in member accounts.
+	MemberECSActions = iam.ActionsOf("ecs", reflect.TypeFor[awsfleet.ECS]())
+	// STSActions are what the credentials provider calls to reach a member
+	// account (stscreds.AssumeRoleAPIClient).
+	STSActions = iam.ActionsOf("sts", reflect.TypeFor[stscreds.AssumeRoleAPIClient]())
+	// SNSActions are report.Publisher's methods, on the pipeline's topics.
+	SNSActions = iam.ActionsOf("sns", reflect.TypeFor[report.Publisher]())
+)
 
-func policy(statements ...Statement) Policy {
-	return Policy{Version: "2012-10-17", Statement: statements}
-}
-
-func allow(sid string, actions []string, resource any) Statement {
-	return Statement{Sid: sid, Effect: "Allow", Action: actions, Resource: resource}
-}
-
-// JSON encodes the document.
-func (p Policy) JSON() (string, error) {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return "", fmt.Errorf("encode policy: %w", err)
-	}
-	return string(b), nil
-}
-
-// RestartTagKey is the only tag the member role may write (the engine's
-// fleet.RestartTag, repeated here so that the Pulumi program does not
-// import the engine).
-const RestartTagKey = "ecs_task_daily_restart"
-
-// MemberECSActions are the ECS calls the engine makes in a member account
-// (restart/awsfleet: discovery lists clusters and services and describes
-// them with their tags, the restart forces a new deployment, the verifier
-// reads deployments and stamps the restart tag). ListServiceDeployments
-// and DescribeServiceDeployments are the deployment APIs the verifier
-// judges completion with.
-var MemberECSActions = []string{
-	"ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices",
-	"ecs:UpdateService", "ecs:TagResource",
-	"ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments",
+// memberResource says what each member ECS action is granted on, from the
+// Service Authorization Reference for Amazon ECS: ListClusters and
+// ListServices take no resource ("*"); DescribeServices, UpdateService,
+// TagResource and ListServiceDeployments take the service's ARN
+// (service/<cluster>/<service>). An action of MemberECSActions missing
+// here stops the plan, so that a new call is placed on purpose.
+var memberResource = map[string]string{
+	"ecs:ListClusters":           "*",
+	"ecs:ListServices":           "*",
+	"ecs:DescribeServices":       "service",
+	"ecs:UpdateService":          "service",
+	"ecs:ListServiceDeployments": "service",
+	"ecs:TagResource":            "service",
 }
 
 // memberPolicy is what the member role may do, in the account it lives
 // in. arn builds an ARN of that account for a service and resource; regions
 // is the list of Regions the engine restarts (or a template reference to
-// it). ECS's Service Authorization Reference: ListClusters and
-// ListServices take no resource ARN ("*"); DescribeServices, UpdateService,
-// TagResource and ListServiceDeployments take the service's ARN;
-// DescribeServiceDeployments takes the service deployment's ARN. Every
+// it); restartable are the services the role may update and tag (every
+// service of the account, or a stack's own clusters' services). Every
 // statement is limited to the configured Regions, and TagResource to the
 // restart tag.
-func memberPolicy(arn func(service, resource string) any, regions any) Policy {
-	inRegions := map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": regions}}
-	list := allow("ListClustersAndServices", []string{"ecs:ListClusters", "ecs:ListServices"}, "*")
-	list.Condition = inRegions
-	services := allow("ReadAndRestartServices",
-		[]string{"ecs:DescribeServices", "ecs:UpdateService", "ecs:ListServiceDeployments"},
-		arn("ecs", "service/*"))
-	services.Condition = inRegions
-	deployments := allow("ReadServiceDeployments", []string{"ecs:DescribeServiceDeployments"}, arn("ecs", "service-deployment/*"))
-	deployments.Condition = inRegions
-	tag := allow("StampTheRestartTagOnly", []string{"ecs:TagResource"}, arn("ecs", "service/*"))
-	tag.Condition = map[string]any{
-		"StringEquals":              map[string]any{"aws:RequestedRegion": regions},
-		"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": []string{RestartTagKey}},
-		"Null":                      map[string]any{"aws:TagKeys": "false"},
+func memberPolicy(arn func(service, resource string) any, regions any, restartable []any) (iam.Policy, error) {
+	var list, read, restart []string
+	for _, a := range MemberECSActions {
+		switch memberResource[a] {
+		case "*":
+			list = append(list, a)
+		case "service":
+			switch a {
+			case "ecs:TagResource":
+			case "ecs:UpdateService":
+				restart = append(restart, a)
+			default:
+				read = append(read, a)
+			}
+		default:
+			return iam.Policy{}, fmt.Errorf("member policy: the engine calls %s, which memberResource does not place", a)
+		}
 	}
-	return policy(list, services, deployments, tag)
+	var st []iam.Statement
+	if len(list) > 0 {
+		st = append(st, iam.AllowStatement("ListClustersAndServices", list, "*").
+			If("StringEquals", "aws:RequestedRegion", regions))
+	}
+	if len(read) > 0 {
+		st = append(st, iam.Statement{Sid: "ReadServices", Effect: iam.Allow, Actions: read}.
+			On(arn("ecs", "service/*")).
+			If("StringEquals", "aws:RequestedRegion", regions))
+	}
+	// Reading stays account-wide (discovery lists every cluster); what
+	// changes a service is limited to restartable.
+	if len(restart) > 0 {
+		st = append(st, iam.Statement{Sid: "RestartServices", Effect: iam.Allow, Actions: restart}.
+			On(restartable...).
+			If("StringEquals", "aws:RequestedRegion", regions))
+	}
+	if slices.Contains(MemberECSActions, "ecs:TagResource") {
+		st = append(st, iam.Statement{Sid: "StampTheRestartTagOnly", Effect: iam.Allow, Actions: []string{"ecs:TagResource"}}.
+			On(restartable...).
+			If("StringEquals", "aws:RequestedRegion", regions).
+			If("ForAllValues:StringEquals", "aws:TagKeys", []string{RestartTagKey}).
+			If("Null", "aws:TagKeys", "false"))
+	}
+	return iam.Identity(st...), nil
 }
 
-// memberTrust lets only the hub's Lambda roles assume the member role, and
+// memberTrust lets only the hub's fleet roles assume the member role, and
 // only with the organization and/or external id conditions.
-func memberTrust(hubRoles any, orgID, externalID any) Policy {
-	cond := map[string]any{}
+func memberTrust(hubRoles any, orgID, externalID any) iam.Policy {
+	principals := []any{hubRoles}
+	if arns, ok := hubRoles.([]string); ok {
+		principals = make([]any, len(arns))
+		for i, a := range arns {
+			principals[i] = a
+		}
+	}
+	st := iam.Statement{Sid: "HubFleetRolesOnly", Effect: iam.Allow, Actions: STSActions}.
+		By(iam.AWSPrincipal(principals...))
 	if orgID != nil {
-		cond["aws:PrincipalOrgID"] = orgID
+		st = st.If("StringEquals", "aws:PrincipalOrgID", orgID)
 	}
 	if externalID != nil {
-		cond["sts:ExternalId"] = externalID
+		st = st.If("StringEquals", "sts:ExternalId", externalID)
 	}
-	return policy(Statement{
-		Sid:       "HubLambdaRolesOnly",
-		Effect:    "Allow",
-		Principal: map[string]any{"AWS": hubRoles},
-		Action:    []string{"sts:AssumeRole"},
-		Condition: map[string]any{"StringEquals": cond},
-	})
-}
-
-// serviceTrust lets an AWS service assume a role; conditions, when given,
-// pin the caller (aws:SourceAccount / aws:SourceArn, against the confused
-// deputy problem).
-func serviceTrust(service string, conditions map[string]any) Policy {
-	return policy(Statement{
-		Effect:    "Allow",
-		Principal: map[string]any{"Service": service},
-		Action:    []string{"sts:AssumeRole"},
-		Condition: conditions,
-	})
+	return iam.Trust(st)
 }

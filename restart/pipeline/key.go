@@ -1,6 +1,6 @@
 package pipeline
 
-import "fmt"
+import "github.com/nequi-platform/wordpress-ecs/iam"
 
 // keyPolicy is the pipeline key's policy. The account administers the key
 // through IAM (the root statement, without which a key can become
@@ -15,36 +15,21 @@ import "fmt"
 //   - CloudWatch alarms publishing to the encrypted topics (SNS developer
 //     guide, "Configure AWS KMS permissions for AWS services": the
 //     cloudwatch.amazonaws.com principal needs Decrypt and GenerateDataKey*).
-func keyPolicy(a Args, logGroupARNs []string) Policy {
-	root := fmt.Sprintf("arn:%s:iam::%s:root", a.Partition, a.AccountID)
-	via := func(svc string) string { return fmt.Sprintf("%s.%s.amazonaws.com", svc, a.Region) }
-	admin := Statement{
-		Sid: "AccountAdministersKeyThroughIAM", Effect: "Allow",
-		Principal: map[string]any{"AWS": root}, Action: []string{"kms:*"}, Resource: "*",
-	}
-	services := Statement{
-		Sid: "PipelineServicesInThisAccount", Effect: "Allow",
-		Principal: map[string]any{"AWS": "*"},
-		Action:    []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"},
-		Resource:  "*",
-		Condition: map[string]any{"StringEquals": map[string]any{
-			"kms:CallerAccount": a.AccountID,
-			"kms:ViaService":    []string{via("dynamodb"), via("sqs"), via("sns")},
-		}},
-	}
-	logs := Statement{
-		Sid: "CloudWatchLogsForPipelineLogGroups", Effect: "Allow",
-		Principal: map[string]any{"Service": via("logs")},
-		Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
-		Resource:  "*",
-		Condition: map[string]any{"ArnEquals": map[string]any{"kms:EncryptionContext:aws:logs:arn": logGroupARNs}},
-	}
-	alarms := Statement{
-		Sid: "CloudWatchAlarmsPublishToEncryptedTopics", Effect: "Allow",
-		Principal: map[string]any{"Service": "cloudwatch.amazonaws.com"},
-		Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
-		Resource:  "*",
-		Condition: map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": a.AccountID}},
-	}
-	return policy(admin, services, logs, alarms)
+func keyPolicy(a Args, logGroupARNs []string) iam.Policy {
+	env := a.Env
+	return iam.Resource(
+		iam.AllowStatement("AccountAdministersKeyThroughIAM", []string{"kms:*"}, "*").By(iam.AWSPrincipal(env.RootARN())),
+		iam.AllowStatement("PipelineServicesInThisAccount",
+			[]string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"}, "*").
+			By(iam.AWSPrincipal("*")).
+			If("StringEquals", "kms:CallerAccount", env.AccountID).
+			If("StringEquals", "kms:ViaService", iam.ViaServices(env, "dynamodb", "sqs", "sns")),
+		iam.AllowStatement("CloudWatchLogsForPipelineLogGroups",
+			[]string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}, "*").
+			By(iam.ServicePrincipal(env.RegionalServicePrincipal("logs"))).
+			If("ArnEquals", "kms:EncryptionContext:aws:logs:arn", logGroupARNs),
+		iam.AllowStatement("CloudWatchAlarmsPublishToEncryptedTopics", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "*").
+			By(iam.ServicePrincipal(env.ServicePrincipal("cloudwatch"))).
+			If("StringEquals", "aws:SourceAccount", env.AccountID),
+	)
 }

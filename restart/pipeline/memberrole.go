@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudformation"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	awsiam "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -30,6 +30,10 @@ func MemberRoleTemplate() (string, error) {
 		return map[string]any{"Fn::Sub": fmt.Sprintf("arn:${AWS::Partition}:%s:*:${AWS::AccountId}:%s", service, resource)}
 	}
 	externalID := map[string]any{"Fn::If": []any{"HasExternalId", ref(ParamExternalID), ref("AWS::NoValue")}}
+	policy, err := memberPolicy(arn, ref(ParamRegions), []any{arn("ecs", "service/*")})
+	if err != nil {
+		return "", err
+	}
 	t := map[string]any{
 		"AWSTemplateFormatVersion": "2010-09-09",
 		"Description":              "Role the nightly ECS restart assumes in this account: list, restart and verify ECS services, and write their restart tag.",
@@ -65,7 +69,7 @@ func MemberRoleTemplate() (string, error) {
 					"AssumeRolePolicyDocument": memberTrust(ref(ParamHubRoleArns), ref(ParamOrganizationID), externalID),
 					"Policies": []any{map[string]any{
 						"PolicyName":     "ecs-daily-restart",
-						"PolicyDocument": memberPolicy(arn, ref(ParamRegions)),
+						"PolicyDocument": policy,
 					}},
 				},
 			},
@@ -129,7 +133,7 @@ func (p *Pipeline) memberRoleByStackSet(ctx *pulumi.Context, name string, a Args
 	if _, err := cloudformation.NewStackSetInstance(ctx, name+"-member-role", &cloudformation.StackSetInstanceArgs{
 		StackSetName:      set.Name,
 		CallAs:            pulumi.String(callAs),
-		Region:            pulumi.String(a.Region),
+		Region:            pulumi.String(a.Env.Region),
 		DeploymentTargets: &cloudformation.StackSetInstanceDeploymentTargetsArgs{OrganizationalUnitIds: ous},
 		OperationPreferences: &cloudformation.StackSetInstanceOperationPreferencesArgs{
 			FailureTolerancePercentage: pulumi.Int(10),
@@ -158,13 +162,26 @@ func (p *Pipeline) memberRoleDirect(ctx *pulumi.Context, name string, a Args, hu
 		return memberTrust(arns, orgID, externalID).JSON()
 	}).(pulumi.StringOutput)
 	arn := func(service, resource string) any {
-		return fmt.Sprintf("arn:%s:%s:*:%s:%s", a.Partition, service, a.AccountID, resource)
+		return fmt.Sprintf("arn:%s:%s:*:%s:%s", a.Env.Partition, service, a.Env.AccountID, resource)
 	}
-	doc, err := memberPolicy(arn, a.Regions).JSON()
+	// Only the stack's own clusters' services: another stack in this
+	// account (prod beside dev) is out of reach. Service ARNs are
+	// service/<cluster>/<service> (the long ARN format; a short-ARN
+	// service cannot be tagged, and the engine skips it).
+	var own []any
+	for _, c := range a.Clusters {
+		region, name := clusterRegionAndName(c)
+		own = append(own, a.Env.ARN("ecs", region, a.Env.AccountID, "service/"+name+"/*"))
+	}
+	policy, err := memberPolicy(arn, a.Regions, own)
 	if err != nil {
 		return err
 	}
-	role, err := iam.NewRole(ctx, name+"-member", &iam.RoleArgs{
+	doc, err := policy.JSON()
+	if err != nil {
+		return err
+	}
+	role, err := awsiam.NewRole(ctx, name+"-member", &awsiam.RoleArgs{
 		Name:               pulumi.String(m.Name),
 		Description:        pulumi.String("Assumed by the nightly ECS restart's hub Lambda roles"),
 		AssumeRolePolicy:   trust,
@@ -174,7 +191,7 @@ func (p *Pipeline) memberRoleDirect(ctx *pulumi.Context, name string, a Args, hu
 	if err != nil {
 		return fmt.Errorf("member role: %w", err)
 	}
-	if _, err := iam.NewRolePolicy(ctx, name+"-member", &iam.RolePolicyArgs{
+	if _, err := awsiam.NewRolePolicy(ctx, name+"-member", &awsiam.RolePolicyArgs{
 		Role:   role.Name,
 		Name:   pulumi.String("ecs-daily-restart"),
 		Policy: pulumi.String(doc),
@@ -182,4 +199,13 @@ func (p *Pipeline) memberRoleDirect(ctx *pulumi.Context, name string, a Args, hu
 		return fmt.Errorf("member role policy: %w", err)
 	}
 	return nil
+}
+
+// clusterRegionAndName reads arn:<partition>:ecs:<region>:<account>:cluster/<name>.
+func clusterRegionAndName(clusterARN string) (region, name string) {
+	parts := strings.SplitN(clusterARN, ":", 6)
+	if len(parts) < 6 {
+		return "", ""
+	}
+	return parts[3], strings.TrimPrefix(parts[5], "cluster/")
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	awsiam "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
@@ -26,6 +26,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/nequi-platform/wordpress-ecs/account"
+	"github.com/nequi-platform/wordpress-ecs/iam"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/store"
 	"github.com/nequi-platform/wordpress-ecs/restart/workflow"
@@ -59,8 +61,8 @@ type MemberRole struct {
 
 // Args configure the pipeline.
 type Args struct {
-	// AccountID, Region and Partition are the hub's.
-	AccountID, Region, Partition string
+	// Env is the hub's account, Region and partition.
+	Env account.Env
 	// Code is the functions' archive (BuildLambda).
 	Code Artifact
 
@@ -69,6 +71,14 @@ type Args struct {
 	MemberAccounts []string
 	Regions        []string
 	MemberRole     MemberRole
+	// Clusters, with a direct member role, are the stack's own clusters
+	// (ARNs): the engine restarts their services only (its CLUSTERS), and
+	// the member role may update and tag no other service. A stack that
+	// shares its account restarts nobody else's services.
+	Clusters []string
+	// Stack is the stack's name: the Stack dimension of the engine's
+	// metrics and of the alarms on them.
+	Stack string
 
 	// Window and TimeZone (IANA) place the night; the schedule fires at
 	// the window's start in that zone.
@@ -152,13 +162,13 @@ func (n names) functionLogGroup(handler string) string {
 func (n names) stateMachineLogGroup() string { return "/aws/vendedlogs/states/" + n.stateMachine }
 
 func (a Args) arn(service, resource string) string {
-	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", a.Partition, service, a.Region, a.AccountID, resource)
+	return a.Env.ARN(service, a.Env.Region, a.Env.AccountID, resource)
 }
 
 func (a Args) validate() error {
 	var errs []string
-	if a.AccountID == "" || a.Region == "" || a.Partition == "" {
-		errs = append(errs, "account, Region and partition are required")
+	if a.Env.AccountID == "" || a.Env.Region == "" || a.Env.Partition == "" || a.Env.DNSSuffix == "" {
+		errs = append(errs, "account, Region, partition and DNS suffix are required")
 	}
 	if a.Code.Path == "" || a.Code.SHA256 == "" {
 		errs = append(errs, "no Lambda archive (BuildLambda)")
@@ -178,8 +188,11 @@ func (a Args) validate() error {
 			errs = append(errs, "a StackSet deployment needs organizational units and the organization id")
 		}
 	case Direct:
-		if len(a.MemberAccounts) != 1 || a.MemberAccounts[0] != a.AccountID {
-			errs = append(errs, fmt.Sprintf("a direct member role restarts the stack's own account %s only, got accounts %v", a.AccountID, a.MemberAccounts))
+		if len(a.MemberAccounts) != 1 || a.MemberAccounts[0] != a.Env.AccountID {
+			errs = append(errs, fmt.Sprintf("a direct member role restarts the stack's own account %s only, got accounts %v", a.Env.AccountID, a.MemberAccounts))
+		}
+		if len(a.Clusters) == 0 {
+			errs = append(errs, "a direct member role restarts the stack's own clusters only, and none is given")
 		}
 	default:
 		errs = append(errs, fmt.Sprintf("unknown member role deployment %q", a.MemberRole.Deployment))
@@ -422,6 +435,12 @@ func (a Args) Environment(n names, handler string) map[string]string {
 	if a.ExpectedDeploymentTime > 0 {
 		env["EXPECTED_DEPLOYMENT_TIME"] = a.ExpectedDeploymentTime.String()
 	}
+	if len(a.Clusters) > 0 {
+		env["CLUSTERS"] = strings.Join(a.Clusters, ",")
+	}
+	if a.Stack != "" {
+		env["STACK"] = a.Stack
+	}
 	if handler == workflow.Report {
 		env["SUMMARY_TOPIC_ARN"] = a.arn("sns", n.summary)
 		env["OWNER_TOPIC_ARN"] = a.arn("sns", n.owners)
@@ -429,55 +448,62 @@ func (a Args) Environment(n names, handler string) map[string]string {
 	return env
 }
 
-// DynamoDBActions are the calls restart/store makes on the tables (keep in
-// step with it: a call missing here fails at night with AccessDenied).
-var DynamoDBActions = []string{
-	"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-	"dynamodb:BatchWriteItem", "dynamodb:BatchGetItem",
-}
-
-// functionPolicy is what one function may do.
-func functionPolicy(n names, h string, a Args, keyARN string) Policy {
+// functionPolicy is what one function may do: write its logs, read and
+// write the engine's tables (DynamoDBActions, with the table key through
+// DynamoDB), dead-letter its failed asynchronous invocations; Report
+// publishes to the pipeline's topics (and encrypts for them through SNS);
+// the fleet steps assume the member role in the member accounts.
+func functionPolicy(n names, h string, a Args, keyARN string) (iam.Policy, error) {
 	lg := a.arn("logs", "log-group:"+n.functionLogGroup(h))
 	var tables []string
 	for _, t := range []string{n.inventory, n.runs} {
 		tables = append(tables, a.arn("dynamodb", "table/"+t), a.arn("dynamodb", "table/"+t+"/index/*"))
 	}
-	via := []string{fmt.Sprintf("dynamodb.%s.amazonaws.com", a.Region), fmt.Sprintf("sqs.%s.amazonaws.com", a.Region)}
-	st := []Statement{
-		allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, lg+":*"),
-		allow("ReadWriteEngineTables", DynamoDBActions, tables),
-		allow("DeadLetterAsyncFailures", []string{"sqs:SendMessage"}, a.arn("sqs", n.dlq)),
+	via := []string{"dynamodb", "sqs"}
+	st := []iam.Statement{
+		iam.AllowStatement("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, lg+":*"),
+		iam.AllowStatement("ReadWriteEngineTables", DynamoDBActions, tables...),
+		// Lambda sends a failed asynchronous event to the dead-letter
+		// queue with the function's role (Lambda developer guide,
+		// "Dead-letter queues": sqs:SendMessage on the queue).
+		iam.AllowStatement("DeadLetterAsyncFailures", []string{"sqs:SendMessage"}, a.arn("sqs", n.dlq)),
 	}
 	if h == workflow.Report {
-		st = append(st, allow("PublishToPipelineTopics", []string{"sns:Publish"}, []string{a.arn("sns", n.summary), a.arn("sns", n.owners)}))
-		via = append(via, fmt.Sprintf("sns.%s.amazonaws.com", a.Region))
+		st = append(st, iam.AllowStatement("PublishToPipelineTopics", SNSActions, a.arn("sns", n.summary), a.arn("sns", n.owners)))
+		via = append(via, "sns")
 	}
-	useKey := allow("UseKeyThroughPipelineServices", []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, keyARN)
-	useKey.Condition = map[string]any{"StringEquals": map[string]any{"kms:ViaService": via}}
-	st = append(st, useKey)
+	// A publisher to a KMS-encrypted topic needs GenerateDataKey and
+	// Decrypt on its key (SNS developer guide, "Encryption at rest": key
+	// management); DynamoDB and SQS use the key with the caller's
+	// permissions too.
+	st = append(st, iam.AllowStatement("UseKeyThroughPipelineServices", []string{"kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, keyARN).
+		If("StringEquals", "kms:ViaService", iam.ViaServices(a.Env, via...)))
 	if assumesMemberRole(h) {
 		var roles []string
 		for _, acct := range a.MemberAccounts {
-			roles = append(roles, fmt.Sprintf("arn:%s:iam::%s:role/%s", a.Partition, acct, a.MemberRole.Name))
+			roles = append(roles, a.Env.ARN("iam", "", acct, "role/"+a.MemberRole.Name))
 		}
-		st = append(st, allow("AssumeMemberRoleOnly", []string{"sts:AssumeRole"}, roles))
+		st = append(st, iam.AllowStatement("AssumeMemberRoleOnly", STSActions, roles...))
 	}
 	if a.Tracing {
 		// X-Ray's PutTraceSegments and PutTelemetryRecords take no
 		// resource ARN (X-Ray developer guide, IAM).
-		st = append(st, allow("Tracing", []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*"))
+		st = append(st, iam.AllowStatement("Tracing", []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*"))
 	}
-	return policy(st...)
+	return iam.Identity(st...), nil
 }
 
-func (p *Pipeline) function(ctx *pulumi.Context, n names, h string, a Args, key *kms.Key, dlq *sqs.Queue, tags pulumi.StringMap, opts ...pulumi.ResourceOption) (*lambda.Function, *iam.Role, error) {
+func (p *Pipeline) function(ctx *pulumi.Context, n names, h string, a Args, key *kms.Key, dlq *sqs.Queue, tags pulumi.StringMap, opts ...pulumi.ResourceOption) (*lambda.Function, *awsiam.Role, error) {
 	fname := n.function(h)
-	trust, err := serviceTrust("lambda.amazonaws.com", nil).JSON()
+	// Lambda assumes a function's role without a source to pin (Lambda
+	// developer guide, "Defining Lambda function permissions with an
+	// execution role": the trust names lambda.amazonaws.com only).
+	trust, err := iam.Trust(iam.Statement{Effect: iam.Allow, Actions: []string{"sts:AssumeRole"}}.
+		By(iam.ServicePrincipal(a.Env.ServicePrincipal("lambda")))).JSON()
 	if err != nil {
 		return nil, nil, err
 	}
-	role, err := iam.NewRole(ctx, fname, &iam.RoleArgs{
+	role, err := awsiam.NewRole(ctx, fname, &awsiam.RoleArgs{
 		Name:             pulumi.String(fname),
 		Description:      pulumi.String("Nightly ECS restart, " + h + " step"),
 		AssumeRolePolicy: pulumi.String(trust),
@@ -486,8 +512,14 @@ func (p *Pipeline) function(ctx *pulumi.Context, n names, h string, a Args, key 
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s role: %w", h, err)
 	}
-	doc := key.Arn.ApplyT(func(keyARN string) (string, error) { return functionPolicy(n, h, a, keyARN).JSON() }).(pulumi.StringOutput)
-	rp, err := iam.NewRolePolicy(ctx, fname, &iam.RolePolicyArgs{Role: role.Name, Name: pulumi.String(h), Policy: doc}, opts...)
+	doc := key.Arn.ApplyT(func(keyARN string) (string, error) {
+		p, err := functionPolicy(n, h, a, keyARN)
+		if err != nil {
+			return "", err
+		}
+		return p.JSON()
+	}).(pulumi.StringOutput)
+	rp, err := awsiam.NewRolePolicy(ctx, fname, &awsiam.RolePolicyArgs{Role: role.Name, Name: pulumi.String(h), Policy: doc}, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s role policy: %w", h, err)
 	}
@@ -564,30 +596,27 @@ func stateMachine(ctx *pulumi.Context, n names, a Args, key *kms.Key, tags pulum
 		return nil, err
 	}
 	smARN := a.arn("states", "stateMachine:"+n.stateMachine)
-	trust, err := serviceTrust("states.amazonaws.com", map[string]any{
-		"StringEquals": map[string]any{"aws:SourceAccount": a.AccountID},
-		"ArnLike":      map[string]any{"aws:SourceArn": smARN},
-	}).JSON()
+	trust, err := iam.ServiceTrust(a.Env, "states", smARN).JSON()
 	if err != nil {
 		return nil, err
 	}
-	st := []Statement{
-		allow("InvokePipelineFunctions", []string{"lambda:InvokeFunction"}, fnARNs),
+	st := []iam.Statement{
+		iam.AllowStatement("InvokePipelineFunctions", []string{"lambda:InvokeFunction"}, fnARNs...),
 		// Log delivery's actions take no resource ARN (Step Functions
 		// developer guide, "IAM policies for logging to CloudWatch Logs").
-		allow("DeliverExecutionLogs", []string{
+		iam.AllowStatement("DeliverExecutionLogs", []string{
 			"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
 			"logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
 		}, "*"),
 	}
 	if a.Tracing {
-		st = append(st, allow("Tracing", []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"}, "*"))
+		st = append(st, iam.AllowStatement("Tracing", []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"}, "*"))
 	}
-	doc, err := policy(st...).JSON()
+	doc, err := iam.Identity(st...).JSON()
 	if err != nil {
 		return nil, err
 	}
-	role, err := iam.NewRole(ctx, n.stateMachine, &iam.RoleArgs{
+	role, err := awsiam.NewRole(ctx, n.stateMachine, &awsiam.RoleArgs{
 		Name:             pulumi.String(n.stateMachine + "-sfn"),
 		Description:      pulumi.String("Nightly ECS restart state machine"),
 		AssumeRolePolicy: pulumi.String(trust),
@@ -596,7 +625,7 @@ func stateMachine(ctx *pulumi.Context, n names, a Args, key *kms.Key, tags pulum
 	if err != nil {
 		return nil, fmt.Errorf("state machine role: %w", err)
 	}
-	rp, err := iam.NewRolePolicy(ctx, n.stateMachine, &iam.RolePolicyArgs{Role: role.Name, Name: pulumi.String("invoke"), Policy: pulumi.String(doc)}, opts...)
+	rp, err := awsiam.NewRolePolicy(ctx, n.stateMachine, &awsiam.RolePolicyArgs{Role: role.Name, Name: pulumi.String("invoke"), Policy: pulumi.String(doc)}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("state machine role policy: %w", err)
 	}
@@ -638,13 +667,11 @@ func CronExpression(w fleet.Window) string {
 }
 
 func schedule(ctx *pulumi.Context, n names, a Args, sm *sfn.StateMachine, dlq *sqs.Queue, key *kms.Key, opts ...pulumi.ResourceOption) error {
-	trust, err := serviceTrust("scheduler.amazonaws.com", map[string]any{
-		"StringEquals": map[string]any{"aws:SourceAccount": a.AccountID},
-	}).JSON()
+	trust, err := iam.ServiceTrust(a.Env, "scheduler", "").JSON()
 	if err != nil {
 		return err
 	}
-	role, err := iam.NewRole(ctx, n.schedule+"-scheduler", &iam.RoleArgs{
+	role, err := awsiam.NewRole(ctx, n.schedule+"-scheduler", &awsiam.RoleArgs{
 		Name:             pulumi.String(n.schedule + "-scheduler"),
 		Description:      pulumi.String("Starts the nightly ECS restart"),
 		AssumeRolePolicy: pulumi.String(trust),
@@ -652,16 +679,15 @@ func schedule(ctx *pulumi.Context, n names, a Args, sm *sfn.StateMachine, dlq *s
 	if err != nil {
 		return fmt.Errorf("scheduler role: %w", err)
 	}
-	doc := key.Arn.ApplyT(func(keyARN string) (string, error) {
-		useKey := allow("EncryptDeadLetters", []string{"kms:Decrypt", "kms:GenerateDataKey"}, keyARN)
-		useKey.Condition = map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("sqs.%s.amazonaws.com", a.Region)}}
-		return policy(
-			allow("StartTheRestart", []string{"states:StartExecution"}, a.arn("states", "stateMachine:"+n.stateMachine)),
-			allow("DeadLetterFailedStarts", []string{"sqs:SendMessage"}, a.arn("sqs", n.scheduleDLQ)),
-			useKey,
-		).JSON()
-	}).(pulumi.StringOutput)
-	rp, err := iam.NewRolePolicy(ctx, n.schedule+"-scheduler", &iam.RolePolicyArgs{Role: role.Name, Name: pulumi.String("start"), Policy: doc}, opts...)
+	doc := iam.Output(func(v []string) iam.Policy {
+		return iam.Identity(
+			iam.AllowStatement("StartTheRestart", []string{"states:StartExecution"}, a.arn("states", "stateMachine:"+n.stateMachine)),
+			iam.AllowStatement("DeadLetterFailedStarts", []string{"sqs:SendMessage"}, a.arn("sqs", n.scheduleDLQ)),
+			iam.AllowStatement("EncryptDeadLetters", []string{"kms:Decrypt", "kms:GenerateDataKey"}, v[0]).
+				If("StringEquals", "kms:ViaService", iam.ViaService(a.Env, "sqs")),
+		)
+	}, key.Arn)
+	rp, err := awsiam.NewRolePolicy(ctx, n.schedule+"-scheduler", &awsiam.RolePolicyArgs{Role: role.Name, Name: pulumi.String("start"), Policy: doc}, opts...)
 	if err != nil {
 		return fmt.Errorf("scheduler role policy: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -19,8 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/nequi-platform/wordpress-ecs/restart/awsfleet"
+	"github.com/nequi-platform/wordpress-ecs/restart/calllog"
 	"github.com/nequi-platform/wordpress-ecs/restart/engine"
 	"github.com/nequi-platform/wordpress-ecs/restart/fleet"
 	"github.com/nequi-platform/wordpress-ecs/restart/meter"
@@ -36,6 +39,8 @@ type Settings struct {
 	// DynamoDBEndpoint overrides the DynamoDB endpoint (dynalite); empty
 	// for AWS.
 	DynamoDBEndpoint string
+	// SNSEndpoint overrides the SNS endpoint (moto); empty for AWS.
+	SNSEndpoint string
 	// Region is the hub's Region (STS, DynamoDB, SNS); default from the
 	// environment, else us-east-1.
 	Region string
@@ -82,11 +87,24 @@ type Settings struct {
 	// Retry is the SDK retry policy (awsfleet.DefaultRetryPolicy when
 	// zero).
 	Retry awsfleet.RetryPolicy
+	// Clusters, when set, are the only clusters (ARNs) the engine restarts
+	// (engine.Config.Clusters).
+	Clusters []string
+	// Stack is the Stack dimension of the metrics (engine.Config.Stack).
+	Stack string
 
 	// Messages receives the notifications that are not published (no
 	// topic) and Metrics the EMF lines.
 	Messages io.Writer
 	Metrics  io.Writer
+	// CallLog, when set, receives one JSON line per AWS request the engine
+	// sends (calllog.Entry), for the IAM evaluator to judge.
+	CallLog io.Writer
+	// HubAccount is the account of the hub's credentials, for the call
+	// log's ARNs; asked of STS (GetCallerIdentity) when the call log is on
+	// and it is empty.
+	HubAccount string
+
 	// Meter, when set, counts the invocation's DynamoDB request units,
 	// SNS publishes and log bytes. Without topics the messages are then
 	// published to the meter, which writes them to Messages: a local
@@ -103,7 +121,24 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 	if err != nil {
 		return nil, err
 	}
+	// Every request is counted for access denials; with a call log, it is
+	// also written down.
+	calls := calllog.New(s.CallLog)
+	partition := Partition(cfg.Region)
+	hub := calllog.Caller{Principal: calllog.Hub, Account: s.HubAccount, Partition: partition}
+	if s.CallLog != nil && hub.Account == "" {
+		id, err := sts.NewFromConfig(cfg, func(o *sts.Options) {
+			if s.Endpoint != "" {
+				o.BaseEndpoint = aws.String(s.Endpoint)
+			}
+		}).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return nil, fmt.Errorf("setup: the call log needs the hub's account: %w", err)
+		}
+		hub.Account = aws.ToString(id.Account)
+	}
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, calls.Options(hub))
 		o.Retryer = store.SDKRetryer()
 		if s.DynamoDBEndpoint != "" {
 			o.BaseEndpoint = aws.String(s.DynamoDBEndpoint)
@@ -115,7 +150,16 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 	st := store.New(db, store.WithTables(orDefault(s.InventoryTable, store.DefaultInventoryTable), orDefault(s.RunsTable, store.DefaultRunsTable)),
 		store.WithRecordTTL(s.RecordTTL))
 	if s.CreateTables {
-		if err := st.EnsureTables(ctx, db); err != nil {
+		// Local tables only (a deployed stack's are Pulumi's): made with a
+		// client of their own, so that the call log holds the engine's
+		// requests alone.
+		tables := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+			o.Retryer = store.SDKRetryer()
+			if s.DynamoDBEndpoint != "" {
+				o.BaseEndpoint = aws.String(s.DynamoDBEndpoint)
+			}
+		})
+		if err := st.EnsureTables(ctx, tables); err != nil {
 			return nil, fmt.Errorf("setup: %w", err)
 		}
 	}
@@ -132,6 +176,10 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 	}
 	newFleet := func(runID string) engine.Fleet {
 		roles := s.Roles
+		roles.CallLog, roles.Hub = calls, hub
+		if roles.Partition == "" {
+			roles.Partition = partition
+		}
 		if roles.SessionName == "" {
 			roles.SessionName = "daily-restart-" + runID
 		}
@@ -139,7 +187,12 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 	}
 	n := report.Notifier{SummaryTopic: s.SummaryTopic, OwnerTopic: s.OwnerTopic, Out: s.Messages, Ledger: st}
 	if s.SummaryTopic != "" || s.OwnerTopic != "" {
-		n.SNS = sns.NewFromConfig(cfg)
+		n.SNS = sns.NewFromConfig(cfg, func(o *sns.Options) {
+			if s.SNSEndpoint != "" {
+				o.BaseEndpoint = aws.String(s.SNSEndpoint)
+			}
+			o.APIOptions = append(o.APIOptions, calls.Options(hub))
+		})
 	}
 	metrics := s.Metrics
 	if s.Meter != nil {
@@ -158,8 +211,9 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 		OutsideWindow: s.OutsideWindow, MinInterval: s.MinInterval,
 		// The fit counts the pace the fleet's limiter holds to.
 		DeploymentTime: s.DeploymentTime, IssueRate: limits.Modify.PerSecond,
+		Clusters: s.Clusters, Stack: s.Stack,
 	}
-	all := append([]engine.Option{engine.WithNotifier(n), engine.WithMetrics(metrics)}, opts...)
+	all := append([]engine.Option{engine.WithNotifier(n), engine.WithMetrics(metrics), engine.WithAccessDenied(calls)}, opts...)
 	return engine.New(ecfg, newFleet, st, all...), nil
 }
 
@@ -182,6 +236,18 @@ func AWSConfig(ctx context.Context, s Settings) (aws.Config, error) {
 		cfg.Region = "us-east-1"
 	}
 	return cfg, nil
+}
+
+// Partition is the partition of a Region ("Regions and zones", AWS
+// General Reference: the China Regions are aws-cn, GovCloud aws-us-gov).
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
 }
 
 func orDefault(v, d string) string {
@@ -207,6 +273,8 @@ func orDefault(v, d string) string {
 //	SUMMARY_TOPIC_ARN, OWNER_TOPIC_ARN
 //	UPDATE_RATE         UpdateService calls per second per account and Region (4; at most 5)
 //	EXPECTED_DEPLOYMENT_TIME  deployment time the window fit assumes until one is observed (10m)
+//	CLUSTERS            the only cluster ARNs restarted, comma separated (all when empty)
+//	STACK               the Stack dimension of the metrics (none when empty)
 //	ECS_ENDPOINT, DYNAMODB_ENDPOINT   endpoint overrides (local runs)
 func FromEnv(getenv func(string) string) (Settings, error) {
 	s := Settings{
@@ -219,6 +287,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		RunsTable:        getenv("RUNS_TABLE"),
 		SummaryTopic:     getenv("SUMMARY_TOPIC_ARN"),
 		OwnerTopic:       getenv("OWNER_TOPIC_ARN"),
+		Stack:            getenv("STACK"),
 		Messages:         os.Stdout,
 		Metrics:          os.Stdout,
 	}
@@ -233,6 +302,9 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		errs = append(errs, errors.New("ROLE_NAME is empty: set it to the member role's name"))
 	}
 	var err error
+	if s.Clusters, err = ParseClusters(getenv("CLUSTERS")); err != nil {
+		errs = append(errs, fmt.Errorf("CLUSTERS: %w", err))
+	}
 	if s.Enrollment, err = fleet.ParseEnrollment(getenv("ENROLLMENT")); err != nil {
 		errs = append(errs, fmt.Errorf("ENROLLMENT: %w", err))
 	}
@@ -275,6 +347,21 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		errs = append(errs, fmt.Errorf("RECORD_TTL_DAYS: %w", err))
 	}
 	return s, errors.Join(errs...)
+}
+
+// clusterARN is an ECS cluster's ARN (ECS API reference, Cluster.clusterArn).
+var clusterARN = regexp.MustCompile(`^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]{1,255}$`)
+
+// ParseClusters reads a cluster allow-list: cluster ARNs, comma
+// separated; empty for every cluster.
+func ParseClusters(v string) ([]string, error) {
+	out := List(v)
+	for _, c := range out {
+		if !clusterARN.MatchString(c) {
+			return nil, fmt.Errorf("%q is not a cluster ARN such as arn:aws:ecs:us-east-1:123456789012:cluster/name", c)
+		}
+	}
+	return out, nil
 }
 
 // ParseTTLDays parses a number of days (1 to 3650) into a duration.
