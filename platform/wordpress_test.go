@@ -11,8 +11,6 @@ import (
 	"github.com/nequi-platform/wordpress-ecs/plan"
 )
 
-const typeListenerRule = "aws:lb/listenerRule:ListenerRule"
-
 // containerEntry is what these tests read of the WordPress container
 // beyond containerDef.
 type containerEntry struct {

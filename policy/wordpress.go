@@ -24,8 +24,6 @@ var wordpressChecks = []Check{
 
 func init() { Checks = append(Checks, wordpressChecks...) }
 
-const typeListenerRule = "aws:lb/listenerRule:ListenerRule"
-
 // authKeyVariables are the official image's eight key and salt variables
 // (wp-config-docker.php); a missing one is random per container.
 var authKeyVariables = []string{

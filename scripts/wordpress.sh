@@ -51,6 +51,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   started=$(date +%s)
   "${as_root[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ -z "$made_policy" ] || "${as_root[@]}" rm -f /usr/sbin/policy-rc.d
+  trap - EXIT
   echo "wordpress: installed ${missing[*]} in $(( $(date +%s) - started ))s"
 fi
 

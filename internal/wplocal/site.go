@@ -45,7 +45,6 @@ type Site struct {
 	started   int
 
 	adminUser, adminPassword string
-	installed                bool
 }
 
 type running struct {
@@ -257,7 +256,6 @@ func (s *Site) Install(ctx context.Context) (string, error) {
 	if done.Status != http.StatusOK || !strings.Contains(done.Body, "Success!") {
 		return "", fmt.Errorf("install: WordPress answered %d on %s:\n%s", done.Status, orDefault(done.Task, "the load balancer"), lastLines(text(done.Body), 8))
 	}
-	s.installed = true
 	s.logf("installed by the administrator through %s", done.Task)
 	if open {
 		return "open", nil

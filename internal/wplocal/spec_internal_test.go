@@ -132,6 +132,13 @@ func TestHealthCheckMatchers(t *testing.T) {
 // the rules answer before a target is picked, and a forwarded request
 // with no target gets the load balancer's 503.
 func TestTheLoadBalancerAnswersTheInstallPagesByThePlansRules(t *testing.T) {
+	for _, a := range []netip.Addr{adminLocal, strangerLocal} {
+		l, err := net.Listen("tcp", net.JoinHostPort(a.String(), "0"))
+		if err != nil {
+			t.Skipf("this system does not route %s to the loopback interface (Linux does): %v", a, err)
+		}
+		l.Close()
+	}
 	s := devSpec(t, "203.0.113.7/32")
 	ca, err := newAuthority(t.TempDir())
 	if err != nil {

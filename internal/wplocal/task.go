@@ -97,15 +97,21 @@ func (s *Site) startTask(ctx context.Context, name string, c Container) (*task, 
 	if out, err := exec.Command("cp", "-al", img, html).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("task %s: copy WordPress: %w: %s", name, err, out)
 	}
-	for _, f := range []string{".htaccess"} {
-		b, err := os.ReadFile(filepath.Join(html, f))
-		if err != nil {
-			return nil, err
-		}
-		os.Remove(filepath.Join(html, f))
-		if err := os.WriteFile(filepath.Join(html, f), b, 0o644); err != nil {
-			return nil, err
-		}
+	// WordPress rewrites .htaccess in place when permalinks change: each
+	// task's is its own file, not a link to the image's.
+	htaccess := filepath.Join(html, ".htaccess")
+	b, err := os.ReadFile(htaccess)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(htaccess); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(htaccess, b, 0o644); err != nil {
+		return nil, err
+	}
+	if err := s.chown(htaccess); err != nil {
+		return nil, err
 	}
 	if err := s.shareWPContent(filepath.Join(html, "wp-content")); err != nil {
 		return nil, fmt.Errorf("task %s: %w", name, err)
