@@ -96,7 +96,7 @@ type WordPressArgs struct {
 
 // DatabaseVariables are the variables the tasks read to reach MySQL: the
 // four the official image's wp-config-docker.php reads, and
-// WORDPRESS_DB_PORT, which wpConfigExtra applies (the image itself takes a
+// WORDPRESS_DB_PORT, which ConfigExtra applies (the image itself takes a
 // port only inside WORDPRESS_DB_HOST, which one parameter cannot join).
 var DatabaseVariables = []string{"WORDPRESS_DB_HOST", "WORDPRESS_DB_PORT", "WORDPRESS_DB_USER", "WORDPRESS_DB_PASSWORD", "WORDPRESS_DB_NAME"}
 

@@ -169,8 +169,9 @@ func wordpressServices(p *plan.Plan) map[string][]plan.Resource {
 
 func eachWordPressService(p *plan.Plan, f func(svc plan.Resource, lbs []plan.Resource) Result) []Result {
 	var out []Result
+	services := wordpressServices(p)
 	for _, s := range p.OfType(typeECSService) {
-		if lbs, ok := wordpressServices(p)[s.URN]; ok && len(lbs) > 0 {
+		if lbs, ok := services[s.URN]; ok && len(lbs) > 0 {
 			out = append(out, f(s, lbs))
 		}
 	}
