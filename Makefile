@@ -7,7 +7,7 @@ FORMAT    ?= tree
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT  = github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: test demo plan night statemachine nightcost vet lint bench e2e ci clean readme-costs moto
+.PHONY: test demo plan night statemachine nightcost vet lint bench e2e wordpress ci clean readme-costs moto iam
 
 ## test: set up the local AWS services and run the whole suite
 test: node_modules moto
@@ -15,11 +15,12 @@ test: node_modules moto
 	$(GO) vet ./...
 	$(GO) test ./...
 
-## demo: the offline plan of both stacks, then the dev stack's state machine run locally against the local fleet
+## demo: the offline plan of every stack, then the dev stack's state machine run locally against the local fleet
 ## (a night, its rerun, a night while paused and one halted by the circuit breaker; BRAKES=0 leaves the last two out)
 demo: node_modules
 	$(GO) run ./cmd/plan --stack dev
 	$(GO) run ./cmd/plan --stack prod
+	$(GO) run ./cmd/plan --stack hub
 	scripts/statemachine.sh
 
 ## statemachine: only the local Step Functions run (SERVICES=2000 SCALE=10 STACK=dev)
@@ -35,11 +36,17 @@ nightcost: node_modules
 night: node_modules
 	scripts/night.sh
 
+## iam: every request of a local night (dev and prod, through the state machine, every fault on) and of a
+## moto night, and what AWS services do on the stacks' behalf, judged by a real IAM evaluator
+## (@cloud-copilot/iam-simulate) against the policies of the offline plans
+iam: node_modules moto
+	$(GO) test -count=1 -v -run 'TestEveryRequestOf|TestEveryGrantTheNightUsesIsNeeded|TestANightFailsWhenTheRestartRoleMayNotQuery|TestWhatServicesDoOnTheStacksBehalf' ./cmd/restart-sfn ./internal/iamjudge
+
 ## readme-costs: regenerate the README's cost table from the offline plans' estimates
 readme-costs:
 	$(GO) run ./cmd/costtable
 
-## plan: the offline plan of a stack (STACK=dev|prod, FORMAT=tree|json|mermaid|cost)
+## plan: the offline plan of a stack (STACK=dev|prod|hub, FORMAT=tree|json|mermaid|cost)
 plan:
 	$(GO) run ./cmd/plan --stack $(STACK) --format $(FORMAT)
 
@@ -68,8 +75,16 @@ bench: node_modules
 e2e: node_modules
 	$(GO) test -tags e2e -run E2E -count=1 -v -timeout 30m ./restart/engine
 
+## wordpress: the stack's WordPress tier run on this machine with Debian's packages (WordPress,
+## PHP with Apache, MariaDB; installed with apt-get): three tasks from the offline plan's task
+## definition behind a local load balancer, the README's first run, logins across the tasks and
+## through a restart; first each key and salt removed in turn (about 3 minutes; STACK=prod,
+## PLAN=saved-plan.json, KEYS=0 to skip the removals)
+wordpress:
+	scripts/wordpress.sh
+
 ## ci: everything CI runs
-ci: test lint e2e
+ci: test lint e2e wordpress
 
 # dynalite (a real DynamoDB on 127.0.0.1) for the restart engine's tests;
 # internal/testenv starts it per test binary. asl-validator and
@@ -85,4 +100,4 @@ moto:
 	@command -v moto_server >/dev/null || echo "moto_server not found: the night against moto will be skipped; install it with: pip install 'moto[server]'"
 
 clean:
-	rm -rf node_modules bin .night
+	rm -rf node_modules bin .night .wordpress

@@ -179,8 +179,10 @@ func NewEnvironment(ctx *pulumi.Context, name string, args EnvironmentArgs, opts
 			CidrBlocks:  pulumi.ToStringArray(args.WebserverClientCIDRs),
 		})
 	}
+	// EC2 takes only a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$* in a
+	// description (CreateSecurityGroup): no apostrophe (policy WP.NET.3).
 	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
-		Description: pulumi.String("MWAA environment " + args.EnvironmentName + ": its own members and the UI's clients"),
+		Description: pulumi.String("MWAA environment " + args.EnvironmentName + ": its own members and the clients of the UI"),
 		VpcId:       args.VpcID,
 		Ingress:     ingress,
 		Egress: ec2.SecurityGroupEgressArray{ec2.SecurityGroupEgressArgs{

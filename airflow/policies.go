@@ -1,34 +1,19 @@
 package airflow
 
 import (
-	"encoding/json"
 	"fmt"
+
+	"github.com/nequi-platform/wordpress-ecs/account"
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
-
-// policyDoc is an IAM or KMS policy document.
-type policyDoc struct {
-	Version   string      `json:"Version"`
-	Statement []statement `json:"Statement"`
-}
-
-type statement struct {
-	Sid       string         `json:"Sid,omitempty"`
-	Effect    string         `json:"Effect"`
-	Principal map[string]any `json:"Principal,omitempty"`
-	Action    any            `json:"Action"`
-	Resource  any            `json:"Resource"`
-	Condition map[string]any `json:"Condition,omitempty"`
-}
-
-func render(d policyDoc) (string, error) {
-	d.Version = "2012-10-17"
-	b, err := json.Marshal(d)
-	return string(b), err
-}
 
 // where names the environment's place in AWS, for ARNs.
 type where struct {
 	partition, region, account, dnsSuffix, envName string
+}
+
+func (w where) env() account.Env {
+	return account.Env{AccountID: w.account, Region: w.region, Partition: w.partition, DNSSuffix: w.dnsSuffix}
 }
 
 func (w where) environmentARN() string {
@@ -46,15 +31,12 @@ func (w where) logGroupARNPattern() string {
 // conditions of "Cross-service confused deputy prevention"
 // (https://docs.aws.amazon.com/mwaa/latest/userguide/cross-service-confused-deputy-prevention.html).
 func trustPolicy(w where) (string, error) {
-	return render(policyDoc{Statement: []statement{{
-		Effect:    "Allow",
-		Principal: map[string]any{"Service": []string{"airflow." + w.dnsSuffix, "airflow-env." + w.dnsSuffix}},
-		Action:    "sts:AssumeRole",
-		Condition: map[string]any{
-			"ArnLike":      map[string]any{"aws:SourceArn": w.environmentARN()},
-			"StringEquals": map[string]any{"aws:SourceAccount": w.account},
-		},
-	}}})
+	env := w.env()
+	return iam.Trust(iam.Statement{Effect: iam.Allow, Actions: []string{"sts:AssumeRole"}}.
+		By(iam.ServicePrincipal(env.ServicePrincipal("airflow"), env.ServicePrincipal("airflow-env"))).
+		If("ArnLike", "aws:SourceArn", w.environmentARN()).
+		If("StringEquals", "aws:SourceAccount", w.account),
+	).JSON()
 }
 
 // executionPolicy is the execution role's policy: the statements of "Sample
@@ -62,64 +44,33 @@ func trustPolicy(w where) (string, error) {
 // (https://docs.aws.amazon.com/mwaa/latest/userguide/mwaa-create-role.html),
 // each narrowed to this environment's bucket, log groups and key.
 func executionPolicy(w where, bucketARN, keyARN string) (string, error) {
-	return render(policyDoc{Statement: []statement{
-		{
-			Sid: "PublishEnvironmentHealthMetrics", Effect: "Allow",
-			Action: "airflow:PublishMetrics", Resource: w.environmentARN(),
-		},
-		{
-			// From AWS's sample: keeps DAG code from listing the account's
-			// buckets through this bucket.
-			Sid: "NoBucketListing", Effect: "Deny",
-			Action: "s3:ListAllMyBuckets", Resource: []string{bucketARN, bucketARN + "/*"},
-		},
-		{
-			Sid: "ReadDAGBucket", Effect: "Allow",
-			Action:   []string{"s3:GetObject*", "s3:GetBucket*", "s3:List*"},
-			Resource: []string{bucketARN, bucketARN + "/*"},
-		},
-		{
-			// MWAA refuses a bucket it cannot prove private; with an
-			// account-level block it checks that too ("Grant access to
-			// Amazon S3 bucket with account-level public access block").
-			// The action has no resource-level form.
-			Sid: "CheckAccountPublicAccessBlock", Effect: "Allow",
-			Action: "s3:GetAccountPublicAccessBlock", Resource: "*",
-		},
-		{
-			Sid: "WriteOwnLogGroups", Effect: "Allow",
-			Action: []string{
-				"logs:CreateLogStream", "logs:CreateLogGroup", "logs:PutLogEvents", "logs:GetLogEvents",
-				"logs:GetLogRecord", "logs:GetLogGroupFields", "logs:GetQueryResults",
-			},
-			Resource: w.logGroupARNPattern(),
-		},
-		{
-			// Neither action supports resource-level permissions.
-			Sid: "DescribeLogGroupsAndPutMetrics", Effect: "Allow",
-			Action: []string{"logs:DescribeLogGroups", "cloudwatch:PutMetricData"}, Resource: "*",
-		},
-		{
-			// The Celery queues live in an account MWAA owns, so the account
-			// part of the ARN has to be a wildcard (AWS's sample does the
-			// same); the queue name prefix is fixed by MWAA.
-			Sid: "UseCeleryQueues", Effect: "Allow",
-			Action: []string{
-				"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-				"sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage",
-			},
-			Resource: fmt.Sprintf("arn:%s:sqs:%s:*:airflow-celery-*", w.partition, w.region),
-		},
-		{
-			Sid: "UseEnvironmentKeyThroughSQSAndS3", Effect: "Allow",
-			Action:   []string{"kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*", "kms:Encrypt"},
-			Resource: keyARN,
-			Condition: map[string]any{"StringLike": map[string]any{"kms:ViaService": []string{
-				fmt.Sprintf("sqs.%s.%s", w.region, w.dnsSuffix),
-				fmt.Sprintf("s3.%s.%s", w.region, w.dnsSuffix),
-			}}},
-		},
-	}})
+	return iam.Identity(
+		iam.AllowStatement("PublishEnvironmentHealthMetrics", []string{"airflow:PublishMetrics"}, w.environmentARN()),
+		// From AWS's sample: keeps DAG code from listing the account's
+		// buckets through this bucket.
+		iam.DenyStatement("NoBucketListing", []string{"s3:ListAllMyBuckets"}, bucketARN, bucketARN+"/*"),
+		iam.AllowStatement("ReadDAGBucket", []string{"s3:GetObject*", "s3:GetBucket*", "s3:List*"}, bucketARN, bucketARN+"/*"),
+		// MWAA refuses a bucket it cannot prove private; with an
+		// account-level block it checks that too ("Grant access to Amazon
+		// S3 bucket with account-level public access block"). The action
+		// has no resource-level form.
+		iam.AllowStatement("CheckAccountPublicAccessBlock", []string{"s3:GetAccountPublicAccessBlock"}, "*"),
+		iam.AllowStatement("WriteOwnLogGroups", []string{
+			"logs:CreateLogStream", "logs:CreateLogGroup", "logs:PutLogEvents", "logs:GetLogEvents",
+			"logs:GetLogRecord", "logs:GetLogGroupFields", "logs:GetQueryResults",
+		}, w.logGroupARNPattern()),
+		// Neither action supports resource-level permissions.
+		iam.AllowStatement("DescribeLogGroupsAndPutMetrics", []string{"logs:DescribeLogGroups", "cloudwatch:PutMetricData"}, "*"),
+		// The Celery queues live in an account MWAA owns, so the account
+		// part of the ARN has to be a wildcard (AWS's sample does the
+		// same); the queue name prefix is fixed by MWAA.
+		iam.AllowStatement("UseCeleryQueues", []string{
+			"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+			"sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage",
+		}, fmt.Sprintf("arn:%s:sqs:%s:*:airflow-celery-*", w.partition, w.region)),
+		iam.AllowStatement("UseEnvironmentKeyThroughSQSAndS3", []string{"kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*", "kms:Encrypt"}, keyARN).
+			If("StringLike", "kms:ViaService", iam.ViaServices(w.env(), "sqs", "s3")),
+	).JSON()
 }
 
 // keyPolicy lets the account administer the key through IAM (which is also
@@ -130,34 +81,18 @@ func executionPolicy(w where, bucketARN, keyARN string) (string, error) {
 // AWS's sample admits every log group of the account; the encryption
 // context names the group, so this one admits airflow-<environment>-*.
 func keyPolicy(w where) (string, error) {
-	return render(policyDoc{Statement: []statement{
-		{
-			Sid:       "AccountAdministersKeyThroughIAM",
-			Effect:    "Allow",
-			Principal: map[string]any{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", w.partition, w.account)},
-			Action:    "kms:*",
-			Resource:  "*",
-		},
-		{
-			Sid:       "CloudWatchLogsUsesKeyForEnvironmentLogGroups",
-			Effect:    "Allow",
-			Principal: map[string]any{"Service": fmt.Sprintf("logs.%s.%s", w.region, w.dnsSuffix)},
-			Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
-			Resource:  "*",
-			Condition: map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": w.logGroupARNPattern()}},
-		},
-	}})
+	env := w.env()
+	return iam.Resource(
+		iam.AllowStatement("AccountAdministersKeyThroughIAM", []string{"kms:*"}, "*").By(iam.AWSPrincipal(env.RootARN())),
+		iam.AllowStatement("CloudWatchLogsUsesKeyForEnvironmentLogGroups",
+			[]string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"}, "*").
+			By(iam.ServicePrincipal(env.RegionalServicePrincipal("logs"))).
+			If("ArnLike", "kms:EncryptionContext:aws:logs:arn", w.logGroupARNPattern()),
+	).JSON()
 }
 
 // bucketPolicy refuses every request to the DAG bucket that does not use
 // TLS (Security Hub S3.5).
 func bucketPolicy(bucketARN string) (string, error) {
-	return render(policyDoc{Statement: []statement{{
-		Sid:       "DenyInsecureTransport",
-		Effect:    "Deny",
-		Principal: map[string]any{"AWS": "*"},
-		Action:    "s3:*",
-		Resource:  []string{bucketARN, bucketARN + "/*"},
-		Condition: map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-	}}})
+	return iam.Resource(iam.DenyInsecureTransport("s3", bucketARN, bucketARN+"/*")).JSON()
 }

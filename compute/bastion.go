@@ -1,6 +1,10 @@
 package compute
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awsiam "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -16,12 +20,32 @@ type BastionArgs struct {
 	// Architecture is the AMI's: arm64 or x86_64, matching InstanceType.
 	Architecture            string
 	SessionLogRetentionDays int
-	// SessionPreferences manages the Region's Session Manager preferences
-	// (the SSM-SessionManagerRunShell document, one per account and
-	// Region) so that every session is logged. Turn it off where another
-	// stack in the same account and Region already owns it.
-	SessionPreferences bool
+	// SessionPreferences says what the bastion does with the Region's
+	// Session Manager preferences (the SSM-SessionManagerRunShell
+	// document, one per account and Region): create them, so that every
+	// shell session is logged to the bastion's group; adopt the ones the
+	// account has (looked up; the preview stops when there are none); or
+	// leave them alone.
+	SessionPreferences Ownership
+	// RetainSessionPreferences keeps a created document when the stack
+	// lets go of it: every stack of the account and Region uses it.
+	RetainSessionPreferences bool
 }
+
+// Ownership says whether a stack creates an account-wide setting, adopts
+// the one the account has, or leaves it alone.
+type Ownership string
+
+// The ownerships.
+const (
+	Create   Ownership = "create"
+	Existing Ownership = "existing"
+	Off      Ownership = "off"
+)
+
+// ErrNoSessionPreferences is returned (wrapped) when the bastion adopts the
+// account's Session Manager preferences and there are none.
+var ErrNoSessionPreferences = errors.New("the account has no Session Manager preferences in this Region (no " + SessionPreferencesDocument + " document)")
 
 // AMIParameter is the public SSM parameter holding the latest Amazon Linux
 // 2023 AMI for an architecture (Amazon Linux 2023 User Guide, "Get the
@@ -68,7 +92,12 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	if err != nil {
 		return nil, err
 	}
-	if a.SessionPreferences {
+	switch a.SessionPreferences {
+	case Existing:
+		if err := adoptSessionPreferences(ctx, sessionLogName); err != nil {
+			return nil, err
+		}
+	case Create:
 		content, err := marshal(map[string]any{
 			"schemaVersion": "1.0",
 			"description":   "Session Manager preferences: every session logged to an encrypted log group",
@@ -99,7 +128,7 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 			DocumentFormat: pulumi.String("JSON"),
 			Content:        pulumi.String(content),
 			Tags:           tagged(args.Tags, SessionPreferencesDocument),
-		}, parent); err != nil {
+		}, parent, pulumi.RetainOnDelete(a.RetainSessionPreferences)); err != nil {
 			return nil, err
 		}
 	}
@@ -182,4 +211,28 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	}
 	b.InstanceID = inst.ID().ToStringOutput()
 	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{"instanceId": b.InstanceID})
+}
+
+// adoptSessionPreferences looks up the account's Session Manager
+// preferences, and warns when they log shell sessions nowhere or somewhere
+// other than the bastion's group.
+func adoptSessionPreferences(ctx *pulumi.Context, sessionLogName string) error {
+	doc, err := ssm.LookupDocument(ctx, &ssm.LookupDocumentArgs{Name: SessionPreferencesDocument, DocumentFormat: pulumi.StringRef("JSON")})
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrNoSessionPreferences, err)
+	}
+	var prefs struct {
+		Inputs struct {
+			CloudWatchLogGroupName string `json:"cloudWatchLogGroupName"`
+			S3BucketName           string `json:"s3BucketName"`
+		} `json:"inputs"`
+	}
+	_ = json.Unmarshal([]byte(doc.Content), &prefs)
+	switch in := prefs.Inputs; {
+	case in.CloudWatchLogGroupName == "" && in.S3BucketName == "":
+		_ = ctx.Log.Warn("the account's Session Manager preferences log shell sessions nowhere: the bastion's sessions go unrecorded until their owner sets a log group or bucket", nil)
+	case in.CloudWatchLogGroupName != sessionLogName:
+		_ = ctx.Log.Info(fmt.Sprintf("shell sessions are logged where the account's Session Manager preferences say (log group %q, bucket %q), not to %s", in.CloudWatchLogGroupName, in.S3BucketName, sessionLogName), nil)
+	}
+	return nil
 }

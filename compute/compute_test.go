@@ -17,6 +17,10 @@ func args() compute.Args {
 	for _, v := range compute.DatabaseVariables {
 		secrets[v] = pulumi.String("arn:aws:ssm:us-east-1:123456789012:parameter/test/db/" + strings.ToLower(v))
 	}
+	keys := map[string]pulumi.StringInput{}
+	for _, v := range compute.AuthKeyVariables {
+		keys[v] = pulumi.String("arn:aws:ssm:us-east-1:123456789012:parameter/test/wordpress/" + strings.ToLower(v))
+	}
 	ids := func(prefix string) pulumi.StringArray {
 		return pulumi.StringArray{pulumi.String(prefix + "-a"), pulumi.String(prefix + "-b")}
 	}
@@ -40,7 +44,9 @@ func args() compute.Args {
 		},
 		Service: compute.ServiceArgs{
 			Image: "wordpress:6", CPU: 256, Memory: 512, CPUArchitecture: "ARM64", DesiredCount: 1, LogRetentionDays: 7,
-			Database: compute.DatabaseArgs{Secrets: secrets, ParameterPathARN: "arn:aws:ssm:us-east-1:123456789012:parameter/test/db/*"},
+			Database:  compute.DatabaseArgs{Secrets: secrets, ParameterPathARN: "arn:aws:ssm:us-east-1:123456789012:parameter/test/db/*"},
+			AuthKeys:  compute.AuthKeysArgs{Secrets: keys, ParameterPathARN: "arn:aws:ssm:us-east-1:123456789012:parameter/test/wordpress/*"},
+			WordPress: compute.WordPressArgs{DisallowFileEdit: true, UploadMaxMB: 64},
 		},
 		FileSystem: compute.FileSystemArgs{KeyARN: pulumi.String("arn:aws:kms:us-east-1:123456789012:key/efs"), ThroughputMode: "bursting", TransitionToIA: "AFTER_7_DAYS"},
 	}
@@ -80,6 +86,8 @@ func TestArgumentsAWSWouldRejectAreErrors(t *testing.T) {
 		},
 		"no database password":        func(a *compute.Args) { delete(a.Service.Database.Secrets, "WORDPRESS_DB_PASSWORD") },
 		"no way to read the settings": func(a *compute.Args) { a.Service.Database.ParameterPathARN = "" },
+		"no nonce salt":               func(a *compute.Args) { delete(a.Service.AuthKeys.Secrets, "WORDPRESS_NONCE_SALT") },
+		"no way to read the keys":     func(a *compute.Args) { a.Service.AuthKeys.ParameterPathARN = "" },
 	} {
 		a := args()
 		change(&a)

@@ -22,7 +22,31 @@ type LoadBalancerArgs struct {
 	// StickinessSeconds above 0 pins a visitor to a task with a load
 	// balancer cookie for that long.
 	StickinessSeconds int
+	// AdminCIDRs are the only sources the install pages answer; every
+	// other source gets 403 from the load balancer itself. Empty: none.
+	AdminCIDRs []string
 }
+
+// InstallPaths are the path patterns of WordPress's first-run pages:
+// install.php makes whoever submits it the administrator, and
+// setup-config.php writes wp-config.php. Patterns, because Apache serves
+// /wp-admin//install.php and /wp-admin/install.php/x as install.php too,
+// and a listener rule compares the path as it comes (case-sensitive, "*"
+// any characters). Two patterns with two wildcards each stay within a
+// rule's five condition wildcards.
+var InstallPaths = []string{"*/install.php*", "*/setup-config.php*"}
+
+// adminRangesPerRule is how many source ranges one rule can add to the two
+// install paths: five condition values per rule (Elastic Load Balancing
+// quotas for Application Load Balancers, "Condition values per rule").
+const adminRangesPerRule = 3
+
+// Listener rule priorities: the admins' forward rules first (1..10), the
+// 403 for everyone else after them; the default action (forward) is last.
+const (
+	installAdminPriority  = 1
+	installClosedPriority = 100
+)
 
 // HTTPSArgs name the certificate: an existing one (CertificateARN), or a
 // new DNS-validated one for DomainName in HostedZoneID. With DomainName and
@@ -53,7 +77,9 @@ type loadBalancer struct {
 	URL                  pulumi.StringOutput
 	TargetGroupARN       pulumi.StringOutput
 	TargetGroupARNSuffix pulumi.StringOutput
-	// Listeners must exist before the service registers targets.
+	// Listeners, and their install rules, must exist before the service
+	// registers targets: the site must never answer before its install
+	// pages are closed.
 	Listeners []pulumi.Resource
 }
 
@@ -149,6 +175,9 @@ func newLoadBalancer(ctx *pulumi.Context, name string, args Args, opts ...pulumi
 	}}
 	httpAction := forward
 	scheme, host := "http", alb.DnsName
+	// serving is the listener that forwards to WordPress: HTTPS when there
+	// is one (HTTP then only redirects to it), else HTTP.
+	var serving *lb.Listener
 	if h := a.HTTPS; h != nil {
 		certARN, err := certificate(ctx, name, args, parent)
 		if err != nil {
@@ -167,6 +196,7 @@ func newLoadBalancer(ctx *pulumi.Context, name string, args Args, opts ...pulumi
 			return nil, err
 		}
 		l.Listeners = append(l.Listeners, https)
+		serving = https
 		// Security Hub ELB.1: plain HTTP only ever answers with a
 		// permanent redirect to the same URL over HTTPS.
 		httpAction = lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{
@@ -208,6 +238,15 @@ func newLoadBalancer(ctx *pulumi.Context, name string, args Args, opts ...pulumi
 	}
 	l.Listeners = append(l.Listeners, http)
 
+	if serving == nil {
+		serving = http
+	}
+	rules, err := installRules(ctx, name, a.AdminCIDRs, serving, tg, parent)
+	if err != nil {
+		return nil, err
+	}
+	l.Listeners = append(l.Listeners, rules...)
+
 	l.ARN, l.ARNSuffix, l.DNSName = alb.Arn, alb.ArnSuffix, alb.DnsName
 	l.TargetGroupARN, l.TargetGroupARNSuffix = tg.Arn, tg.ArnSuffix
 	l.URL = pulumi.Sprintf("%s://%s", scheme, host)
@@ -215,6 +254,48 @@ func newLoadBalancer(ctx *pulumi.Context, name string, args Args, opts ...pulumi
 		"arn": l.ARN, "arnSuffix": l.ARNSuffix, "dnsName": l.DNSName, "url": l.URL,
 		"targetGroupArn": l.TargetGroupARN, "targetGroupArnSuffix": l.TargetGroupARNSuffix,
 	})
+}
+
+// installRules keep the install pages from the internet: a rule per three
+// admin ranges forwards those pages to WordPress, and a rule after them
+// answers 403 to every other source. Before the first install WordPress
+// redirects every page to install.php, and whoever submits it first
+// becomes the administrator.
+func installRules(ctx *pulumi.Context, name string, admins []string, listener *lb.Listener, tg *lb.TargetGroup, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	paths := &lb.ListenerRuleConditionArgs{PathPattern: &lb.ListenerRuleConditionPathPatternArgs{Values: pulumi.ToStringArray(InstallPaths)}}
+	var out []pulumi.Resource
+	for i := 0; i*adminRangesPerRule < len(admins); i++ {
+		chunk := admins[i*adminRangesPerRule : min(len(admins), (i+1)*adminRangesPerRule)]
+		r, err := lb.NewListenerRule(ctx, fmt.Sprintf("%s-install-admins-%d", name, i+1), &lb.ListenerRuleArgs{
+			ListenerArn: listener.Arn,
+			Priority:    pulumi.Int(installAdminPriority + i),
+			Conditions: lb.ListenerRuleConditionArray{paths, &lb.ListenerRuleConditionArgs{
+				SourceIp: &lb.ListenerRuleConditionSourceIpArgs{Values: pulumi.ToStringArray(chunk)},
+			}},
+			Actions: lb.ListenerRuleActionArray{&lb.ListenerRuleActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tg.Arn}},
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("install rule for admins %d: %w", i+1, err)
+		}
+		out = append(out, r)
+	}
+	closed, err := lb.NewListenerRule(ctx, name+"-install-closed", &lb.ListenerRuleArgs{
+		ListenerArn: listener.Arn,
+		Priority:    pulumi.Int(installClosedPriority),
+		Conditions:  lb.ListenerRuleConditionArray{paths},
+		Actions: lb.ListenerRuleActionArray{&lb.ListenerRuleActionArgs{
+			Type: pulumi.String("fixed-response"),
+			FixedResponse: &lb.ListenerRuleActionFixedResponseArgs{
+				StatusCode:  pulumi.String("403"),
+				ContentType: pulumi.String("text/plain"),
+				MessageBody: pulumi.String("The WordPress install pages answer only from compute.adminCidrs.\n"),
+			},
+		}},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("install rule: %w", err)
+	}
+	return append(out, closed), nil
 }
 
 // certificate returns the ARN of the listener's certificate: the one

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
@@ -31,8 +32,15 @@ type ServiceArgs struct {
 	EnableExecuteCommand          bool
 	LogRetentionDays              int
 	Database                      DatabaseArgs
+	// AuthKeys are WordPress's keys and salts, shared by every task.
+	AuthKeys AuthKeysArgs
+	// WordPress is what WORDPRESS_CONFIG_EXTRA and PHP's settings say.
+	WordPress WordPressArgs
 	// Autoscaling, when set, scales the service.
 	Autoscaling *AutoscalingArgs
+	// GuardDutyAgent lets the execution role pull the security agent that
+	// GuardDuty runtime monitoring adds to every task it manages.
+	GuardDutyAgent bool
 }
 
 // DatabaseArgs are how the tasks find the database: the official image's
@@ -54,19 +62,90 @@ type DatabaseArgs struct {
 	KeyARNs []pulumi.StringInput
 }
 
+// AuthKeysArgs are where the tasks read WordPress's authentication keys
+// and salts.
+type AuthKeysArgs struct {
+	// Secrets maps each of AuthKeyVariables to the SSM parameter ARN ECS
+	// reads it from.
+	Secrets map[string]pulumi.StringInput
+	// ParameterPathARN covers the parameters, for the execution role.
+	ParameterPathARN string
+}
+
+// AuthKeyVariables are the eight variables the official image's
+// wp-config-docker.php reads AUTH_KEY ... NONCE_SALT from. Every one it is
+// not given becomes a random value of the container's own (its
+// entrypoint writes one into wp-config.php), so a login cookie or a form's
+// nonce signed by one task is refused by every other task, and by every
+// task after a restart.
+var AuthKeyVariables = []string{
+	"WORDPRESS_AUTH_KEY", "WORDPRESS_SECURE_AUTH_KEY", "WORDPRESS_LOGGED_IN_KEY", "WORDPRESS_NONCE_KEY",
+	"WORDPRESS_AUTH_SALT", "WORDPRESS_SECURE_AUTH_SALT", "WORDPRESS_LOGGED_IN_SALT", "WORDPRESS_NONCE_SALT",
+}
+
+// WordPressArgs are WordPress's own settings in the tasks.
+type WordPressArgs struct {
+	// DisallowFileEdit turns off the theme and plugin editor.
+	DisallowFileEdit bool
+	// DisallowFileMods turns off installing and updating plugins and
+	// themes from the dashboard.
+	DisallowFileMods bool
+	// UploadMaxMB is PHP's upload_max_filesize; 0 leaves PHP's 2 MB.
+	UploadMaxMB int
+}
+
 // DatabaseVariables are the variables the tasks read to reach MySQL: the
 // four the official image's wp-config-docker.php reads, and
-// WORDPRESS_DB_PORT, which wpConfigExtra applies (the image itself takes a
+// WORDPRESS_DB_PORT, which ConfigExtra applies (the image itself takes a
 // port only inside WORDPRESS_DB_HOST, which one parameter cannot join).
 var DatabaseVariables = []string{"WORDPRESS_DB_HOST", "WORDPRESS_DB_PORT", "WORDPRESS_DB_USER", "WORDPRESS_DB_PASSWORD", "WORDPRESS_DB_NAME"}
 
-// wpConfigExtra is PHP the image evaluates in wp-config.php
-// (WORDPRESS_CONFIG_EXTRA), before WordPress connects:
+// ConfigExtra is the PHP the image evaluates in wp-config.php
+// (WORDPRESS_CONFIG_EXTRA), before WordPress loads:
 //   - the database requires TLS (require_secure_transport), and WordPress
-//     connects without it unless MYSQL_CLIENT_FLAGS asks;
+//     connects without it unless MYSQL_CLIENT_FLAGS asks (mysqlnd then
+//     encrypts without checking the server's certificate, having no CA to
+//     check it against);
 //   - DB_HOST carries no port, so mysqli connects to its default port,
-//     which is set here from the port parameter.
-const wpConfigExtra = "define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL); ini_set('mysqli.default_port', getenv('WORDPRESS_DB_PORT'));"
+//     which is set here from the port parameter;
+//   - core never updates itself (WP_AUTO_UPDATE_CORE) and nobody may
+//     update it from the dashboard (update_core mapped to do_not_allow
+//     through a hook registered before the plugin API loads, which
+//     WordPress supports by pre-filling $wp_filter): core files belong to
+//     the image, and a task that changed its own would differ from the
+//     others until the next restart;
+//   - DISALLOW_FILE_EDIT and DISALLOW_FILE_MODS as configured.
+func ConfigExtra(w WordPressArgs) string {
+	lines := []string{
+		"define('MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL);",
+		"ini_set('mysqli.default_port', getenv('WORDPRESS_DB_PORT'));",
+		"define('WP_AUTO_UPDATE_CORE', false);",
+		"$GLOBALS['wp_filter']['map_meta_cap'][10][] = array('accepted_args' => 2, 'function' => function ($caps, $cap) { return $cap === 'update_core' ? array('do_not_allow') : $caps; });",
+	}
+	if w.DisallowFileEdit {
+		lines = append(lines, "define('DISALLOW_FILE_EDIT', true);")
+	}
+	if w.DisallowFileMods {
+		lines = append(lines, "define('DISALLOW_FILE_MODS', true);")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// uploadEntryPoint wraps the image's own entrypoint so that PHP takes the
+// upload limit without a custom image: PHP reads every .ini file in
+// $PHP_INI_DIR/conf.d (the official image sets PHP_INI_DIR) when Apache
+// starts, so the wrapper writes one there and then runs the image's
+// docker-entrypoint.sh with the container's command, as the image would
+// have. upload_max_filesize and post_max_size are PHP_INI_PERDIR settings,
+// which ini_set in WORDPRESS_CONFIG_EXTRA cannot change.
+func uploadEntryPoint(mb int) pulumi.Array {
+	script := fmt.Sprintf(`printf 'upload_max_filesize = %dM\npost_max_size = %dM\n' > "$PHP_INI_DIR/conf.d/zz-wordpress-uploads.ini" && exec docker-entrypoint.sh "$@"`, mb, mb+1)
+	return pulumi.Array{pulumi.String("sh"), pulumi.String("-c"), pulumi.String(script), pulumi.String("sh")}
+}
+
+// imageCommand is the official apache image's CMD, which the entrypoint
+// runs (and which it needs as its first argument to set WordPress up).
+const imageCommand = "apache2-foreground"
 
 // AutoscalingArgs are target tracking on CPU and on requests per task.
 type AutoscalingArgs struct {
@@ -84,6 +163,17 @@ func (s ServiceArgs) check() error {
 	}
 	if s.Database.ParameterPathARN == "" && len(s.Database.SecretARNs) == 0 {
 		return fmt.Errorf("the execution role needs the database parameters' path ARN or secret ARNs")
+	}
+	for _, v := range AuthKeyVariables {
+		if s.AuthKeys.Secrets[v] == nil {
+			return fmt.Errorf("auth key secret %s is missing; each task would sign logins with a random key of its own", v)
+		}
+	}
+	if s.AuthKeys.ParameterPathARN == "" {
+		return fmt.Errorf("the execution role needs the auth keys' parameter path ARN")
+	}
+	if s.WordPress.UploadMaxMB < 0 {
+		return fmt.Errorf("UploadMaxMB must be 0 or more, got %d", s.WordPress.UploadMaxMB)
 	}
 	return nil
 }
@@ -145,10 +235,11 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 	if err != nil {
 		return nil, err
 	}
-	if _, err := awsiam.NewRolePolicy(ctx, name+"-task-execution", &awsiam.RolePolicyArgs{
+	execPolicy, err := awsiam.NewRolePolicy(ctx, name+"-task-execution", &awsiam.RolePolicyArgs{
 		Role:   execRole.Name,
-		Policy: executionPolicy(env, a.Image, a.Database, logs.Arn),
-	}, parent); err != nil {
+		Policy: executionPolicy(env, a, logs.Arn),
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
 	taskRole, err := awsiam.NewRole(ctx, name+"-task", &awsiam.RoleArgs{
@@ -159,10 +250,11 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 	if err != nil {
 		return nil, err
 	}
-	if _, err := awsiam.NewRolePolicy(ctx, name+"-task", &awsiam.RolePolicyArgs{
+	taskPolicyRes, err := awsiam.NewRolePolicy(ctx, name+"-task", &awsiam.RolePolicyArgs{
 		Role:   taskRole.Name,
 		Policy: taskPolicy(fs, a.EnableExecuteCommand),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, err
 	}
 
@@ -208,6 +300,9 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 		ignore = append(ignore, "desiredCount")
 	}
 	deps := append(append([]pulumi.Resource{}, lb.Listeners...), fs.MountTargets...)
+	// Tasks start as soon as the service exists: their roles must already
+	// hold their policies, or the first tasks fail to pull or mount.
+	deps = append(deps, execPolicy, taskPolicyRes)
 	svc, err := ecs.NewService(ctx, name, &ecs.ServiceArgs{
 		Name:           pulumi.String("wordpress"),
 		Cluster:        cluster.Arn,
@@ -260,19 +355,27 @@ func newService(ctx *pulumi.Context, name string, args Args, lb *loadBalancer, f
 }
 
 // containerDefinitions is the one WordPress container: the database
-// settings as secrets, wp-content on EFS, logs to the encrypted group.
+// settings and the keys and salts as secrets, wp-content on EFS, logs to
+// the encrypted group.
 func containerDefinitions(args Args, logGroup pulumi.StringOutput) pulumi.StringOutput {
 	a := args.Service
-	names := make([]string, 0, len(a.Database.Secrets))
-	for n := range a.Database.Secrets {
+	all := map[string]pulumi.StringInput{}
+	for n, v := range a.Database.Secrets {
+		all[n] = v
+	}
+	for n, v := range a.AuthKeys.Secrets {
+		all[n] = v
+	}
+	names := make([]string, 0, len(all))
+	for n := range all {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	secrets := pulumi.Array{}
 	for _, n := range names {
-		secrets = append(secrets, pulumi.Map{"name": pulumi.String(n), "valueFrom": a.Database.Secrets[n]})
+		secrets = append(secrets, pulumi.Map{"name": pulumi.String(n), "valueFrom": all[n]})
 	}
-	return pulumi.JSONMarshal(pulumi.Array{pulumi.Map{
+	container := pulumi.Map{
 		"name":      pulumi.String(containerName),
 		"image":     pulumi.String(a.Image),
 		"essential": pulumi.Bool(true),
@@ -287,7 +390,7 @@ func containerDefinitions(args Args, logGroup pulumi.StringOutput) pulumi.String
 		"secrets": secrets,
 		"environment": pulumi.Array{pulumi.Map{
 			"name":  pulumi.String("WORDPRESS_CONFIG_EXTRA"),
-			"value": pulumi.String(wpConfigExtra),
+			"value": pulumi.String(ConfigExtra(a.WordPress)),
 		}},
 		"mountPoints": pulumi.Array{pulumi.Map{
 			"sourceVolume":  pulumi.String("wp-content"),
@@ -304,7 +407,12 @@ func containerDefinitions(args Args, logGroup pulumi.StringOutput) pulumi.String
 			},
 		},
 		"linuxParameters": pulumi.Map{"initProcessEnabled": pulumi.Bool(true)},
-	}})
+	}
+	if a.WordPress.UploadMaxMB > 0 {
+		container["entryPoint"] = uploadEntryPoint(a.WordPress.UploadMaxMB)
+		container["command"] = pulumi.Array{pulumi.String(imageCommand)}
+	}
+	return pulumi.JSONMarshal(pulumi.Array{container})
 }
 
 // ecrImage is "<account>.dkr.ecr.<region>.<dns suffix>/<repository>[:tag]".
@@ -319,12 +427,13 @@ func ecrRepositoryARN(env account.Env, image string) string {
 	return env.ARN("ecr", m[2], m[1], "repository/"+m[3])
 }
 
-// executionPolicy lets ECS read exactly the database settings, decrypt
-// them only through SSM or Secrets Manager, and write to the one log
-// group; and pull the image when it is in a private ECR repository (a
-// public image needs no registry permission). Amazon ECS Developer Guide,
-// "Amazon ECS task execution IAM role".
-func executionPolicy(env account.Env, image string, db DatabaseArgs, logGroupARN pulumi.StringOutput) pulumi.StringOutput {
+// executionPolicy lets ECS read exactly the database settings and the
+// keys and salts, decrypt them only through SSM or Secrets Manager, and
+// write to the one log group; and pull the image when it is in a private
+// ECR repository (a public image needs no registry permission). Amazon ECS
+// Developer Guide, "Amazon ECS task execution IAM role".
+func executionPolicy(env account.Env, svc ServiceArgs, logGroupARN pulumi.StringOutput) pulumi.StringOutput {
+	image, db, guardDutyAgent := svc.Image, svc.Database, svc.GuardDutyAgent
 	statements := pulumi.Array{}
 	if db.ParameterPathARN != "" {
 		statements = append(statements, pulumi.Map{
@@ -332,6 +441,14 @@ func executionPolicy(env account.Env, image string, db DatabaseArgs, logGroupARN
 			"Effect":   pulumi.String("Allow"),
 			"Action":   pulumi.String("ssm:GetParameters"),
 			"Resource": pulumi.String(db.ParameterPathARN),
+		})
+	}
+	if svc.AuthKeys.ParameterPathARN != "" {
+		statements = append(statements, pulumi.Map{
+			"Sid":      pulumi.String("ReadWordPressKeys"),
+			"Effect":   pulumi.String("Allow"),
+			"Action":   pulumi.String("ssm:GetParameters"),
+			"Resource": pulumi.String(svc.AuthKeys.ParameterPathARN),
 		})
 	}
 	if len(db.SecretARNs) > 0 {
@@ -377,6 +494,28 @@ func executionPolicy(env account.Env, image string, db DatabaseArgs, logGroupARN
 				"Effect":   pulumi.String("Allow"),
 				"Action":   pulumi.StringArray{pulumi.String("ecr:BatchCheckLayerAvailability"), pulumi.String("ecr:BatchGetImage"), pulumi.String("ecr:GetDownloadUrlForLayer")},
 				"Resource": pulumi.String(repo),
+			})
+	}
+	if guardDutyAgent {
+		// GuardDuty runtime monitoring adds its agent as a sidecar pulled
+		// with the task's execution role from GuardDuty's own repository
+		// (GuardDuty user guide, "Prerequisites for AWS Fargate (Amazon
+		// ECS only) support"); without these the sidecar stops with
+		// CannotPullContainerError and the task runs unmonitored. The
+		// repository's account differs per Region ("ECR repository for
+		// GuardDuty agent on AWS Fargate"), so only its name is pinned.
+		statements = append(statements,
+			pulumi.Map{
+				"Sid":      pulumi.String("GuardDutyAgentRegistryToken"),
+				"Effect":   pulumi.String("Allow"),
+				"Action":   pulumi.String("ecr:GetAuthorizationToken"),
+				"Resource": pulumi.String("*"),
+			},
+			pulumi.Map{
+				"Sid":      pulumi.String("PullGuardDutyAgent"),
+				"Effect":   pulumi.String("Allow"),
+				"Action":   pulumi.StringArray{pulumi.String("ecr:BatchCheckLayerAvailability"), pulumi.String("ecr:BatchGetImage"), pulumi.String("ecr:GetDownloadUrlForLayer")},
+				"Resource": pulumi.String(env.ARN("ecr", env.Region, "*", "repository/aws-guardduty-agent-fargate")),
 			})
 	}
 	statements = append(statements, pulumi.Map{

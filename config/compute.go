@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -58,6 +59,34 @@ type Compute struct {
 	FileSystem FileSystem `json:"fileSystem"`
 	// Bastion is the Session Manager host for reaching the database.
 	Bastion Bastion `json:"bastion"`
+	// AdminCIDRs are the address ranges the install pages answer from
+	// (/wp-admin/install.php and /wp-admin/setup-config.php): whoever
+	// submits the install form first becomes the site's administrator.
+	// From anywhere else the load balancer answers 403; empty, from
+	// nowhere. The load balancer sees the client's own address (its
+	// source-ip condition ignores X-Forwarded-For), so these are the
+	// public ranges an office or VPN leaves from.
+	AdminCIDRs []string `json:"adminCidrs"`
+	// WordPress is how WordPress itself runs in the tasks: what the
+	// container's WORDPRESS_CONFIG_EXTRA and PHP settings say.
+	WordPress WordPressSettings `json:"wordpress"`
+}
+
+// WordPressSettings are WordPress's own settings. Core updates are always
+// off: the image's version is the version every task runs.
+type WordPressSettings struct {
+	// DisallowFileEdit turns off the theme and plugin file editor
+	// (DISALLOW_FILE_EDIT): an administrator's session must not be a way
+	// to write PHP into the shared wp-content. Refused off in production.
+	DisallowFileEdit bool `json:"disallowFileEdit"`
+	// DisallowFileMods turns off installing and updating plugins and
+	// themes from the dashboard (DISALLOW_FILE_MODS), for sites whose
+	// plugins come with the image. The cost: every plugin, theme or
+	// translation change is then an image build and a deployment.
+	DisallowFileMods bool `json:"disallowFileMods"`
+	// UploadMaxMB is PHP's upload_max_filesize (post_max_size is 1 MB
+	// more), which PHP leaves at 2 MB.
+	UploadMaxMB int `json:"uploadMaxMb"`
 }
 
 // HTTPS is the TLS listener. A certificate comes from CertificateARN, or
@@ -109,11 +138,9 @@ type Bastion struct {
 	Enabled      bool   `json:"enabled"`
 	InstanceType string `json:"instanceType"`
 	// SessionLogRetentionDays keeps the Session Manager session logs.
+	// The account's Session Manager preferences, which decide whether
+	// sessions are logged here, are governance.sessionManagerPreferences.
 	SessionLogRetentionDays int `json:"sessionLogRetentionDays"`
-	// SessionPreferences manages the account's Session Manager preferences
-	// in the Region (one document per account and Region) so that every
-	// session is logged; off where another stack already owns them.
-	SessionPreferences bool `json:"sessionPreferences"`
 }
 
 // DefaultCompute is the WordPress tier a stack gets when it sets nothing:
@@ -139,7 +166,9 @@ func DefaultCompute() Compute {
 		DeletionProtection:            true,
 		Autoscaling:                   Autoscaling{Enabled: true, MinCapacity: 3, MaxCapacity: 12, CPUTargetPercent: 60, RequestsPerTarget: 1000},
 		FileSystem:                    FileSystem{ThroughputMode: "elastic", TransitionToIA: "AFTER_30_DAYS"},
-		Bastion:                       Bastion{Enabled: true, InstanceType: "t4g.nano", SessionLogRetentionDays: 365, SessionPreferences: true},
+		Bastion:                       Bastion{Enabled: true, InstanceType: "t4g.nano", SessionLogRetentionDays: 365},
+		AdminCIDRs:                    []string{},
+		WordPress:                     WordPressSettings{DisallowFileEdit: true, UploadMaxMB: 64},
 	}
 }
 
@@ -302,6 +331,8 @@ func (c Compute) validate(env Environment, region string) Problems {
 	if !slices.Contains(iaTransitions, c.FileSystem.TransitionToIA) {
 		p.addf("%s.fileSystem.transitionToIa: EFS accepts %s, got %q", k, strings.Join(iaTransitions, ", "), c.FileSystem.TransitionToIA)
 	}
+	p = append(p, validateAdminCIDRs(c.AdminCIDRs)...)
+	p = append(p, c.WordPress.validate(env)...)
 	if b := c.Bastion; b.Enabled {
 		if !instanceTypePattern.MatchString(b.InstanceType) {
 			p.addf("%s.bastion.instanceType: %q is not an EC2 instance type such as t4g.nano", k, b.InstanceType)
@@ -309,6 +340,57 @@ func (c Compute) validate(env Environment, region string) Problems {
 		if !validRetention(b.SessionLogRetentionDays) {
 			p.addf("%s.bastion.sessionLogRetentionDays: CloudWatch Logs accepts %v, got %d", k, RetentionDays, b.SessionLogRetentionDays)
 		}
+	}
+	return p
+}
+
+// maxAdminCIDRs is what the install rules can carry: a listener rule
+// holds at most five condition values (Elastic Load Balancing quotas for
+// Application Load Balancers, "Condition values per rule"), two of which
+// are the install paths, so each rule admits three ranges; ten rules is a
+// tenth of the 100 rules a load balancer may have.
+const maxAdminCIDRs = 30
+
+func validateAdminCIDRs(cidrs []string) Problems {
+	var p Problems
+	const k = "compute.adminCidrs"
+	if len(cidrs) > maxAdminCIDRs {
+		p.addf("%s: %d ranges given, at most %d (three per load balancer rule, ten rules); merge neighbouring ranges", k, len(cidrs), maxAdminCIDRs)
+	}
+	seen := map[netip.Prefix]bool{}
+	for i, s := range cidrs {
+		prefix, err := netip.ParsePrefix(s)
+		switch {
+		case err != nil:
+			p.addf("%s[%d]: %q is not an address range such as 203.0.113.7/32", k, i, s)
+			continue
+		case prefix != prefix.Masked():
+			p.addf("%s[%d]: %q has host bits set; write it as %s", k, i, s, prefix.Masked())
+		case prefix.Bits() == 0:
+			p.addf("%s[%d]: %q is the whole internet: whoever submits the install form first owns the site; give your office's or VPN's egress range, or leave the list empty", k, i, s)
+		}
+		if seen[prefix.Masked()] {
+			p.addf("%s[%d]: %q is listed twice", k, i, s)
+		}
+		seen[prefix.Masked()] = true
+	}
+	return p
+}
+
+// maxUploadMB bounds compute.wordpress.uploadMaxMb: a request must reach
+// the task within the load balancer's idle timeout (60 s here), and the
+// upload waits in the task's ephemeral storage (20 GiB on Fargate) before
+// WordPress moves it to wp-content.
+const maxUploadMB = 2048
+
+func (w WordPressSettings) validate(env Environment) Problems {
+	var p Problems
+	const k = "compute.wordpress"
+	if !w.DisallowFileEdit && env == Production {
+		p.addf("%s.disallowFileEdit: is false in a production stack: the theme and plugin editor lets any administrator session write PHP that every task runs; set it to true and change code through the image or wp-content's deployment", k)
+	}
+	if w.UploadMaxMB < 1 || w.UploadMaxMB > maxUploadMB {
+		p.addf("%s.uploadMaxMb: must be 1..%d MB, got %d", k, maxUploadMB, w.UploadMaxMB)
 	}
 	return p
 }

@@ -36,6 +36,13 @@ func TestComputeMistakesAreRefusedWithTheFix(t *testing.T) {
 		{"IA transition AWS lacks", "dev", `{"fileSystem":{"transitionToIa":"AFTER_2_DAYS"}}`, "compute.fileSystem.transitionToIa: EFS accepts AFTER_1_DAY"},
 		{"public image without a NAT", "dev", `{}`, `compute.image: "public.ecr.aws/docker/library/wordpress" is pulled over the internet, but network.natStrategy is "none"`},
 		{"unknown setting", "dev", `{"desiredcount":2}`, `compute.desiredcount: unknown setting (did you mean "desiredCount"?)`},
+		{"install open to the internet", "dev", `{"adminCidrs":["0.0.0.0/0"]}`, `compute.adminCidrs[0]: "0.0.0.0/0" is the whole internet: whoever submits the install form first owns the site`},
+		{"not an address range", "dev", `{"adminCidrs":["203.0.113.7"]}`, `compute.adminCidrs[0]: "203.0.113.7" is not an address range such as 203.0.113.7/32`},
+		{"host bits in a range", "dev", `{"adminCidrs":["203.0.113.7/24"]}`, `compute.adminCidrs[0]: "203.0.113.7/24" has host bits set; write it as 203.0.113.0/24`},
+		{"a range twice", "dev", `{"adminCidrs":["203.0.113.0/24","203.0.113.0/24"]}`, `compute.adminCidrs[1]: "203.0.113.0/24" is listed twice`},
+		{"more ranges than rules carry", "dev", `{"adminCidrs":[` + ranges31() + `]}`, "compute.adminCidrs: 31 ranges given, at most 30 (three per load balancer rule, ten rules)"},
+		{"file editor in production", "prod", `{"wordpress":{"disallowFileEdit":false,"uploadMaxMb":64}}`, "compute.wordpress.disallowFileEdit: is false in a production stack"},
+		{"upload limit PHP cannot use", "dev", `{"wordpress":{"disallowFileEdit":true,"uploadMaxMb":0}}`, "compute.wordpress.uploadMaxMb: must be 1..2048 MB, got 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -49,6 +56,15 @@ func TestComputeMistakesAreRefusedWithTheFix(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ranges31 is 31 distinct /32s, one more than the install rules carry.
+func ranges31() string {
+	var r []string
+	for i := 1; i <= 31; i++ {
+		r = append(r, `"203.0.113.`+strconv.Itoa(i)+`/32"`)
+	}
+	return strings.Join(r, ",")
 }
 
 func TestLatestIsAllowedOutsideProduction(t *testing.T) {

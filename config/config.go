@@ -48,6 +48,10 @@ type Config struct {
 	Region string
 	// Environment is wordpress:environment.
 	Environment Environment
+	// Site is wordpress:site: the WordPress tiers (network, data, compute
+	// and their alarms). The hub stack, which runs only the nightly
+	// restart of the fleet, turns it off.
+	Site bool
 	// Tags are added to every taggable resource (wordpress:tags).
 	Tags map[string]string
 	// Network is wordpress:network.
@@ -67,6 +71,9 @@ type Config struct {
 	// offline is set when the config was read for the offline plan, which
 	// has no secrets provider.
 	offline bool
+	// warnings are problems the offline plan reports without stopping
+	// (example values that a real preview refuses).
+	warnings []string
 
 	Airflow Airflow // wordpress:airflow
 	// Governance is wordpress:governance.
@@ -125,6 +132,7 @@ type Policy struct {
 func Defaults() Config {
 	return Config{
 		Environment: Production,
+		Site:        true,
 		Tags:        map[string]string{},
 		Network:     DefaultNetwork(),
 		Policy:      Policy{Waivers: map[string]string{}},

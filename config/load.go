@@ -34,6 +34,7 @@ func (p *Problems) addf(format string, args ...any) { *p = append(*p, fmt.Sprint
 // keys of the project namespace and the field each one decodes into.
 var projectKeys = map[string]func(*Config) any{
 	"environment": func(c *Config) any { return &c.Environment },
+	"site":        func(c *Config) any { return &c.Site },
 	"tags":        func(c *Config) any { return &c.Tags },
 	"network":     func(c *Config) any { return &c.Network },
 	"policy":      func(c *Config) any { return &c.Policy },
@@ -138,7 +139,9 @@ func Load(raw map[string]string, project, stack string, opts ...Option) (*Config
 			probs.addf("%s: is stored as a secret, but its settings go into resource names, tags and network addresses that AWS shows in clear; set it again without --secret", full)
 			continue
 		}
-		decode(key, raw[full], field(&cfg), &probs)
+		value, legacy := legacySettings(project, stack, key, raw[full])
+		probs = append(probs, legacy...)
+		decode(key, value, field(&cfg), &probs)
 	}
 
 	cfg.Network.azCountFromZones(raw[project+":network"])
@@ -147,12 +150,26 @@ func Load(raw map[string]string, project, stack string, opts ...Option) (*Config
 	if cfg.Region == "" {
 		probs.addf("aws:region: not set; run `pulumi config set aws:region us-east-1` (or your region)")
 	}
+	cfg.Restart.resolve(project, stack)
 	probs = append(probs, cfg.validate()...)
+	// A real preview refuses example values (an apply would fail on them
+	// later, or restart accounts nobody has); the offline plan of the
+	// example stack files lists them and goes on.
+	if examples := cfg.exampleValues(); o.offline {
+		cfg.warnings = examples
+	} else {
+		probs = append(probs, examples...)
+	}
 	if len(probs) > 0 {
 		return nil, probs
 	}
 	return &cfg, nil
 }
+
+// Warnings are what the offline plan reports about the config without
+// stopping: the example values that `pulumi preview` and `pulumi up`
+// refuse, each with the key to set.
+func (c *Config) Warnings() []string { return c.warnings }
 
 // azCountFromZones lets a stack that pins its zones by name leave out
 // azCount: the list says how many.

@@ -37,7 +37,10 @@ type Restart struct {
 	MemberAccounts []string `json:"memberAccounts"`
 	// Regions are the Regions whose services are restarted.
 	Regions []string `json:"regions"`
-	// MemberRoleName is the role the hub assumes in every member account.
+	// MemberRoleName is the role the hub assumes in every member account;
+	// empty means "<project>-<stack>-restart-member". It carries the
+	// stack's name, so that two stacks' roles never share an account's
+	// name for a role.
 	MemberRoleName string `json:"memberRoleName"`
 	// MemberRoleDeployment is stackSet or direct.
 	MemberRoleDeployment MemberRoleDeployment `json:"memberRoleDeployment"`
@@ -50,9 +53,10 @@ type Restart struct {
 	// ExternalID, when set, must be passed by the hub to assume the member
 	// role (sts:ExternalId).
 	ExternalID string `json:"externalId"`
-	// StackSetCallAs is SELF (the stack runs in the organization's
-	// management account) or DELEGATED_ADMIN (a delegated administrator
-	// account for CloudFormation StackSets).
+	// StackSetCallAs is DELEGATED_ADMIN (the hub runs in an account
+	// registered as a delegated administrator for CloudFormation
+	// StackSets: the usual place, and the default) or SELF (the hub runs
+	// in the organization's management account). Only with stackSet.
 	StackSetCallAs string `json:"stackSetCallAs"`
 	// TimeZone is the IANA zone of the window.
 	TimeZone string `json:"timeZone"`
@@ -128,9 +132,7 @@ const (
 // organization-wide shape with every protection.
 func DefaultRestart() Restart {
 	return Restart{
-		MemberRoleName:       "ecs-daily-restart",
 		MemberRoleDeployment: DeployStackSet,
-		StackSetCallAs:       "SELF",
 		TimeZone:             "UTC",
 		WindowStart:          "00:00",
 		WindowLength:         "6h",
@@ -151,6 +153,27 @@ func DefaultRestart() Restart {
 		LambdaTimeoutSeconds:   900,
 		LogRetentionDays:       365,
 		DeletionProtection:     true,
+	}
+}
+
+// The values of restart.stackSetCallAs (CloudFormation CreateStackSet,
+// CallAs).
+const (
+	CallAsDelegatedAdmin = "DELEGATED_ADMIN"
+	CallAsSelf           = "SELF"
+)
+
+// memberRoleSuffix ends the member role's default name.
+const memberRoleSuffix = "-restart-member"
+
+// resolve fills in the settings whose default depends on the stack or on
+// other settings.
+func (r *Restart) resolve(project, stack string) {
+	if r.MemberRoleName == "" {
+		r.MemberRoleName = project + "-" + stack + memberRoleSuffix
+	}
+	if r.StackSetCallAs == "" && r.MemberRoleDeployment == DeployStackSet {
+		r.StackSetCallAs = CallAsDelegatedAdmin
 	}
 }
 
@@ -278,9 +301,13 @@ func (r Restart) validate() Problems {
 		p.addf("%sexternalId: %q must be 2 to 1224 of letters, digits and +=,.@:/-_ (sts:ExternalId)", key, clip(r.ExternalID))
 	}
 	switch r.StackSetCallAs {
-	case "SELF", "DELEGATED_ADMIN":
+	case CallAsDelegatedAdmin, CallAsSelf:
+		if r.MemberRoleDeployment == DeployDirect {
+			p.addf("%sstackSetCallAs: %s says who deploys the StackSet, and memberRoleDeployment direct has none: remove stackSetCallAs, or use memberRoleDeployment stackSet", key, r.StackSetCallAs)
+		}
+	case "":
 	default:
-		p.addf("%sstackSetCallAs: must be SELF or DELEGATED_ADMIN, got %q", key, r.StackSetCallAs)
+		p.addf("%sstackSetCallAs: must be DELEGATED_ADMIN (the hub runs in a delegated administrator account for CloudFormation StackSets, the usual choice) or SELF (it runs in the organization's management account), got %q", key, r.StackSetCallAs)
 	}
 	switch r.MemberRoleDeployment {
 	case DeployStackSet:

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -74,7 +75,10 @@ func TestRestartConfigIsRefusedWithTheKeyAndTheFix(t *testing.T) {
 		{"unknown enrollment", map[string]any{"enrollment": "some"}, `restart.enrollment: must be "tagged" or "all", got "some"`},
 		{"unknown setting", map[string]any{"timezone": "UTC"}, `restart.timezone: unknown setting (did you mean "timeZone"?)`},
 		{"bad role name", map[string]any{"memberRoleName": "ecs daily restart"}, `restart.memberRoleName: "ecs daily restart" is not an IAM role name`},
-		{"bad call-as", map[string]any{"stackSetCallAs": "ADMIN"}, `restart.stackSetCallAs: must be SELF or DELEGATED_ADMIN`},
+		{"bad call-as", map[string]any{"stackSetCallAs": "ADMIN"}, `restart.stackSetCallAs: must be DELEGATED_ADMIN (the hub runs in a delegated administrator account for CloudFormation StackSets, the usual choice) or SELF`},
+		{"call-as without a StackSet", map[string]any{"memberRoleDeployment": "direct", "memberAccounts": []string{}, "externalId": "x-1", "stackSetCallAs": "SELF"}, `restart.stackSetCallAs: SELF says who deploys the StackSet, and memberRoleDeployment direct has none`},
+		{"a role name another stack could take", map[string]any{"memberRoleName": "ecs-daily-restart"}, `restart.memberRoleName: "ecs-daily-restart" does not carry the stack's name "test", so another stack's member role in the same account could take the same name`},
+		{"direct in another Region than the stack's cluster", map[string]any{"memberRoleDeployment": "direct", "memberAccounts": []string{}, "externalId": "x-1", "regions": []string{"us-east-1", "us-west-2"}}, `restart.regions: direct restarts this stack's own cluster, which is in us-east-1; set regions to [us-east-1]`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -126,5 +130,93 @@ func TestRestartIsOffAndValidByDefault(t *testing.T) {
 	}
 	if !reflect.DeepEqual(fromYaml, config.DefaultRestart()) {
 		t.Errorf("Pulumi.yaml restart default = %+v\ncode default = %+v", fromYaml, config.DefaultRestart())
+	}
+}
+
+func TestTheMemberRoleCarriesTheStacksName(t *testing.T) {
+	cfg, err := config.Load(restartRaw(t, nil), "wordpress", "prod-eu", config.Offline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.Restart.MemberRoleName, "wordpress-prod-eu-restart-member"; got != want {
+		t.Errorf("member role = %q, want %q", got, want)
+	}
+	// The longest prefix the stack name allows still fits IAM's 64.
+	long := strings.Repeat("s", 22)
+	cfg, err = config.Load(restartRaw(t, nil), "wordpress", long, config.Offline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(cfg.Restart.MemberRoleName); n > 64 {
+		t.Errorf("member role %q is %d characters, IAM takes 64", cfg.Restart.MemberRoleName, n)
+	}
+	p := problems(t, restartRaw(t, map[string]any{"memberRoleName": "test-" + strings.Repeat("r", 60)}))
+	if !strings.Contains(p.Error(), "is not an IAM role name (1-64") {
+		t.Errorf("a 65-character role name: %v", p)
+	}
+}
+
+func TestTheStackSetIsDeployedAsADelegatedAdministratorByDefault(t *testing.T) {
+	cfg, err := config.Load(restartRaw(t, nil), "wordpress", "test", config.Offline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Restart.StackSetCallAs != config.CallAsDelegatedAdmin {
+		t.Errorf("stackSetCallAs = %q, want DELEGATED_ADMIN", cfg.Restart.StackSetCallAs)
+	}
+}
+
+func TestDirectRestartsTheStacksOwnClusterSoTheHubCannotUseIt(t *testing.T) {
+	r := restartRaw(t, map[string]any{"memberRoleDeployment": "direct", "memberAccounts": []string{}, "externalId": "x-1"})
+	r["wordpress:site"] = "false"
+	p := problems(t, r)
+	if !strings.Contains(p.Error(), "restart.memberRoleDeployment: direct restarts this stack's own cluster only, and site is false, so there is none") {
+		t.Errorf("direct without a site: %v", p)
+	}
+}
+
+// Example ids are warnings offline (the example stack files still plan)
+// and errors under the engine, each naming its key.
+func TestExampleIDsWarnOfflineAndStopARealPreview(t *testing.T) {
+	r := restartRaw(t, map[string]any{"memberAccounts": []string{"111111111111", "123456789012", "210000000007"}, "organizationId": "o-exampleorgid",
+		"organizationalUnits": []string{"ou-examplerootid111-exampleouid111"}})
+	r["wordpress:compute"] = `{"https":{"enabled":true,"domainName":"blog.example.org","hostedZoneId":"Z0EXAMPLE0WORDPRESS"}}`
+	r["wordpress:governance"] = `{"alarmEmails":["oncall@example.com","ops@nequi.co"]}`
+	r["wordpress:dbPassword"] = plan.SecretPlaceholder
+	want := []string{
+		`restart.memberAccounts[0]: "111111111111" is an example account id`,
+		`restart.memberAccounts[1]: "123456789012" is an example account id`,
+		`restart.organizationId: "o-exampleorgid" is an example organization id`,
+		`restart.organizationalUnits[0]: "ou-examplerootid111-exampleouid111" is an example organizational unit id`,
+		`compute.https.domainName: "blog.example.org" is an example domain`,
+		`compute.https.hostedZoneId: "Z0EXAMPLE0WORDPRESS" is an example hosted zone id`,
+		`governance.alarmEmails[0]: "oncall@example.com" is an example address`,
+	}
+	cfg, err := config.Load(r, "wordpress", "test", config.Offline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(cfg.Warnings(), "\n")
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("offline warnings lack %q:\n%s", w, got)
+		}
+	}
+	if len(cfg.Warnings()) != len(want) {
+		t.Errorf("%d warnings, want %d (a real id is not an example):\n%s", len(cfg.Warnings()), len(want), got)
+	}
+	if !strings.Contains(got, "`pulumi config set --path 'wordpress:restart.memberAccounts[0]' <value> -s test`") {
+		t.Errorf("warnings do not say how to set the key:\n%s", got)
+	}
+
+	_, err = config.Load(r, "wordpress", "test", config.WithSecretKeys("wordpress:dbPassword"))
+	var p config.Problems
+	if !errors.As(err, &p) {
+		t.Fatalf("under the engine, example ids are accepted: %v", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(p.Error(), w) {
+			t.Errorf("under the engine, no error for %q:\n%v", w, p)
+		}
 	}
 }

@@ -56,8 +56,13 @@ func (c *Config) validate() Problems {
 	p = append(p, c.validateAirflow()...)
 	p = append(p, c.Governance.validate()...)
 	p = append(p, c.Restart.validate()...)
-	p = append(p, c.validateCompute()...)
-	c.validateData(&p)
+	// Without the WordPress tiers (site: false) their settings are unused,
+	// and the database needs no password.
+	if c.Site {
+		p = append(p, c.validateCompute()...)
+		c.validateData(&p)
+	}
+	p = append(p, c.validatePlacement()...)
 	for id, reason := range c.Policy.Waivers {
 		if strings.TrimSpace(reason) == "" {
 			p.addf("policy.waivers.%s: a waiver needs its reason, e.g. %q", id, "dev has no flow logs to save cost")

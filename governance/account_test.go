@@ -2,6 +2,7 @@ package governance_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -100,9 +101,9 @@ func TestGuardDutyWatchesFargateRDSAndS3AndRoutesFindings(t *testing.T) {
 	if !agent {
 		t.Error("runtime monitoring does not manage the Fargate agent")
 	}
-	targets := p.OfType(typeEventTarget)
-	if len(targets) != 1 || targets[0].String("arn") != "arn:aws:sns:us-east-1:123456789012:wp-test-alarms" {
-		t.Errorf("findings are not routed to the topic: %v", targets)
+	target, ok := p.Named(typeEventTarget, "wp-test-guardduty-findings")
+	if !ok || target.String("arn") != "arn:aws:sns:us-east-1:123456789012:wp-test-alarms" {
+		t.Errorf("findings are not routed to the topic: %v", target)
 	}
 }
 
@@ -118,11 +119,11 @@ func TestFindingsAtOrAboveTheSeverityReachTheTopic(t *testing.T) {
 				} `json:"severity"`
 			} `json:"detail"`
 		}
-		rules := p.OfType(typeEventRule)
-		if len(rules) != 1 {
-			t.Fatalf("%s: event rules = %d", severity, len(rules))
+		rule, ok := p.Named(typeEventRule, "wp-test-guardduty-findings")
+		if !ok {
+			t.Fatalf("%s: no findings rule", severity)
 		}
-		if err := json.Unmarshal([]byte(rules[0].String("eventPattern")), &pattern); err != nil {
+		if err := json.Unmarshal([]byte(rule.String("eventPattern")), &pattern); err != nil {
 			t.Fatal(err)
 		}
 		got := fmt.Sprint(pattern.Detail.Severity)
@@ -260,5 +261,163 @@ func TestAccountServicesCanBeTurnedOffOneByOne(t *testing.T) {
 	if len(p.OfType(typeDetector)) != 1 || len(p.OfType(typeRecorder)) != 0 || len(p.OfType(typeStandard)) != 0 || len(p.OfType(typeBucket)) != 0 {
 		t.Errorf("with only GuardDuty on: detectors %d, recorders %d, standards %d, buckets %d",
 			len(p.OfType(typeDetector)), len(p.OfType(typeRecorder)), len(p.OfType(typeStandard)), len(p.OfType(typeBucket)))
+	}
+}
+
+// recordIn records the program in an account of the given shape.
+func recordIn(t *testing.T, account plan.Account, program pulumi.RunFunc) (*plan.Plan, error) {
+	t.Helper()
+	return plan.Record(program, plan.Options{Project: "wordpress", Stack: "test", Config: map[string]string{"aws:region": region}, Account: account})
+}
+
+func adoptAll(a *governance.AccountServicesArgs) {
+	a.SecurityHub.Existing, a.GuardDuty.Existing, a.Config.Existing = true, true, true
+	a.PublicAccessBlock = &governance.PublicAccessBlockArgs{Existing: true}
+}
+
+// Adopting creates nothing that exists once per account, and still wires
+// the findings and the Config rules' compliance to the topic.
+func TestAdoptedServicesAreLookedUpNotCreatedAndStillReachTheTopic(t *testing.T) {
+	p, err := recordIn(t, plan.Account{}, accountServices(adoptAll))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{typeDetector, typeFeature, typeRecorder, typeStandard, typeBucket, typeKey,
+		"aws:securityhub/account:Account", "aws:cfg/deliveryChannel:DeliveryChannel", "aws:cfg/recorderStatus:RecorderStatus",
+		"aws:iam/serviceLinkedRole:ServiceLinkedRole", "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"} {
+		if n := len(p.OfType(typ)); n != 0 {
+			t.Errorf("adopting everything declares %d %s", n, typ)
+		}
+	}
+	if n := len(p.OfType(typeRule)); n != len(governance.ConfigRules) {
+		t.Errorf("config rules = %d, want the %d mirrors on the account's recorder", n, len(governance.ConfigRules))
+	}
+	for _, name := range []string{"wp-test-guardduty-findings", "wp-test-config-noncompliant"} {
+		target, ok := p.Named(typeEventTarget, name)
+		if !ok || target.String("arn") != "arn:aws:sns:us-east-1:123456789012:wp-test-alarms" {
+			t.Errorf("%s does not reach the topic: %+v", name, target)
+		}
+	}
+	rule, _ := p.Named(typeEventRule, "wp-test-config-noncompliant")
+	var pattern struct {
+		Detail struct {
+			ConfigRuleName      []string `json:"configRuleName"`
+			NewEvaluationResult struct {
+				ComplianceType []string `json:"complianceType"`
+			} `json:"newEvaluationResult"`
+		} `json:"detail"`
+	}
+	if err := json.Unmarshal([]byte(rule.String("eventPattern")), &pattern); err != nil {
+		t.Fatal(err)
+	}
+	if len(pattern.Detail.ConfigRuleName) != len(governance.ConfigRules) || !slices.Equal(pattern.Detail.NewEvaluationResult.ComplianceType, []string{"NON_COMPLIANT"}) {
+		t.Errorf("compliance pattern = %+v", pattern)
+	}
+}
+
+// An account that lacks an adopted service stops the plan, saying which
+// one, the way AWS answers the lookup.
+func TestAnAdoptedServiceTheAccountLacksStopsThePlan(t *testing.T) {
+	cases := []struct {
+		account plan.Account
+		service string
+		want    string
+	}{
+		{plan.Account{NoGuardDuty: true}, "guardDuty", "account 123456789012 has no GuardDuty detector in us-east-1 to adopt"},
+		{plan.Account{NoSecurityHub: true}, "securityHub", "Security Hub is not enabled in account 123456789012, us-east-1: "},
+		{plan.Account{NoPublicAccessBlock: true}, "s3AccountPublicAccessBlock", "NoSuchPublicAccessBlockConfiguration"},
+	}
+	for _, c := range cases {
+		t.Run(c.service, func(t *testing.T) {
+			_, err := recordIn(t, c.account, accountServices(adoptAll))
+			var missing *governance.MissingError
+			if !errors.As(err, &missing) || missing.Service != c.service || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want a MissingError of %s saying %q", err, c.service, c.want)
+			}
+		})
+	}
+}
+
+// What a stack creates for the whole account stays when the stack is
+// destroyed, unless told otherwise; the stack's own rules and alarms go.
+func TestCreatedAccountWideServicesAreRetainedOnDelete(t *testing.T) {
+	for _, retain := range []bool{true, false} {
+		p := record(t, accountServices(func(a *governance.AccountServicesArgs) {
+			a.RetainOnDelete = retain
+			a.PublicAccessBlock = &governance.PublicAccessBlockArgs{}
+		}))
+		for _, typ := range []string{"aws:securityhub/account:Account", typeStandard, typeDetector, typeFeature, typeRecorder,
+			"aws:cfg/deliveryChannel:DeliveryChannel", "aws:cfg/recorderStatus:RecorderStatus", "aws:iam/serviceLinkedRole:ServiceLinkedRole",
+			"aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", typeBucket, typeKey} {
+			rs := p.OfType(typ)
+			if len(rs) == 0 {
+				t.Errorf("no %s", typ)
+			}
+			for _, r := range rs {
+				if r.RetainOnDelete != retain {
+					t.Errorf("retain %v: %s retainOnDelete = %v", retain, r.Label(), r.RetainOnDelete)
+				}
+			}
+		}
+		for _, typ := range []string{typeRule, typeEventRule, typeEventTarget} {
+			for _, r := range p.OfType(typ) {
+				if r.RetainOnDelete {
+					t.Errorf("the stack's own %s is left behind on destroy", r.Label())
+				}
+			}
+		}
+	}
+}
+
+// An adopted detector says whether GuardDuty adds its agent to Fargate
+// tasks (the execution role then needs to pull it).
+func TestAnAdoptedDetectorSaysWhetherItManagesTheFargateAgent(t *testing.T) {
+	var got *governance.AccountServices
+	if _, err := recordIn(t, plan.Account{}, func(ctx *pulumi.Context) error {
+		var err error
+		got, err = governance.NewAccountServices(ctx, "wp-test", governance.AccountServicesArgs{
+			AccountID: account, Region: region, Partition: "aws", TopicARN: str("arn:aws:sns:us-east-1:123456789012:t"),
+			GuardDuty: &governance.GuardDutyArgs{Existing: true, FindingSeverity: "high"},
+		})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !got.FargateAgent {
+		t.Error("the governed account's detector runs the Fargate agent, and the component says it does not")
+	}
+}
+
+// The Config bucket is encrypted with the stack's own key, whose policy
+// lets Config (for this account only) encrypt deliveries with it.
+func TestConfigDeliversUnderTheStacksKey(t *testing.T) {
+	p := record(t, accountServices(nil))
+	key, ok := p.Named(typeKey, "wp-test-config")
+	if !ok {
+		t.Fatal("no Config key")
+	}
+	var doc struct {
+		Statement []struct {
+			Sid       string
+			Principal map[string]any
+			Action    any
+			Condition map[string]map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(key.String("policy")), &doc); err != nil {
+		t.Fatal(err)
+	}
+	config := false
+	for _, s := range doc.Statement {
+		if s.Principal["Service"] == "config.amazonaws.com" && strings.Contains(fmt.Sprint(s.Action), "kms:GenerateDataKey") && s.Condition["StringEquals"]["aws:SourceAccount"] == account {
+			config = true
+		}
+	}
+	if !config {
+		t.Errorf("the key policy does not let Config encrypt for this account: %s", key.String("policy"))
+	}
+	channel := p.OfType("aws:cfg/deliveryChannel:DeliveryChannel")
+	if len(channel) != 1 || channel[0].String("s3KmsKeyArn") != "arn:aws:kms:us-east-1:123456789012:key/"+key.ID {
+		t.Errorf("delivery channel = %+v, want the stack's key", channel)
 	}
 }

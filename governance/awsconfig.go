@@ -5,9 +5,12 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cfg"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	awsiam "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
 
 // globalIAMTypes are the global resource types AWS Config records in every
@@ -59,138 +62,49 @@ var ConfigRules = []ConfigRule{
 	{"securityhub-enabled", "SECURITYHUB_ENABLED", "WP.GOV.1", nil},
 }
 
-func (a *AccountServices) awsConfig(ctx *pulumi.Context, name string, args AccountServicesArgs) error {
-	c := args.Config
-	opt := pulumi.Parent(a)
-	root := fmt.Sprintf("arn:%s:iam::%s:root", args.Partition, args.AccountID)
-
-	// Config.1 asks for the service-linked role; with it, Config writes to
-	// the bucket and uses the key as config.amazonaws.com, so the bucket
-	// and key policies name that principal for this account only ("Permissions
-	// for the Amazon S3 Bucket" / "Permissions for the KMS Key" of the AWS
-	// Config developer guide).
-	// The role's ARN is fixed by AWS, so the recorder names it whether this
-	// stack creates the role or finds it.
-	roleARN := fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig", args.Partition, args.AccountID)
-	var deps []pulumi.Resource
-	if c.CreateServiceLinkedRole {
-		slr, err := iam.NewServiceLinkedRole(ctx, name+"-config", &iam.ServiceLinkedRoleArgs{
-			AwsServiceName: pulumi.String("config.amazonaws.com"),
-		}, opt)
-		if err != nil {
-			return fmt.Errorf("config service-linked role: %w", err)
-		}
-		deps = append(deps, slr)
+// accessLogs declares the bucket that receives the S3 server access logs
+// of the stack's buckets. It keeps the Config bucket's logs too, so it is
+// kept with it when the stack lets go of a recorder it created.
+func (a *AccountServices) accessLogs(ctx *pulumi.Context, name string, args AccountServicesArgs) (*bucket, error) {
+	retention := 365
+	retain := false
+	if c := args.Config; c != nil && !c.Existing {
+		retention, retain = c.RetentionDays, args.RetainOnDelete
 	}
-
-	sourceAccount := map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": args.AccountID}}
-	keyPolicy, err := policyJSON([]statement{
-		{Sid: "AccountAdministersKeyThroughIAM", Principal: map[string]any{"AWS": root}, Action: "kms:*", Resource: "*"},
-		{
-			Sid:       "ConfigEncryptsDeliveries",
-			Principal: map[string]any{"Service": "config.amazonaws.com"},
-			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
-			Resource:  "*",
-			Condition: sourceAccount,
-		},
-	})
-	if err != nil {
-		return err
-	}
-	key, err := kms.NewKey(ctx, name+"-config", &kms.KeyArgs{
-		Description:          pulumi.String("AWS Config delivery encryption for " + name),
-		EnableKeyRotation:    pulumi.Bool(true),
-		DeletionWindowInDays: pulumi.Int(30),
-		Policy:               pulumi.String(keyPolicy),
-		Tags:                 pulumi.ToStringMap(args.Tags),
-	}, opt)
-	if err != nil {
-		return fmt.Errorf("config key: %w", err)
-	}
-	if _, err := kms.NewAlias(ctx, name+"-config", &kms.AliasArgs{
-		Name:        pulumi.String("alias/" + name + "-config"),
-		TargetKeyId: key.KeyId,
-	}, opt); err != nil {
-		return fmt.Errorf("config key alias: %w", err)
-	}
-
+	env := envOf(args.AccountID, args.Region, args.Partition)
 	// Bucket names are global: the account id keeps two accounts' stacks
 	// of the same name apart. Prefix (<= 32) + suffix stays under S3's 63.
-	logName := fmt.Sprintf("%s-s3-logs-%s", name, args.AccountID)
-	configName := fmt.Sprintf("%s-config-%s", name, args.AccountID)
-	logs, err := privateBucket(ctx, bucketSpec{
-		name: logName, partition: args.Partition, retentionDays: c.RetentionDays, tags: args.Tags,
+	return privateBucket(ctx, bucketSpec{
+		name: fmt.Sprintf("%s-s3-logs-%s", name, args.AccountID), partition: args.Partition, retentionDays: retention, tags: args.Tags,
+		retain: retain,
 		// S3 server access logging delivers as logging.s3.amazonaws.com;
 		// a bucket-owner-enforced target grants it by policy, never ACL.
-		allow: func(arn string) []statement {
-			return []statement{{
-				Sid:       "S3ServerAccessLogsDelivery",
-				Principal: map[string]any{"Service": "logging.s3.amazonaws.com"},
-				Action:    "s3:PutObject",
-				Resource:  arn + "/*",
-				Condition: map[string]any{
-					"StringEquals": map[string]any{"aws:SourceAccount": args.AccountID},
-					"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:%s:s3:::%s-*", args.Partition, name)},
-				},
-			}}
-		},
-	}, a)
-	if err != nil {
-		return err
-	}
-	store, err := privateBucket(ctx, bucketSpec{
-		name: configName, partition: args.Partition, kmsKeyARN: key.Arn, retentionDays: c.RetentionDays,
-		logBucket: logs, tags: args.Tags,
-		allow: func(arn string) []statement {
-			return []statement{
-				{Sid: "AWSConfigBucketPermissionsCheck", Principal: map[string]any{"Service": "config.amazonaws.com"}, Action: "s3:GetBucketAcl", Resource: arn, Condition: sourceAccount},
-				{Sid: "AWSConfigBucketExistenceCheck", Principal: map[string]any{"Service": "config.amazonaws.com"}, Action: "s3:ListBucket", Resource: arn, Condition: sourceAccount},
-				{
-					Sid:       "AWSConfigBucketDelivery",
-					Principal: map[string]any{"Service": "config.amazonaws.com"},
-					Action:    "s3:PutObject",
-					Resource:  fmt.Sprintf("%s/AWSLogs/%s/Config/*", arn, args.AccountID),
-					Condition: map[string]any{"StringEquals": map[string]any{
-						"aws:SourceAccount": args.AccountID,
-						"s3:x-amz-acl":      "bucket-owner-full-control",
-					}},
-				},
+		allow: func(arn string) []iam.Statement {
+			return []iam.Statement{
+				iam.AllowStatement("S3ServerAccessLogsDelivery", []string{"s3:PutObject"}, arn+"/*").
+					By(iam.ServicePrincipal(env.ServicePrincipal("logging.s3"))).
+					If("StringEquals", "aws:SourceAccount", args.AccountID).
+					If("ArnLike", "aws:SourceArn", fmt.Sprintf("arn:%s:s3:::%s-*", args.Partition, name)),
 			}
 		},
 	}, a)
-	if err != nil {
-		return err
-	}
+}
 
-	recorder, err := cfg.NewRecorder(ctx, name, &cfg.RecorderArgs{
-		Name:           pulumi.String(name),
-		RoleArn:        pulumi.String(roleARN),
-		RecordingGroup: recordingGroup(c),
-	}, opt, pulumi.DependsOn(deps))
-	if err != nil {
-		return fmt.Errorf("config recorder: %w", err)
+func (a *AccountServices) awsConfig(ctx *pulumi.Context, name string, args AccountServicesArgs, logs *bucket) error {
+	c := args.Config
+	var rulesAfter []pulumi.Resource
+	if !c.Existing {
+		status, err := a.recorder(ctx, name, args, logs)
+		if err != nil {
+			return err
+		}
+		// PutConfigRule fails without a recorder; evaluations need it on.
+		rulesAfter = []pulumi.Resource{status}
 	}
-	// PutDeliveryChannel checks that Config may write to the bucket, so the
-	// bucket's policy and encryption come first.
-	channel, err := cfg.NewDeliveryChannel(ctx, name, &cfg.DeliveryChannelArgs{
-		Name:         pulumi.String(name),
-		S3BucketName: store.Bucket,
-		S3KmsKeyArn:  key.Arn,
-		SnapshotDeliveryProperties: &cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs{
-			DeliveryFrequency: pulumi.String("TwentyFour_Hours"),
-		},
-	}, opt, pulumi.DependsOn(append([]pulumi.Resource{recorder}, store.ready...)))
-	if err != nil {
-		return fmt.Errorf("config delivery channel: %w", err)
-	}
-	// StartConfigurationRecorder needs a delivery channel.
-	status, err := cfg.NewRecorderStatus(ctx, name, &cfg.RecorderStatusArgs{
-		Name:      recorder.Name,
-		IsEnabled: pulumi.Bool(true),
-	}, opt, pulumi.DependsOn([]pulumi.Resource{channel}))
-	if err != nil {
-		return fmt.Errorf("config recorder status: %w", err)
-	}
+	// An adopted recorder is someone else's; the rules are this stack's,
+	// and AWS refuses the first of them (NoAvailableConfigurationRecorder)
+	// in an account that has no recorder at all.
+	var ruleNames []string
 	for _, r := range ConfigRules {
 		ruleArgs := &cfg.RuleArgs{
 			Name:        pulumi.String(name + "-" + r.Name),
@@ -208,14 +122,163 @@ func (a *AccountServices) awsConfig(ctx *pulumi.Context, name string, args Accou
 			}
 			ruleArgs.InputParameters = pulumi.String(string(p))
 		}
-		// PutConfigRule fails without a recorder; evaluations need it on.
-		if _, err := cfg.NewRule(ctx, name+"-"+r.Name, ruleArgs, opt, pulumi.DependsOn([]pulumi.Resource{status})); err != nil {
+		if _, err := cfg.NewRule(ctx, name+"-"+r.Name, ruleArgs, pulumi.Parent(a), pulumi.DependsOn(rulesAfter)); err != nil {
 			return fmt.Errorf("config rule %s: %w", r.Name, err)
 		}
+		ruleNames = append(ruleNames, name+"-"+r.Name)
+	}
+	return a.complianceAlarm(ctx, name, args, ruleNames)
+}
+
+// complianceAlarm sends every change of one of the stack's Config rules to
+// NON_COMPLIANT to the alarm topic (EventBridge "Config Rules Compliance
+// Change" events, which Config emits whoever owns the recorder).
+func (a *AccountServices) complianceAlarm(ctx *pulumi.Context, name string, args AccountServicesArgs, ruleNames []string) error {
+	pattern, err := json.Marshal(map[string]any{
+		"source":      []string{"aws.config"},
+		"detail-type": []string{"Config Rules Compliance Change"},
+		"detail": map[string]any{
+			"configRuleName":      ruleNames,
+			"newEvaluationResult": map[string]any{"complianceType": []string{"NON_COMPLIANT"}},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	rn := name + "-config-noncompliant"
+	rule, err := cloudwatch.NewEventRule(ctx, rn, &cloudwatch.EventRuleArgs{
+		Name:         pulumi.String(rn),
+		Description:  pulumi.String("Resources that one of the stack's AWS Config rules finds non-compliant, to the alarm topic"),
+		EventPattern: pulumi.String(string(pattern)),
+		Tags:         pulumi.ToStringMap(args.Tags),
+	}, pulumi.Parent(a))
+	if err != nil {
+		return fmt.Errorf("config compliance rule: %w", err)
+	}
+	if _, err := cloudwatch.NewEventTarget(ctx, rn, &cloudwatch.EventTargetArgs{
+		Rule: rule.Name,
+		Arn:  args.TopicARN,
+		InputTransformer: &cloudwatch.EventTargetInputTransformerArgs{
+			InputPaths: pulumi.StringMap{
+				"rule":     pulumi.String("$.detail.configRuleName"),
+				"type":     pulumi.String("$.detail.resourceType"),
+				"resource": pulumi.String("$.detail.resourceId"),
+				"account":  pulumi.String("$.detail.awsAccountId"),
+				"region":   pulumi.String("$.detail.awsRegion"),
+			},
+			InputTemplate: pulumi.String(`"AWS Config rule <rule> finds <type> <resource> non-compliant in account <account>, <region>."`),
+		},
+	}, pulumi.Parent(a)); err != nil {
+		return fmt.Errorf("config compliance target: %w", err)
+	}
+	return nil
+}
+
+// recorder declares the stack's own recorder, its service-linked role,
+// delivery channel and bucket, and turns it on; it returns the recorder's
+// status, which the rules wait for.
+func (a *AccountServices) recorder(ctx *pulumi.Context, name string, args AccountServicesArgs, logs *bucket) (pulumi.Resource, error) {
+	c := args.Config
+	root := fmt.Sprintf("arn:%s:iam::%s:root", args.Partition, args.AccountID)
+
+	// Config.1 asks for the service-linked role; with it, Config writes to
+	// the bucket and uses the key as config.amazonaws.com, so the bucket
+	// and key policies name that principal for this account only ("Permissions
+	// for the Amazon S3 Bucket" / "Permissions for the KMS Key" of the AWS
+	// Config developer guide).
+	// The role's ARN is fixed by AWS, so the recorder names it whether this
+	// stack creates the role or finds it.
+	roleARN := fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig", args.Partition, args.AccountID)
+	var deps []pulumi.Resource
+	if c.CreateServiceLinkedRole {
+		slr, err := awsiam.NewServiceLinkedRole(ctx, name+"-config", &awsiam.ServiceLinkedRoleArgs{
+			AwsServiceName: pulumi.String("config.amazonaws.com"),
+		}, a.accountWide(args)...)
+		if err != nil {
+			return nil, fmt.Errorf("config service-linked role: %w", err)
+		}
+		deps = append(deps, slr)
+	}
+
+	env := envOf(args.AccountID, args.Region, args.Partition)
+	config := iam.ServicePrincipal(env.ServicePrincipal("config"))
+	keyPolicy, err := iam.Resource(
+		iam.AllowStatement("AccountAdministersKeyThroughIAM", []string{"kms:*"}, "*").By(iam.AWSPrincipal(root)),
+		iam.AllowStatement("ConfigEncryptsDeliveries", []string{"kms:Decrypt", "kms:GenerateDataKey"}, "*").By(config).
+			If("StringEquals", "aws:SourceAccount", args.AccountID),
+	).JSON()
+	if err != nil {
+		return nil, err
+	}
+	// The recorder's history stays readable after the stack lets go of it,
+	// so its key and bucket stay with it.
+	key, err := kms.NewKey(ctx, name+"-config", &kms.KeyArgs{
+		Description:          pulumi.String("AWS Config delivery encryption for " + name),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(30),
+		Policy:               pulumi.String(keyPolicy),
+		Tags:                 pulumi.ToStringMap(args.Tags),
+	}, a.accountWide(args)...)
+	if err != nil {
+		return nil, fmt.Errorf("config key: %w", err)
+	}
+	if _, err := kms.NewAlias(ctx, name+"-config", &kms.AliasArgs{
+		Name:        pulumi.String("alias/" + name + "-config"),
+		TargetKeyId: key.KeyId,
+	}, a.accountWide(args)...); err != nil {
+		return nil, fmt.Errorf("config key alias: %w", err)
+	}
+
+	store, err := privateBucket(ctx, bucketSpec{
+		name: fmt.Sprintf("%s-config-%s", name, args.AccountID), partition: args.Partition, kmsKeyARN: key.Arn, retentionDays: c.RetentionDays,
+		logBucket: logs, tags: args.Tags, retain: args.RetainOnDelete,
+		allow: func(arn string) []iam.Statement {
+			return []iam.Statement{
+				iam.AllowStatement("AWSConfigBucketPermissionsCheck", []string{"s3:GetBucketAcl"}, arn).By(config).
+					If("StringEquals", "aws:SourceAccount", args.AccountID),
+				iam.AllowStatement("AWSConfigBucketExistenceCheck", []string{"s3:ListBucket"}, arn).By(config).
+					If("StringEquals", "aws:SourceAccount", args.AccountID),
+				iam.AllowStatement("AWSConfigBucketDelivery", []string{"s3:PutObject"}, fmt.Sprintf("%s/AWSLogs/%s/Config/*", arn, args.AccountID)).By(config).
+					If("StringEquals", "aws:SourceAccount", args.AccountID).
+					If("StringEquals", "s3:x-amz-acl", "bucket-owner-full-control"),
+			}
+		},
+	}, a)
+	if err != nil {
+		return nil, err
+	}
+
+	recorder, err := cfg.NewRecorder(ctx, name, &cfg.RecorderArgs{
+		Name:           pulumi.String(name),
+		RoleArn:        pulumi.String(roleARN),
+		RecordingGroup: recordingGroup(c),
+	}, a.accountWide(args, pulumi.DependsOn(deps))...)
+	if err != nil {
+		return nil, fmt.Errorf("config recorder: %w", err)
+	}
+	// PutDeliveryChannel checks that Config may write to the bucket, so the
+	// bucket's policy and encryption come first.
+	channel, err := cfg.NewDeliveryChannel(ctx, name, &cfg.DeliveryChannelArgs{
+		Name:         pulumi.String(name),
+		S3BucketName: store.Bucket,
+		S3KmsKeyArn:  key.Arn,
+		SnapshotDeliveryProperties: &cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs{
+			DeliveryFrequency: pulumi.String("TwentyFour_Hours"),
+		},
+	}, a.accountWide(args, pulumi.DependsOn(append([]pulumi.Resource{recorder}, store.ready...)))...)
+	if err != nil {
+		return nil, fmt.Errorf("config delivery channel: %w", err)
+	}
+	// StartConfigurationRecorder needs a delivery channel.
+	status, err := cfg.NewRecorderStatus(ctx, name, &cfg.RecorderStatusArgs{
+		Name:      recorder.Name,
+		IsEnabled: pulumi.Bool(true),
+	}, a.accountWide(args, pulumi.DependsOn([]pulumi.Resource{channel}))...)
+	if err != nil {
+		return nil, fmt.Errorf("config recorder status: %w", err)
 	}
 	a.ConfigBucket = store.Bucket
-	a.AccessLogBucket = logs.Bucket
-	return nil
+	return status, nil
 }
 
 // recordingGroup records every supported type, minus IAM's global types

@@ -5,6 +5,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
 
 // bucketSpec describes one of the private buckets governance keeps.
@@ -24,8 +26,11 @@ type bucketSpec struct {
 	logBucket *bucket
 	// allow are statements added to the bucket policy after the TLS-only
 	// deny; they are built from the bucket's ARN.
-	allow func(bucketARN string) []statement
+	allow func(bucketARN string) []iam.Statement
 	tags  map[string]string
+	// retain keeps the bucket and its settings when the stack lets go of
+	// it (what it holds outlives the stack: a retained recorder's history).
+	retain bool
 }
 
 // bucket is a declared private bucket and the settings a writer must wait
@@ -40,7 +45,7 @@ type bucket struct {
 // every form of public access, is encrypted by default, versioned, expires
 // old objects and refuses requests without TLS.
 func privateBucket(ctx *pulumi.Context, spec bucketSpec, parent pulumi.Resource) (*bucket, error) {
-	opt := pulumi.Parent(parent)
+	opt := pulumi.Composite(pulumi.Parent(parent), pulumi.RetainOnDelete(spec.retain))
 	b, err := s3.NewBucketV2(ctx, spec.name, &s3.BucketV2Args{
 		Bucket: pulumi.String(spec.name),
 		Tags:   pulumi.ToStringMap(spec.tags),
@@ -106,11 +111,12 @@ func privateBucket(ctx *pulumi.Context, spec bucketSpec, parent pulumi.Resource)
 	}
 	// The name is fixed, so the ARN is known without waiting for AWS.
 	arn := fmt.Sprintf("arn:%s:s3:::%s", spec.partition, spec.name)
-	statements := []statement{denyInsecureTransport(arn)}
+	// Security Hub S3.5: no request without TLS.
+	statements := []iam.Statement{iam.DenyInsecureTransport("s3", arn, arn+"/*")}
 	if spec.allow != nil {
 		statements = append(statements, spec.allow(arn)...)
 	}
-	policy, err := policyJSON(statements)
+	policy, err := iam.Resource(statements...).JSON()
 	if err != nil {
 		return nil, err
 	}

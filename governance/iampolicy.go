@@ -1,38 +1,13 @@
 package governance
 
-import "encoding/json"
+import "github.com/nequi-platform/wordpress-ecs/account"
 
-// statement is one statement of an IAM, key, topic or bucket policy.
-type statement struct {
-	Sid       string         `json:"Sid"`
-	Effect    string         `json:"Effect"`
-	Principal any            `json:"Principal,omitempty"`
-	Action    any            `json:"Action"`
-	Resource  any            `json:"Resource"`
-	Condition map[string]any `json:"Condition,omitempty"`
-}
-
-// policyJSON renders statements as a policy document; Effect defaults to
-// Allow.
-func policyJSON(statements []statement) (string, error) {
-	for i := range statements {
-		if statements[i].Effect == "" {
-			statements[i].Effect = "Allow"
-		}
+// envOf is the account, Region and partition the account-wide services
+// are in, for the principals and ARNs of their policies (package iam).
+func envOf(accountID, region, partition string) account.Env {
+	suffix := "amazonaws.com"
+	if partition == "aws-cn" {
+		suffix = "amazonaws.com.cn"
 	}
-	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": statements})
-	return string(b), err
-}
-
-// denyInsecureTransport refuses every S3 request made without TLS
-// (Security Hub S3.5; AWS's example policy for aws:SecureTransport).
-func denyInsecureTransport(bucketARN string) statement {
-	return statement{
-		Sid:       "DenyInsecureTransport",
-		Effect:    "Deny",
-		Principal: "*",
-		Action:    "s3:*",
-		Resource:  []string{bucketARN, bucketARN + "/*"},
-		Condition: map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-	}
+	return account.Env{AccountID: accountID, Region: region, Partition: partition, DNSSuffix: suffix}
 }

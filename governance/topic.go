@@ -13,6 +13,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
 
 // AlarmTopicArgs configure the alarm topic.
@@ -131,20 +133,12 @@ func emailSlug(email string) string {
 // docs: "Encrypting SNS topics" for CloudWatch alarms; EventBridge "Amazon
 // SNS permissions" for encrypted topics).
 func topicKeyPolicy(partition, accountID string) (string, error) {
-	return policyJSON([]statement{
-		{
-			Sid:       "AccountAdministersKeyThroughIAM",
-			Principal: map[string]any{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", partition, accountID)},
-			Action:    "kms:*",
-			Resource:  "*",
-		},
-		{
-			Sid:       "AlarmsAndRulesPublishToEncryptedTopic",
-			Principal: map[string]any{"Service": []string{"cloudwatch.amazonaws.com", "events.amazonaws.com"}},
-			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
-			Resource:  "*",
-		},
-	})
+	env := envOf(accountID, "", partition)
+	return iam.Resource(
+		iam.AllowStatement("AccountAdministersKeyThroughIAM", []string{"kms:*"}, "*").By(iam.AWSPrincipal(env.RootARN())),
+		iam.AllowStatement("AlarmsAndRulesPublishToEncryptedTopic", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "*").
+			By(iam.ServicePrincipal(env.ServicePrincipal("cloudwatch"), env.ServicePrincipal("events"))),
+	).JSON()
 }
 
 // topicPolicy lets only this account's CloudWatch alarms and EventBridge
@@ -152,41 +146,20 @@ func topicKeyPolicy(partition, accountID string) (string, error) {
 // against the confused deputy), leaves the account's own IAM principals to
 // their IAM policies, and refuses publishing over plain HTTP.
 func topicPolicy(topicARN, partition, region, accountID string) (string, error) {
-	source := func(service, resource string) map[string]any {
-		return map[string]any{
-			"StringEquals": map[string]any{"aws:SourceAccount": accountID},
-			"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:%s:%s:%s:%s:%s", partition, service, region, accountID, resource)},
-		}
+	env := envOf(accountID, region, partition)
+	publish := func(sid, service, resource string) iam.Statement {
+		return iam.AllowStatement(sid, []string{"sns:Publish"}, topicARN).
+			By(iam.ServicePrincipal(env.ServicePrincipal(service))).
+			If("StringEquals", "aws:SourceAccount", accountID).
+			If("ArnLike", "aws:SourceArn", env.ARN(service, region, accountID, resource))
 	}
-	return policyJSON([]statement{
-		{
-			Sid:       "AccountManagesTopic",
-			Principal: map[string]any{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", partition, accountID)},
-			Action: []string{"sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission", "sns:RemovePermission",
-				"sns:DeleteTopic", "sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:Publish"},
-			Resource: topicARN,
-		},
-		{
-			Sid:       "CloudWatchAlarmsPublish",
-			Principal: map[string]any{"Service": "cloudwatch.amazonaws.com"},
-			Action:    "sns:Publish",
-			Resource:  topicARN,
-			Condition: source("cloudwatch", "alarm:*"),
-		},
-		{
-			Sid:       "EventBridgeRulesPublish",
-			Principal: map[string]any{"Service": "events.amazonaws.com"},
-			Action:    "sns:Publish",
-			Resource:  topicARN,
-			Condition: source("events", "rule/*"),
-		},
-		{
-			Sid:       "DenyPublishWithoutTLS",
-			Effect:    "Deny",
-			Principal: "*",
-			Action:    "sns:Publish",
-			Resource:  topicARN,
-			Condition: map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
-		},
-	})
+	return iam.Resource(
+		iam.AllowStatement("AccountManagesTopic", []string{"sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission", "sns:RemovePermission",
+			"sns:DeleteTopic", "sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:Publish"}, topicARN).By(iam.AWSPrincipal(env.RootARN())),
+		publish("CloudWatchAlarmsPublish", "cloudwatch", "alarm:*"),
+		publish("EventBridgeRulesPublish", "events", "rule/*"),
+		// Security Hub SNS.2's companion: no publish without TLS.
+		iam.DenyStatement("DenyPublishWithoutTLS", []string{"sns:Publish"}, topicARN).By(iam.Anyone()).
+			If("Bool", "aws:SecureTransport", "false"),
+	).JSON()
 }

@@ -89,19 +89,19 @@ func interfaceEndpoints(ctx *pulumi.Context, name string, args NetworkArgs, vpc 
 // AWS-owned buckets the private tier really reads: ECR image layers ("Amazon
 // ECR interface VPC endpoints": the starport layer bucket) and the Amazon
 // Linux 2023 package repositories the bastion updates from.
-func s3Endpoint(ctx *pulumi.Context, name string, args NetworkArgs, vpc *ec2.Vpc, routeTables pulumi.StringArray, tags func(string) pulumi.StringMap, parent pulumi.ResourceOption) error {
+func s3Endpoint(ctx *pulumi.Context, name string, args NetworkArgs, vpc *ec2.Vpc, routeTables pulumi.StringArray, tags func(string) pulumi.StringMap, parent pulumi.ResourceOption) (*ec2.VpcEndpoint, error) {
 	found, err := ec2.LookupVpcEndpointService(ctx, &ec2.LookupVpcEndpointServiceArgs{
 		Service:     pulumi.StringRef("s3"),
 		ServiceType: pulumi.StringRef("Gateway"),
 	})
 	if err != nil {
-		return fmt.Errorf("look up the s3 gateway endpoint service in %s: %w", args.Env.Region, err)
+		return nil, fmt.Errorf("look up the s3 gateway endpoint service in %s: %w", args.Env.Region, err)
 	}
 	policy, err := s3EndpointPolicy(args)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
+	return ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
 		VpcId:           vpc.ID(),
 		ServiceName:     pulumi.String(found.ServiceName),
 		VpcEndpointType: pulumi.String("Gateway"),
@@ -109,7 +109,6 @@ func s3Endpoint(ctx *pulumi.Context, name string, args NetworkArgs, vpc *ec2.Vpc
 		Policy:          pulumi.String(policy),
 		Tags:            tags(name + "-s3"),
 	}, parent)
-	return err
 }
 
 func s3EndpointPolicy(args NetworkArgs) (string, error) {

@@ -45,13 +45,15 @@ func flowLogs(ctx *pulumi.Context, name string, args FlowLogArgs, env account.En
 		return err
 	}
 	// The actions the VPC guide lists for the delivery role, scoped to our
-	// group; DescribeLogGroups cannot name one group, so it gets this
-	// account's groups in this Region.
+	// group but for DescribeLogGroups, which takes no resource.
 	policy := iam.Output(func(v []string) iam.Policy {
 		arn := v[0]
 		return iam.Identity(
 			iam.AllowStatement("DeliverToTheFlowLogGroup", []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, arn, arn+":*"),
-			iam.AllowStatement("FindTheFlowLogGroup", []string{"logs:DescribeLogGroups"}, env.ARN("logs", env.Region, env.AccountID, "log-group:*")),
+			// DescribeLogGroups takes no resource (Service Authorization
+			// Reference, CloudWatch Logs): a statement naming log groups
+			// would never match it.
+			iam.AllowStatement("FindTheFlowLogGroup", []string{"logs:DescribeLogGroups"}, "*"),
 		)
 	}, group.Arn)
 	rolePolicy, err := awsiam.NewRolePolicy(ctx, name+"-flow-logs", &awsiam.RolePolicyArgs{

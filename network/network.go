@@ -53,6 +53,10 @@ type Network struct {
 	NatGatewayIDs     pulumi.IDArrayOutput
 	// EndpointSecurityGroupID is empty when InterfaceEndpoints is off.
 	EndpointSecurityGroupID pulumi.IDOutput
+	// S3PrefixListID is the prefix list of S3 in the Region, which the S3
+	// gateway endpoint routes: what a security group names to let a
+	// private host reach S3 and nothing else.
+	S3PrefixListID pulumi.StringOutput
 }
 
 // tier is one row of subnets.
@@ -198,9 +202,11 @@ func NewNetwork(ctx *pulumi.Context, name string, args NetworkArgs, opts ...pulu
 	for _, rt := range privateRTs {
 		rtIDs = append(rtIDs, rt.ID().ToStringOutput())
 	}
-	if err := s3Endpoint(ctx, name, args, vpc, rtIDs, tags, parent); err != nil {
+	s3, err := s3Endpoint(ctx, name, args, vpc, rtIDs, tags, parent)
+	if err != nil {
 		return nil, err
 	}
+	n.S3PrefixListID = s3.PrefixListId
 
 	if args.InterfaceEndpoints {
 		sg, err := interfaceEndpoints(ctx, name, args, vpc, private.subnets, tags, parent)

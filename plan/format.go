@@ -62,7 +62,9 @@ func (p *Plan) details(r Resource) string {
 			continue
 		}
 		s := fmt.Sprint(v)
-		if ref, ok := p.ByID(s); ok {
+		// A name can be its own resource's id (a log group's): only
+		// references to another resource are followed.
+		if ref, ok := p.ByID(s); ok && ref.URN != r.URN {
 			s = "→" + ref.Name
 		}
 		parts = append(parts, k+"="+s)

@@ -18,11 +18,16 @@ type Resource struct {
 	// Parent is the parent's URN, empty for resources at the top of the
 	// stack.
 	Parent string `json:"parent"`
-	// ID is the offline stand-in for the physical id, so that references
-	// between resources (a route's natGatewayId) can be followed.
+	// ID is the id the provider would return (a name, an ARN, a URL or
+	// an AWS-shaped opaque id, as pulumi-aws has it per type), so that
+	// references between resources (a route's natGatewayId) can be
+	// followed.
 	ID string `json:"id,omitempty"`
-	// ARN is the offline stand-in for the ARN AWS would give it, so that
-	// references by ARN (a service's task definition) can be followed.
+	// ARN is the ARN AWS would give it, in the shape of the Service
+	// Authorization Reference (plan/arns.go), so that references by ARN
+	// (a service's task definition) and policies' Resource patterns can
+	// be followed. Empty for resources AWS gives no ARN (a route, a
+	// role's inline policy, a bucket's policy).
 	ARN string `json:"arn,omitempty"`
 	// Inputs are the inputs as the program set them; unknowns are null and
 	// secrets are SecretPlaceholder.
@@ -30,6 +35,9 @@ type Resource struct {
 	// DependsOn are the URNs the engine waits for before creating this
 	// resource: the ones its inputs come from and explicit dependencies.
 	DependsOn []string `json:"dependsOn,omitempty"`
+	// RetainOnDelete says that `pulumi destroy` (or dropping the resource
+	// from the program) leaves the resource in AWS.
+	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
 }
 
 // SecretPlaceholder stands in for any secret value.
@@ -63,17 +71,26 @@ func (p *Plan) Named(token, name string) (Resource, bool) {
 	return Resource{}, false
 }
 
-// ByID returns the resource whose offline id is id.
+// ByID returns the resource whose id is id. Ids are unique per type only:
+// a file system's policies are known by the file system's id, a role and
+// a function may share a name. Of several, the one AWS gives an ARN (the
+// file system, not its policy) is returned, else the first by URN; prefer
+// ByARN for resources known by name.
 func (p *Plan) ByID(id string) (Resource, bool) {
+	var found Resource
+	ok := false
 	for _, r := range p.Resources {
-		if r.ID == id && id != "" {
-			return r, true
+		if r.ID != id || id == "" {
+			continue
+		}
+		if !ok || found.ARN == "" && r.ARN != "" {
+			found, ok = r, true
 		}
 	}
-	return Resource{}, false
+	return found, ok
 }
 
-// ByARN returns the resource whose offline ARN is arn.
+// ByARN returns the resource whose ARN is arn.
 func (p *Plan) ByARN(arn string) (Resource, bool) {
 	for _, r := range p.Resources {
 		if r.ARN == arn && arn != "" {

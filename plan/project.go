@@ -149,3 +149,58 @@ func stripSecure(v any) any {
 	}
 	return v
 }
+
+// Set changes one setting of raw config as `pulumi config set --path`
+// would in the stack file: path is a project key with optional nested
+// settings ("compute.adminCidrs"), or a "namespace:key" of another
+// namespace; value is JSON, or a plain string when it does not parse as
+// JSON. The offline plan uses it to show a stack with one setting changed
+// without editing its file.
+func (p *Project) Set(raw map[string]string, path, value string) error {
+	if path == "" {
+		return errors.New("set: the setting's path is empty; write key.sub=value, e.g. compute.desiredCount=2")
+	}
+	var v any = value
+	if err := json.Unmarshal([]byte(value), &v); err != nil {
+		v = value
+	}
+	top, rest, nested := strings.Cut(path, ".")
+	key := top
+	if !strings.Contains(top, ":") {
+		key = p.Name + ":" + top
+	}
+	if !nested {
+		s, err := rawValue(v)
+		if err != nil {
+			return fmt.Errorf("set %s: %w", path, err)
+		}
+		raw[key] = s
+		return nil
+	}
+	root := map[string]any{}
+	if s, ok := raw[key]; ok && s != "" {
+		if err := json.Unmarshal([]byte(s), &root); err != nil {
+			return fmt.Errorf("set %s: %s is not an object of settings: %w", path, key, err)
+		}
+	}
+	obj := root
+	parts := strings.Split(rest, ".")
+	for _, part := range parts[:len(parts)-1] {
+		next, ok := obj[part].(map[string]any)
+		if !ok {
+			if obj[part] != nil {
+				return fmt.Errorf("set %s: %s is not an object of settings", path, part)
+			}
+			next = map[string]any{}
+			obj[part] = next
+		}
+		obj = next
+	}
+	obj[parts[len(parts)-1]] = v
+	b, err := json.Marshal(root)
+	if err != nil {
+		return fmt.Errorf("set %s: %w", path, err)
+	}
+	raw[key] = string(b)
+	return nil
+}

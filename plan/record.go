@@ -34,6 +34,9 @@ type Options struct {
 	// RootDirectory is the project's directory (Pulumi.yaml), as the
 	// engine tells the program in PULUMI_ROOT_DIRECTORY.
 	RootDirectory string
+	// Account is what the account already runs (see Account; the zero
+	// value is a governed member account).
+	Account Account
 }
 
 // Record runs program under mocks and returns every resource it declared,
@@ -79,7 +82,9 @@ type recorder struct {
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	parent := ""
 	var deps []string
+	retain := false
 	if args.RegisterRPC != nil {
+		retain = args.RegisterRPC.GetRetainOnDelete()
 		parent = args.RegisterRPC.GetParent()
 		deps = slices.Sorted(slices.Values(args.RegisterRPC.GetDependencies()))
 		deps = slices.Compact(deps)
@@ -88,96 +93,67 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	if resource.URN(parent).QualifiedType() == resource.RootStackType {
 		parent = ""
 	}
-	id := ""
-	if args.Custom {
-		id = offlineID(args.TypeToken, urn)
-	}
-	if args.TypeToken == typeDefaultSecurityGroup {
-		// AWS makes one default group per VPC; adopting it does not create
-		// another, so its id is the one the VPC reports.
-		id = defaultSecurityGroupID(args.Inputs["vpcId"].StringValue())
-	}
 	state := settled(args.Inputs)
-	arn := ""
+	inputs := toPlain(args.Inputs).(map[string]any)
+	id, arn := "", ""
 	if args.Custom {
-		r.computed(args, id, state)
-		if v, ok := state["arn"]; ok && v.IsString() {
-			arn = v.StringValue()
+		var err error
+		if id, arn, err = r.computed(args, urn, state); err != nil {
+			return "", nil, fmt.Errorf("%s %s: %w", args.TypeToken, args.Name, err)
+		}
+		// The name Pulumi gave an unnamed resource is one of its inputs,
+		// as the provider's check returns them to the engine.
+		if prop := shapes[args.TypeToken].autoName; prop != "" && inputs[prop] == nil {
+			if v, ok := state[resource.PropertyKey(prop)]; ok && v.IsString() {
+				inputs[prop] = v.StringValue()
+			}
 		}
 	}
 	r.mu.Lock()
 	r.resources = append(r.resources, Resource{
 		URN: urn, Type: args.TypeToken, Name: args.Name, Parent: parent, ID: id, ARN: arn,
-		Inputs: toPlain(args.Inputs).(map[string]any), DependsOn: deps,
+		Inputs: inputs, DependsOn: deps, RetainOnDelete: retain,
 	})
 	r.mu.Unlock()
 	return id, state, nil
 }
 
-// computed fills in the outputs AWS computes that the program reads.
-func (r *recorder) computed(args pulumi.MockResourceArgs, id string, state resource.PropertyMap) {
-	svc := Resource{Type: args.TypeToken}.Service()
-	kind := args.TypeToken[strings.LastIndex(args.TypeToken, ":")+1:]
-	part, _, _ := partitionOf(r.region)
-	arn := fmt.Sprintf("arn:%s:%s:%s:%s:%s/%s", part, svc, r.region, r.opts.AccountID, strings.ToLower(kind), id)
-	switch args.TypeToken {
-	case "aws:cloudwatch/logGroup:LogGroup":
-		arn = fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", part, r.region, r.opts.AccountID, args.Inputs["name"].StringValue())
-	case "aws:iam/role:Role":
-		arn = fmt.Sprintf("arn:%s:iam::%s:role/%s", part, r.opts.AccountID, args.Name)
-	case "aws:kms/key:Key":
-		state["keyId"] = resource.NewProperty(id)
-	case "aws:ec2/vpc:Vpc":
-		state["defaultSecurityGroupId"] = resource.NewProperty(defaultSecurityGroupID(id))
-	case "aws:rds/instance:Instance":
-		r.rdsInstance(args, id, state)
-	default:
-		if arn := r.computeTier(args.Inputs, args.TypeToken, args.Name, id, state); arn != "" {
-			state["arn"] = resource.NewProperty(arn)
-		}
-	}
-	if _, ok := state["arn"]; !ok {
-		state["arn"] = resource.NewProperty(arn)
-	}
-	if _, ok := state["name"]; !ok {
-		state["name"] = resource.NewProperty(args.Name)
-	}
-}
-
-// rdsInstance fills in what RDS computes for a DB instance: its endpoint,
-// the zone it picked when the program left that to RDS (the Region's first
-// zone, as for a subnet group that starts there), and the secret it keeps
-// the master password in when asked to manage it.
-func (r *recorder) rdsInstance(args pulumi.MockResourceArgs, id string, state resource.PropertyMap) {
+// computed fills in what AWS computes that the program reads, and returns
+// the resource's id and ARN (plan/arns.go).
+func (r *recorder) computed(args pulumi.MockResourceArgs, urn string, state resource.PropertyMap) (id, arn string, err error) {
 	part, suffix, _ := partitionOf(r.region)
-	ident := args.Name
-	if v, ok := state["identifier"]; ok && v.IsString() {
-		ident = v.StringValue()
+	c := &created{
+		name: args.Name, urn: urn,
+		part: part, suffix: suffix, region: r.region, account: r.opts.AccountID,
+		state: state, id: offlineID(args.TypeToken, urn),
 	}
-	port := 3306.0
-	if v, ok := state["port"]; ok && v.IsNumber() {
-		port = v.NumberValue()
-	}
-	address := fmt.Sprintf("%s.c0ffee0ff1in.%s.rds.%s", ident, r.region, suffix)
-	state["address"] = resource.NewProperty(address)
-	state["endpoint"] = resource.NewProperty(fmt.Sprintf("%s:%d", address, int(port)))
-	state["arn"] = resource.NewProperty(fmt.Sprintf("arn:%s:rds:%s:%s:db:%s", part, r.region, r.opts.AccountID, ident))
-	state["resourceId"] = resource.NewProperty("db-" + strings.ToUpper(id[len(id)-12:]))
-	if v, ok := state["availabilityZone"]; !ok || !v.IsString() || v.StringValue() == "" {
-		if zones, err := zonesOf(r.region, "available", nil); err == nil && len(zones) > 0 {
-			state["availabilityZone"] = resource.NewProperty(zones[0].name)
+	sh, ok := shapes[args.TypeToken]
+	if !ok {
+		// A type the recorder does not know yet: a stand-in id and ARN
+		// (TestNoARNOrIDIsAnOfflineStandIn names it).
+		svc := Resource{Type: args.TypeToken}.Service()
+		kind := args.TypeToken[strings.LastIndex(args.TypeToken, ":")+1:]
+		c.arn = fmt.Sprintf("arn:%s:%s:%s:%s:%s/%s", part, svc, r.region, r.opts.AccountID, strings.ToLower(kind), c.id)
+		if _, set := state["arn"]; !set {
+			state["arn"] = resource.NewProperty(c.arn)
 		}
-	}
-	if v, ok := state["manageMasterUserPassword"]; ok && v.IsBool() && v.BoolValue() {
-		secret := map[string]any{
-			"secretArn":    fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:rds!%s-Ab12Cd", part, r.region, r.opts.AccountID, strings.ToLower(state["resourceId"].StringValue())),
-			"secretStatus": "active",
+		if _, set := state["name"]; !set {
+			state["name"] = resource.NewProperty(args.Name)
 		}
-		if k, ok := state["masterUserSecretKmsKeyId"]; ok && k.IsString() {
-			secret["kmsKeyId"] = k.StringValue()
-		}
-		state["masterUserSecrets"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.NewPropertyMapFromMap(secret))})
+		return c.id, c.arn, nil
 	}
+	c.autoname(sh)
+	if err := sh.fill(c); err != nil {
+		return "", "", err
+	}
+	if c.unknown {
+		// Built from a value the preview does not know: not known either.
+		if c.arn != "" {
+			state["arn"] = resource.MakeComputed(resource.NewProperty(""))
+		}
+		return offlineID(args.TypeToken, urn), "", nil
+	}
+	return c.id, c.arn, nil
 }
 
 // Call answers the data-source invokes the program makes. An invoke the
@@ -218,6 +194,9 @@ func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 		return r.endpointService(args.Args)
 	case "aws:ssm/getParameter:getParameter":
 		return r.ssmParameter(args.Args)
+	}
+	if out, ok, err := r.accountLookup(args.Token, args.Args); ok {
+		return out, err
 	}
 	return nil, fmt.Errorf("the offline plan has no answer for invoke %s: teach plan/record.go what AWS returns", args.Token)
 }

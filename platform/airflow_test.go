@@ -57,11 +57,31 @@ func ofComponent(p *plan.Plan, typ string) []plan.Resource {
 
 func object(v any) map[string]any { m, _ := v.(map[string]any); return m }
 
+// principal is a statement's Principal; "*" reads as {"AWS": "*"}, which IAM
+// takes to mean the same.
+type principal map[string]any
+
+func (p *principal) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*p = principal{"AWS": s}
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*p = m
+	return nil
+}
+
 type iamPolicy struct {
 	Statement []struct {
-		Sid       string
-		Effect    string
-		Principal map[string]any
+		Sid    string
+		Effect string
+		// Principal is "*" or {"AWS"|"Service": ...}: AnyPrincipal reads
+		// both.
+		Principal principal
 		Action    any
 		Resource  any
 		Condition map[string]map[string]any
@@ -281,7 +301,7 @@ func TestAirflowExecutionRoleHasLeastPrivilege(t *testing.T) {
 		t.Fatalf("airflow roles = %d, want 1", len(roles))
 	}
 	role := roles[0]
-	if env.String("executionRoleArn") != "arn:aws:iam::123456789012:role/"+role.Name {
+	if env.String("executionRoleArn") != role.ARN || role.ARN != "arn:aws:iam::123456789012:role/"+role.String("name") {
 		t.Errorf("executionRoleArn = %q, want the component's role", env.String("executionRoleArn"))
 	}
 	envARN := "arn:aws:airflow:us-east-1:123456789012:environment/wordpress-dev"
@@ -296,7 +316,7 @@ func TestAirflowExecutionRoleHasLeastPrivilege(t *testing.T) {
 	}
 
 	rp := only(t, p, typeRolePolicy)
-	if rp.String("role") != role.Name {
+	if rp.String("role") != role.String("name") {
 		t.Errorf("policy is attached to %q, not the execution role", rp.String("role"))
 	}
 	bucketARN, keyARN := env.String("sourceBucketArn"), env.String("kmsKey")

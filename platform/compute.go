@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -17,8 +18,21 @@ import (
 // newCompute declares the WordPress tier over the network, in the shared
 // security groups, reading the database settings the data tier stored.
 func newCompute(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefix, logGroupPrefix string, tags map[string]string,
-	net *network.Network, groups *security.Groups, keys *data.Keys, db *data.Database, serverAccessLogs pulumi.StringInput) (*compute.WordPress, error) {
+	net *network.Network, groups *security.Groups, keys *data.Keys, db *data.Database, serverAccessLogs pulumi.StringInput, guardDutyAgent bool) (*compute.WordPress, error) {
 	c := cfg.Compute
+	authKeys, err := data.NewAuthKeys(ctx, prefix+"-wordpress", data.AuthKeysArgs{
+		Env:           env,
+		ParameterPath: WordPressParameterPath(cfg),
+		KeyARN:        keys.ParametersKeyARN,
+		Tags:          tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+	authSecrets, err := authKeySecrets(authKeys)
+	if err != nil {
+		return nil, err
+	}
 	args := compute.Args{
 		Env:               env,
 		VpcID:             net.VpcID.ToStringOutput(),
@@ -38,6 +52,7 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefix
 		LoadBalancer: compute.LoadBalancerArgs{
 			DeletionProtection: c.DeletionProtection,
 			HealthCheckPath:    c.HealthCheckPath,
+			AdminCIDRs:         c.AdminCIDRs,
 		},
 		Service: compute.ServiceArgs{
 			Image:                         c.Image + ":" + c.ImageTag,
@@ -49,6 +64,13 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefix
 			EnableExecuteCommand:          c.EnableExecuteCommand,
 			LogRetentionDays:              c.LogRetentionDays,
 			Database:                      databaseSecrets(db, keys),
+			AuthKeys:                      authSecrets,
+			WordPress: compute.WordPressArgs{
+				DisallowFileEdit: c.WordPress.DisallowFileEdit,
+				DisallowFileMods: c.WordPress.DisallowFileMods,
+				UploadMaxMB:      c.WordPress.UploadMaxMB,
+			},
+			GuardDutyAgent: guardDutyAgent,
 		},
 		FileSystem: compute.FileSystemArgs{
 			KeyARN:         keys.FileSystemKeyARN,
@@ -84,19 +106,25 @@ func newCompute(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefix
 	}
 	if b := c.Bastion; b.Enabled {
 		args.Bastion = &compute.BastionArgs{
-			InstanceType:            b.InstanceType,
-			Architecture:            b.Architecture(),
-			SessionLogRetentionDays: b.SessionLogRetentionDays,
-			SessionPreferences:      b.SessionPreferences,
+			InstanceType:             b.InstanceType,
+			Architecture:             b.Architecture(),
+			SessionLogRetentionDays:  b.SessionLogRetentionDays,
+			SessionPreferences:       compute.Ownership(cfg.Governance.SessionManagerPreferences.Mode),
+			RetainSessionPreferences: cfg.Governance.RetainOnDelete,
 		}
 	}
 	wp, err := compute.NewWordPress(ctx, prefix, args)
+	if errors.Is(err, compute.ErrNoSessionPreferences) {
+		return nil, fmt.Errorf("governance.sessionManagerPreferences.mode is existing, but %v; set it to create to have this stack own them (and log every session to its bastion's group), or to off to leave them alone (%w)", compute.ErrNoSessionPreferences, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("compute tier: %w", err)
 	}
 	for name, value := range computeExports(wp) {
 		ctx.Export(name, value)
 	}
+	// For the README's rotation commands.
+	ctx.Export("wordpressParameterPath", pulumi.String(WordPressParameterPath(cfg)))
 	return wp, nil
 }
 
@@ -124,6 +152,27 @@ func databaseSecrets(db *data.Database, keys *data.Keys) compute.DatabaseArgs {
 		}).(pulumi.StringOutput)}
 	}
 	return out
+}
+
+// WordPressParameterPath is where WordPress's own secrets (its keys and
+// salts) live in Parameter Store.
+func WordPressParameterPath(cfg *config.Config) string {
+	return fmt.Sprintf("/%s/%s/wordpress/", cfg.Project, cfg.Stack)
+}
+
+// authKeySecrets maps the image's WORDPRESS_*_KEY and _SALT variables to
+// the parameters that hold them: WORDPRESS_NONCE_SALT reads nonce-salt.
+func authKeySecrets(k *data.AuthKeys) (compute.AuthKeysArgs, error) {
+	out := compute.AuthKeysArgs{Secrets: map[string]pulumi.StringInput{}, ParameterPathARN: k.ParameterPathARN}
+	for _, v := range compute.AuthKeyVariables {
+		name := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(v, "WORDPRESS_")), "_", "-")
+		arn, ok := k.ARNs[name]
+		if !ok {
+			return out, fmt.Errorf("no parameter %s for %s", name, v)
+		}
+		out.Secrets[v] = arn
+	}
+	return out, nil
 }
 
 // computeExports are the compute tier's stack outputs: where the site

@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/nequi-platform/wordpress-ecs/compute"
+	"github.com/nequi-platform/wordpress-ecs/config"
 	"github.com/nequi-platform/wordpress-ecs/internal/stacktest"
 	"github.com/nequi-platform/wordpress-ecs/plan"
+	"github.com/nequi-platform/wordpress-ecs/platform"
 )
 
 const (
@@ -66,7 +68,7 @@ func TestNoPlaintextSecretReachesATask(t *testing.T) {
 		c := wordpressContainer(t, p)
 		params := map[string]plan.Resource{}
 		for _, prm := range p.OfType(typeParameter) {
-			params["arn:aws:ssm:us-east-1:123456789012:parameter/"+prm.ID] = prm
+			params[prm.ARN] = prm
 		}
 		got := map[string]string{}
 		for _, s := range c.Secrets {
@@ -280,10 +282,40 @@ func TestTheBastionHasNoWayInButSessionManager(t *testing.T) {
 		if len(sg.List("ingress")) != 0 {
 			t.Errorf("%s: the bastion's group has inline ingress", name)
 		}
-		doc, ok := p.Named("aws:ssm/document:Document", "wordpress-"+name+"-session-preferences")
-		if !ok || doc.String("name") != compute.SessionPreferencesDocument || !strings.Contains(doc.String("content"), `"cloudWatchEncryptionEnabled":true`) {
-			t.Errorf("%s: no Session Manager preferences logging to an encrypted group", name)
+	}
+}
+
+// The Session Manager preferences are one document per account and
+// Region: no stack declares it unless its config says create, so two
+// stacks (or one and the console) never both do.
+func TestOnlyAStackThatSaysCreateDeclaresTheSessionPreferences(t *testing.T) {
+	for name, p := range stacks(t) {
+		if docs := p.OfType("aws:ssm/document:Document"); len(docs) != 0 {
+			t.Errorf("%s declares %d Session Manager documents; its config does not say create", name, len(docs))
 		}
+	}
+	raw := stacktest.RawConfig(t, "dev")
+	raw["wordpress:governance"] = `{"sessionManagerPreferences":{"mode":"create"},"securityHub":{"mode":"off"},"guardDuty":{"mode":"off"},"awsConfig":{"mode":"off"},"s3AccountPublicAccessBlock":{"mode":"off"}}`
+	p, _ := stacktest.Record(t, "dev", raw)
+	doc, ok := p.Named("aws:ssm/document:Document", "wordpress-dev-session-preferences")
+	if !ok || doc.String("name") != compute.SessionPreferencesDocument || !strings.Contains(doc.String("content"), `"cloudWatchEncryptionEnabled":true`) ||
+		!strings.Contains(doc.String("content"), `"cloudWatchLogGroupName":"/wordpress/dev/ssm-sessions"`) {
+		t.Fatalf("create: no Session Manager preferences logging to the bastion's encrypted group: %+v", doc)
+	}
+	if !doc.RetainOnDelete {
+		t.Error("the account's Session Manager preferences go with the stack on destroy")
+	}
+}
+
+// Adopting the preferences of an account that has none stops the plan
+// with the key and both ways out.
+func TestAdoptingSessionPreferencesTheAccountLacksNamesTheKey(t *testing.T) {
+	raw := stacktest.RawConfig(t, "prod")
+	_, err := plan.Record(platform.DeployOffline, plan.Options{Project: config.Namespace, Stack: "prod", Config: raw, RootDirectory: stacktest.Root(t),
+		Account: plan.Account{NoSessionPreferences: true}})
+	if err == nil || !strings.Contains(err.Error(), "governance.sessionManagerPreferences.mode is existing, but the account has no Session Manager preferences in this Region") ||
+		!strings.Contains(err.Error(), "set it to create") {
+		t.Errorf("err = %v", err)
 	}
 }
 
@@ -369,17 +401,26 @@ func TestTheExecutionRoleReadsOnlyThisStacksSettings(t *testing.T) {
 	if err := json.Unmarshal([]byte(exec.String("policy")), &doc); err != nil {
 		t.Fatal(err)
 	}
+	var readable []string
 	for _, s := range doc.Statement {
 		res, _ := json.Marshal(s.Resource)
-		if strings.Contains(string(res), `"*"`) {
+		// The registry token is account-wide: ECR takes no resource for it.
+		if strings.Contains(string(res), `"*"`) && s.Action != "ecr:GetAuthorizationToken" {
 			t.Errorf("statement %v grants on every resource", s.Action)
 		}
 		if s.Action == "kms:Decrypt" && s.Condition["StringEquals"]["kms:ViaService"] == nil {
 			t.Error("kms:Decrypt is not limited to use through SSM")
 		}
-		if s.Action == "ssm:GetParameters" && string(res) != `"arn:aws:ssm:us-east-1:123456789012:parameter/wordpress/prod/db/*"` {
-			t.Errorf("parameters readable: %s", res)
+		if s.Action == "ssm:GetParameters" {
+			readable = append(readable, string(res))
 		}
+	}
+	slices.Sort(readable)
+	if want := []string{
+		`"arn:aws:ssm:us-east-1:123456789012:parameter/wordpress/prod/db/*"`,
+		`"arn:aws:ssm:us-east-1:123456789012:parameter/wordpress/prod/wordpress/*"`,
+	}; !slices.Equal(readable, want) {
+		t.Errorf("parameters readable: %v, want %v", readable, want)
 	}
 }
 
@@ -415,6 +456,100 @@ func TestAccessLogsAreDeliveredByTheRegionsLogWriter(t *testing.T) {
 		}
 		if len(pol) != 1 || !strings.Contains(pol[0].String("policy"), principal) {
 			t.Errorf("%s: access log bucket policy %v, want %s", region, pol, principal)
+		}
+	}
+}
+
+// GuardDuty runtime monitoring adds its agent to every task, pulled with
+// the execution role from GuardDuty's repository: prod's role may pull
+// that image (and only that one besides WordPress's); a stack whose
+// account runs no GuardDuty and says so grants nothing of ECR.
+func TestTheExecutionRoleMayPullGuardDutysAgentWhereGuardDutyMayAddIt(t *testing.T) {
+	pulls := func(p *plan.Plan, stack string) (token, layers string) {
+		exec, _ := p.Named(typeRolePolicy, "wordpress-"+stack+"-task-execution")
+		var doc struct {
+			Statement []struct {
+				Sid      string
+				Action   any
+				Resource any
+			}
+		}
+		if err := json.Unmarshal([]byte(exec.String("policy")), &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range doc.Statement {
+			res, _ := json.Marshal(s.Resource)
+			act, _ := json.Marshal(s.Action)
+			switch {
+			case string(act) == `"ecr:GetAuthorizationToken"`:
+				token = string(res)
+			case strings.Contains(string(act), "ecr:BatchGetImage"):
+				layers = string(act) + " on " + string(res)
+			}
+		}
+		return token, layers
+	}
+	token, layers := pulls(stacktest.Stack(t, "prod"), "prod")
+	want := `["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"] on "arn:aws:ecr:us-east-1:*:repository/aws-guardduty-agent-fargate"`
+	if token != `"*"` || layers != want {
+		t.Errorf("prod: token %s, layers %s; want the agent's repository", token, layers)
+	}
+	raw := stacktest.RawConfig(t, "dev")
+	raw["wordpress:governance"] = `{"guardDuty":{"mode":"off","fargateAgent":false},"securityHub":{"mode":"off"},"awsConfig":{"mode":"off"},"s3AccountPublicAccessBlock":{"mode":"off"},"sessionManagerPreferences":{"mode":"off"}}`
+	p, _ := stacktest.Record(t, "dev", raw)
+	if token, layers := pulls(p, "dev"); token != "" || layers != "" {
+		t.Errorf("dev without GuardDuty: token %s, layers %s", token, layers)
+	}
+}
+
+// The service's first tasks start as soon as it exists: its roles hold
+// their policies by then (the order is not left to RDS being slower).
+func TestTheServiceWaitsForItsRolesPolicies(t *testing.T) {
+	for name, p := range stacks(t) {
+		svc := p.OfType(typeService)[0]
+		for _, policy := range []string{"-task-execution", "-task"} {
+			rp, ok := p.Named(typeRolePolicy, "wordpress-"+name+policy)
+			if !ok || !slices.Contains(svc.DependsOn, rp.URN) {
+				t.Errorf("%s: the service does not wait for %s", name, rp.Name)
+			}
+		}
+	}
+}
+
+// Where the network has interface endpoints, the bastion leaves only to
+// them and to S3's prefix list (the package repositories), never to the
+// internet.
+func TestTheBastionLeavesThroughTheEndpointsWhereThereAreSome(t *testing.T) {
+	for name, p := range stacks(t) {
+		bastionSG := p.OfType(typeInstance)[0].List("vpcSecurityGroupIds")[0].(string)
+		endpoints, hasEndpoints := p.Named("aws:ec2/securityGroup:SecurityGroup", "wordpress-"+name+"-endpoints")
+		gateway, _ := p.Named("aws:ec2/vpcEndpoint:VpcEndpoint", "wordpress-"+name+"-s3")
+		var to []string
+		for _, r := range p.OfType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") {
+			if r.String("securityGroupId") != bastionSG {
+				continue
+			}
+			switch {
+			case r.String("cidrIpv4") == "0.0.0.0/0":
+				to = append(to, "internet")
+			case hasEndpoints && r.String("referencedSecurityGroupId") == endpoints.ID:
+				to = append(to, "endpoints")
+			case r.String("prefixListId") != "" && strings.HasPrefix(r.String("prefixListId"), "pl-"):
+				to = append(to, "s3")
+			case r.String("referencedSecurityGroupId") != "":
+				to = append(to, "db")
+			}
+		}
+		slices.Sort(to)
+		want := []string{"db", "internet"}
+		if hasEndpoints {
+			want = []string{"db", "endpoints", "s3"}
+		}
+		if !slices.Equal(to, want) {
+			t.Errorf("%s: the bastion leaves to %v, want %v", name, to, want)
+		}
+		if hasEndpoints && gateway.String("vpcEndpointType") != "Gateway" {
+			t.Errorf("%s: no S3 gateway endpoint to route the prefix list", name)
 		}
 	}
 }

@@ -83,15 +83,17 @@ func TestDatabaseAndSettingsAreEncryptedWithTheStacksOwnKeys(t *testing.T) {
 			}
 		}
 		params := p.OfType(typeSSMParam)
-		if len(params) != 5 {
-			t.Errorf("%s parameters = %d, want host, port, name, user, password", stack, len(params))
+		// host, port, name, user, password, and WordPress's eight keys
+		// and salts.
+		if len(params) != 5+8 {
+			t.Errorf("%s parameters = %d, want the database's 5 and WordPress's 8 keys and salts", stack, len(params))
 		}
 		for _, prm := range params {
 			if prm.String("type") != "SecureString" || prm.String("keyId") != paramsKey {
 				t.Errorf("%s parameter %s: %s with %q, want a SecureString under %s", stack, prm.String("name"), prm.String("type"), prm.String("keyId"), paramsKey)
 			}
-			if !strings.HasPrefix(prm.String("name"), "/wordpress/"+stack+"/db/") {
-				t.Errorf("%s parameter %s is outside /wordpress/%s/db/", stack, prm.String("name"), stack)
+			if name := prm.String("name"); !strings.HasPrefix(name, "/wordpress/"+stack+"/db/") && !strings.HasPrefix(name, "/wordpress/"+stack+"/wordpress/") {
+				t.Errorf("%s parameter %s is outside /wordpress/%s/db/ and /wordpress/%s/wordpress/", stack, name, stack, stack)
 			}
 		}
 	}
@@ -121,10 +123,7 @@ func TestProdIsAHardenedMultiAZDatabaseWithAReplica(t *testing.T) {
 			t.Errorf("prod does not export the %s log: %v", l, exports)
 		}
 	}
-	role, ok := p.ByID(strings.TrimPrefix(db.String("monitoringRoleArn"), "arn:aws:iam::123456789012:role/"))
-	if !ok {
-		role, ok = p.Named(typeRole, "wordpress-prod-db-monitoring")
-	}
+	role, ok := p.ByARN(db.String("monitoringRoleArn"))
 	if !ok || !strings.Contains(role.String("assumeRolePolicy"), `"Service":"monitoring.rds.amazonaws.com"`) ||
 		!strings.Contains(role.String("assumeRolePolicy"), `"aws:SourceAccount":"123456789012"`) {
 		t.Errorf("enhanced monitoring role is missing or trusts the wrong principal: %v", role.Inputs)

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -32,38 +33,63 @@ func newAlarmTopic(ctx *pulumi.Context, cfg *config.Config, w where) (*governanc
 	})
 }
 
-// newAccountServices declares the account-level services the stack's
-// config turns on; nothing (nil) when all are off, as in an account managed
-// by a delegated administrator. Its AccessLogBucket is where other tiers'
-// buckets send their server access logs.
+// newAccountServices declares what the stack's config creates of the
+// account-wide services and looks up what it adopts; nothing (nil) when
+// every one is off and no bucket needs an access-log bucket. Its
+// AccessLogBucket is where other tiers' buckets send their server access
+// logs.
 func newAccountServices(ctx *pulumi.Context, cfg *config.Config, w where, topic *governance.AlarmTopic) (*governance.AccountServices, error) {
 	g := cfg.Governance
 	args := governance.AccountServicesArgs{
-		AccountID:                  w.env.AccountID,
-		Region:                     cfg.Region,
-		Partition:                  w.env.Partition,
-		TopicARN:                   topic.TopicARN,
-		S3AccountPublicAccessBlock: g.S3AccountPublicAccessBlock,
-		Tags:                       w.tags,
+		AccountID:      w.env.AccountID,
+		Region:         cfg.Region,
+		Partition:      w.env.Partition,
+		TopicARN:       topic.TopicARN,
+		AccessLogs:     cfg.Site && cfg.Compute.AccessLogs,
+		RetainOnDelete: g.RetainOnDelete,
+		Tags:           w.tags,
 	}
-	if g.SecurityHub.Enabled {
-		args.SecurityHub = &governance.SecurityHubArgs{Standards: g.SecurityHub.Standards}
+	if m := g.SecurityHub.Mode; m.On() {
+		args.SecurityHub = &governance.SecurityHubArgs{Existing: m.Adopts(), Standards: g.SecurityHub.Standards}
 	}
-	if g.GuardDuty.Enabled {
-		args.GuardDuty = &governance.GuardDutyArgs{FindingSeverity: g.GuardDuty.FindingSeverity}
+	if m := g.GuardDuty.Mode; m.On() {
+		args.GuardDuty = &governance.GuardDutyArgs{Existing: m.Adopts(), FindingSeverity: g.GuardDuty.FindingSeverity}
 	}
-	if c := g.AWSConfig; c.Enabled {
+	if c := g.AWSConfig; c.Mode.On() {
 		args.Config = &governance.ConfigArgs{
+			Existing:                c.Mode.Adopts(),
 			RecordGlobalResources:   c.RecordGlobalResources,
 			ExcludeECSServices:      c.ExcludeECSServices,
 			CreateServiceLinkedRole: c.CreateServiceLinkedRole,
 			RetentionDays:           c.RetentionDays,
 		}
 	}
-	if args.SecurityHub == nil && args.GuardDuty == nil && args.Config == nil && !args.S3AccountPublicAccessBlock {
+	if m := g.S3AccountPublicAccessBlock.Mode; m.On() {
+		args.PublicAccessBlock = &governance.PublicAccessBlockArgs{Existing: m.Adopts()}
+	}
+	if args.SecurityHub == nil && args.GuardDuty == nil && args.Config == nil && args.PublicAccessBlock == nil && !args.AccessLogs {
 		return nil, nil
 	}
-	return governance.NewAccountServices(ctx, w.prefix, args)
+	s, err := governance.NewAccountServices(ctx, w.prefix, args)
+	if err != nil {
+		return nil, adoptionHint(err)
+	}
+	return s, nil
+}
+
+// adoptionHint turns a missing account-wide service the stack adopts into
+// the config key and the two ways out.
+func adoptionHint(err error) error {
+	var missing *governance.MissingError
+	if !errors.As(err, &missing) {
+		return err
+	}
+	check := map[string]string{"securityHub": "WP.GOV.1", "guardDuty": "GuardDuty.1", "s3AccountPublicAccessBlock": "S3.1"}[missing.Service]
+	waive := ""
+	if check != "" {
+		waive = fmt.Sprintf(" (and waive %s in wordpress:policy.waivers with the reason)", check)
+	}
+	return fmt.Errorf("governance.%s.mode is existing, but %v; set it to create to have this stack turn it on in this account and Region, or to off to go without%s", missing.Service, missing.Err, waive)
 }
 
 // AlarmTargets are the resources the alarms watch. Each tier fills in its

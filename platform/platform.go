@@ -14,6 +14,8 @@ import (
 
 	"github.com/nequi-platform/wordpress-ecs/account"
 	"github.com/nequi-platform/wordpress-ecs/config"
+	"github.com/nequi-platform/wordpress-ecs/data"
+	"github.com/nequi-platform/wordpress-ecs/governance"
 	"github.com/nequi-platform/wordpress-ecs/network"
 	"github.com/nequi-platform/wordpress-ecs/security"
 )
@@ -87,22 +89,12 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	azs, err := availabilityZones(ctx, cfg)
-	if err != nil {
-		return err
-	}
-
-	logGroupPrefix := fmt.Sprintf("/%s/%s/", cfg.Project, cfg.Stack)
-	keys, err := newKeys(ctx, cfg, env, prefix, logGroupPrefix, tags)
-	if err != nil {
-		return err
-	}
-
 	gov := where{prefix: prefix, env: env, tags: tags}
 	topic, err := newAlarmTopic(ctx, cfg, gov)
 	if err != nil {
 		return err
 	}
+	ctx.Export("alarmTopicArn", topic.TopicARN)
 	// Its AccessLogBucket receives the S3 server access logs of the compute
 	// tier's buckets (S3.9).
 	services, err := newAccountServices(ctx, cfg, gov, topic)
@@ -110,6 +102,41 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 		return err
 	}
 
+	// The WordPress tiers, unless the stack is the hub (site: false). The
+	// network comes with them, or alone for Airflow.
+	var clusters []string
+	if cfg.Site || cfg.Airflow.Enabled {
+		logGroupPrefix := fmt.Sprintf("/%s/%s/", cfg.Project, cfg.Stack)
+		keys, err := newKeys(ctx, cfg, env, prefix, logGroupPrefix, tags)
+		if err != nil {
+			return err
+		}
+		net, err := newNetwork(ctx, cfg, env, prefix, logGroupPrefix, tags, keys)
+		if err != nil {
+			return err
+		}
+		if cfg.Site {
+			if err := site(ctx, cfg, env, prefix, logGroupPrefix, tags, net, keys, services, gov, topic); err != nil {
+				return err
+			}
+			// The WordPress cluster is named after the prefix (compute's
+			// ecs.Cluster): the only cluster a direct member role restarts.
+			clusters = []string{env.ARN("ecs", env.Region, env.AccountID, "cluster/"+prefix)}
+		}
+		if err := deployAirflow(ctx, cfg, prefix, tags, env, net.VpcID, net.PrivateSubnetIDs); err != nil {
+			return err
+		}
+	}
+
+	return restartPipeline(ctx, cfg, prefix, env, topic.TopicARN, clusters, tags)
+}
+
+// newNetwork declares the VPC and its tiers.
+func newNetwork(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefix, logGroupPrefix string, tags map[string]string, keys *data.Keys) (*network.Network, error) {
+	azs, err := availabilityZones(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	subnets := cfg.Network.Subnets()
 	netArgs := network.NetworkArgs{
 		Env:                env,
@@ -131,19 +158,39 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 	}
 	net, err := network.NewNetwork(ctx, prefix, netArgs)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	ctx.Export("vpcId", net.VpcID)
+	ctx.Export("availabilityZones", pulumi.ToStringArray(azs))
+	ctx.Export("publicSubnetIds", net.PublicSubnetIDs)
+	ctx.Export("privateSubnetIds", net.PrivateSubnetIDs)
+	ctx.Export("dataSubnetIds", net.DataSubnetIDs)
+	return net, nil
+}
 
+// site declares WordPress over the network: the security groups the tiers
+// share, the database, the compute tier and the alarms over all of them.
+func site(ctx *pulumi.Context, cfg *config.Config, env account.Env, prefix, logGroupPrefix string, tags map[string]string,
+	net *network.Network, keys *data.Keys, services *governance.AccountServices, gov where, topic *governance.AlarmTopic) error {
 	// The groups that data and compute both refer to, made before either
 	// (see package security).
-	groups, err := security.NewGroups(ctx, prefix, security.GroupsArgs{
+	groupArgs := security.GroupsArgs{
 		VpcID:   net.VpcID.ToStringOutput(),
 		AppPort: wordpressPort,
 		DBPort:  cfg.Data.Port,
 		// 443 opens on the load balancer only when there is a listener.
 		HTTPS: cfg.Compute.HTTPS.Enabled,
 		Tags:  tags,
-	})
+	}
+	if cfg.Network.InterfaceEndpoints {
+		// The bastion then reaches AWS through the endpoints and S3's
+		// gateway only, not the internet (trivy AWS-0104).
+		groupArgs.Endpoints = &security.EndpointsArgs{
+			SecurityGroupID: net.EndpointSecurityGroupID.ToStringOutput(),
+			S3PrefixListID:  net.S3PrefixListID,
+		}
+	}
+	groups, err := security.NewGroups(ctx, prefix, groupArgs)
 	if err != nil {
 		return err
 	}
@@ -153,14 +200,11 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 		return err
 	}
 	var serverAccessLogs pulumi.StringInput
-	if services != nil && cfg.Governance.AWSConfig.Enabled {
+	if services != nil && cfg.Compute.AccessLogs {
 		serverAccessLogs = services.AccessLogBucket
 	}
-	wp, err := newCompute(ctx, cfg, env, prefix, logGroupPrefix, tags, net, groups, keys, db, serverAccessLogs)
+	wp, err := newCompute(ctx, cfg, env, prefix, logGroupPrefix, tags, net, groups, keys, db, serverAccessLogs, guardDutyAgent(cfg, services))
 	if err != nil {
-		return err
-	}
-	if err := deployAirflow(ctx, cfg, prefix, tags, env, net.VpcID, net.PrivateSubnetIDs); err != nil {
 		return err
 	}
 
@@ -168,21 +212,18 @@ func Build(ctx *pulumi.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-
-	ctx.Export("alarmTopicArn", topic.TopicARN)
 	if cfg.Governance.Dashboard {
 		ctx.Export("dashboardUrl", alarms.DashboardURL)
 	}
-	if err := restartPipeline(ctx, cfg, prefix, env, topic.TopicARN, tags); err != nil {
-		return err
-	}
-
-	ctx.Export("vpcId", net.VpcID)
-	ctx.Export("availabilityZones", pulumi.ToStringArray(azs))
-	ctx.Export("publicSubnetIds", net.PublicSubnetIDs)
-	ctx.Export("privateSubnetIds", net.PrivateSubnetIDs)
-	ctx.Export("dataSubnetIds", net.DataSubnetIDs)
 	return nil
+}
+
+// guardDutyAgent says whether the tasks' execution role may pull
+// GuardDuty's Fargate agent: whenever GuardDuty may add it, that is when
+// this stack turns runtime monitoring on, when the adopted detector has
+// it, or when config says the organization may turn it on.
+func guardDutyAgent(cfg *config.Config, services *governance.AccountServices) bool {
+	return cfg.Governance.GuardDuty.FargateAgent || cfg.Governance.GuardDuty.Mode.Creates() || (services != nil && services.FargateAgent)
 }
 
 // wordpressPort is where the official wordpress image's Apache listens.

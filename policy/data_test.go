@@ -39,7 +39,7 @@ func TestWeakeningADatabaseSettingFailsItsCheck(t *testing.T) {
 			setData(t, raw, c.settings)
 			p, cfg := stacktest.Record(t, "prod", raw)
 			// prod's own waivers (ECS.5), so only the weakened check fails.
-			results, err := policy.Evaluate(p, policy.Options{Production: true, Waivers: cfg.Policy.Waivers})
+			results, err := policy.Evaluate(p, stacktest.PolicyOptions(cfg))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,9 +11,9 @@ import (
 
 // The governance checks. Account-level controls (GuardDuty.1, Config.1,
 // WP.GOV.1, S3.1) are evaluated by AWS for every account whatever it runs,
-// so a stack that does not turn the service on fails them: a stack whose
-// account is covered elsewhere (an organization's delegated administrator)
-// waives them with that reason. Resource-level controls (SNS.1,
+// so a stack that leaves the service off fails them (and waives them with
+// the reason); one that adopts the service someone else runs (mode
+// existing) passes them as managed outside the stack (Options.ManagedOutside). Resource-level controls (SNS.1,
 // CloudWatch.15, WP.GOV.2, S3.5, S3.8, S3.9) are n/a when the plan has no
 // resource of their kind, as Security Hub reports no finding for them.
 var governanceChecks = []Check{
@@ -53,7 +53,7 @@ const (
 
 	fsbpPath   = "standards/aws-foundational-security-best-practices/"
 	configSLR  = ":role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
-	delegation = "or waive the check with the reason when the organization's delegated administrator enables it for this account"
+	delegation = "or existing when an organization's delegated administrator or Control Tower runs it for this account (the check then passes, managed outside this stack)"
 )
 
 // accountFail is a failure of an account-level control that the stack does
@@ -65,7 +65,7 @@ func accountFail(format string, args ...any) Result {
 func checkGuardDuty(p *plan.Plan) []Result {
 	detectors := p.OfType(typeDetector)
 	if len(detectors) == 0 {
-		return []Result{accountFail("no GuardDuty detector in this stack; set governance.guardDuty.enabled: true, %s", delegation)}
+		return []Result{accountFail("no GuardDuty detector in this stack; set governance.guardDuty.mode: create, %s", delegation)}
 	}
 	var out []Result
 	for _, d := range detectors {
@@ -99,7 +99,7 @@ func orNone(s []string) string {
 func checkConfigRecorder(p *plan.Plan) []Result {
 	recorders := p.OfType(typeRecorder)
 	if len(recorders) == 0 {
-		return []Result{accountFail("no AWS Config recorder in this stack; set governance.awsConfig.enabled: true, %s", delegation)}
+		return []Result{accountFail("no AWS Config recorder in this stack; set governance.awsConfig.mode: create, %s", delegation)}
 	}
 	var out []Result
 	for _, r := range recorders {
@@ -157,7 +157,7 @@ func nonGlobalExclusions(r plan.Resource) []string {
 func checkSecurityHub(p *plan.Plan) []Result {
 	hubs := p.OfType(typeSecurityHub)
 	if len(hubs) == 0 {
-		return []Result{accountFail("Security Hub is not enabled by this stack; set governance.securityHub.enabled: true, %s", delegation)}
+		return []Result{accountFail("Security Hub is not enabled by this stack; set governance.securityHub.mode: create, %s", delegation)}
 	}
 	var subscribed []string
 	for _, s := range p.OfType(typeStandardSubscription) {
@@ -258,7 +258,7 @@ func offSettings(r plan.Resource) []string {
 func checkAccountPublicAccessBlock(p *plan.Plan) []Result {
 	blocks := p.OfType(typeAccountPAB)
 	if len(blocks) == 0 {
-		return []Result{accountFail("the stack does not turn on S3 Block Public Access for the account; set governance.s3AccountPublicAccessBlock: true, or waive the check with the reason when the account's owner manages it")}
+		return []Result{accountFail("the stack does not turn on S3 Block Public Access for the account; set governance.s3AccountPublicAccessBlock.mode: create, or existing when the account's owner sets it (the check then passes, managed outside this stack)")}
 	}
 	var out []Result
 	for _, b := range blocks {

@@ -64,6 +64,14 @@ type Options struct {
 	Waivers map[string]string
 	// Cost is the stack's monthly estimate and budget, when priced.
 	Cost *Budget
+	// ManagedOutside maps the checks of account-wide services someone
+	// else runs in the account (the stack adopts them: mode existing) to
+	// the reason; such a check passes when the plan declares nothing of
+	// its service, since there is nothing of this stack to evaluate.
+	ManagedOutside map[string]string
+	// NoNetwork says the stack has no network on purpose (the hub, with
+	// site: false): the checks production requires a VPC for are n/a.
+	NoNetwork bool
 }
 
 // Budget is what WP.COST.1 compares.
@@ -119,13 +127,16 @@ func Evaluate(p *plan.Plan, opts Options) ([]Result, error) {
 		} else {
 			results = c.Run(p)
 		}
+		if reason, ok := opts.ManagedOutside[c.ID]; ok && accountLevelOnly(results) {
+			results = []Result{{Status: Pass, Detail: reason}}
+		}
 		if len(results) == 0 {
 			scope := c.Scope
 			if scope == "" {
 				scope = "resources it applies to"
 			}
 			r := Result{Status: NotApplicable, Detail: fmt.Sprintf("nothing to check: the stack declares no %s", scope)}
-			if c.RequiredInProduction && opts.Production {
+			if c.RequiredInProduction && opts.Production && !opts.NoNetwork {
 				r = Result{Status: Fail, Detail: fmt.Sprintf("a production stack must have %s for this check to look at, and this one has none", scope)}
 			}
 			results = []Result{r}
@@ -140,6 +151,17 @@ func Evaluate(p *plan.Plan, opts Options) ([]Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// accountLevelOnly reports whether results say only that the stack
+// declares nothing of an account-level service (no resource to point at).
+func accountLevelOnly(results []Result) bool {
+	for _, r := range results {
+		if r.Resource != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // Failed reports whether any result failed without a waiver.

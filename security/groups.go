@@ -29,9 +29,23 @@ type GroupsArgs struct {
 	// DBPort is the database's port.
 	DBPort int
 	// HTTPS opens 443 on the load balancer as well as 80 (which then only
-	// redirects).
+	// redirects). Without it the tasks may also leave on 80, to reach
+	// the site's own http:// URL.
 	HTTPS bool
-	Tags  map[string]string
+	// Endpoints, when the network has interface endpoints, are where the
+	// bastion's HTTPS goes instead of the internet.
+	Endpoints *EndpointsArgs
+	Tags      map[string]string
+}
+
+// EndpointsArgs are the network's ways to AWS that need no internet.
+type EndpointsArgs struct {
+	// SecurityGroupID is the interface endpoints' group (SSM, Session
+	// Manager's channels, CloudWatch Logs, ECR).
+	SecurityGroupID pulumi.StringInput
+	// S3PrefixListID is S3's prefix list, routed by the gateway endpoint:
+	// the Amazon Linux package repositories.
+	S3PrefixListID pulumi.StringInput
 }
 
 // Groups are the shared security groups.
@@ -105,7 +119,21 @@ func NewGroups(ctx *pulumi.Context, name string, args GroupsArgs, opts ...pulumi
 	// HTTPS out, through the NAT or the VPC endpoints: image pulls (ECR),
 	// logs, SSM parameters and, for the bastion, the Session Manager agent.
 	r.toInternet(tasks, "tasks-https-out", 443, "ECR, CloudWatch Logs, SSM, WordPress updates")
-	r.toInternet(bastion, "bastion-https-out", 443, "Session Manager agent")
+	// WordPress requests its own URL: WP-Cron from page loads, Site
+	// Health's loopback test, the editor's check for fatal errors. The
+	// URL is the load balancer's public name, reached through the NAT;
+	// with HTTPS that is 443, open above, and without it port 80.
+	if !args.HTTPS {
+		r.toInternet(tasks, "tasks-site-http-out", 80, "WordPress calling its own http:// URL (WP-Cron, Site Health)")
+	}
+	if e := args.Endpoints; e != nil {
+		// The agent needs ssm, ssmmessages, ec2messages and logs, all of
+		// them interface endpoints; dnf reads the AL2023 repositories in S3.
+		r.egress(bastion, peer{groupRef: e.SecurityGroupID}, "bastion-https-endpoints", 443, "Session Manager agent and session logs, through the VPC endpoints")
+		r.egress(bastion, peer{prefixList: e.S3PrefixListID}, "bastion-https-s3", 443, "Amazon Linux package repositories in S3, through the gateway endpoint")
+	} else {
+		r.toInternet(bastion, "bastion-https-out", 443, "Session Manager agent")
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -127,18 +155,32 @@ type rules struct {
 	err    error
 }
 
-// peer is the other side of a rule: a security group, or an address range
-// (only ever the internet, for the load balancer's listeners and HTTPS out).
+// peer is the other side of a rule: a security group of this package or
+// of another (groupRef: the network's endpoints), a managed prefix list,
+// or an address range (only ever the internet, for the load balancer's
+// listeners and HTTPS out).
 type peer struct {
-	group *ec2.SecurityGroup
-	cidr  string
+	group      *ec2.SecurityGroup
+	groupRef   pulumi.StringInput
+	prefixList pulumi.StringInput
+	cidr       string
 }
 
 func (p peer) groupID() pulumi.StringPtrInput {
-	if p.group == nil {
+	switch {
+	case p.group != nil:
+		return p.group.ID().ToStringOutput().ToStringPtrOutput()
+	case p.groupRef != nil:
+		return p.groupRef.ToStringOutput().ToStringPtrOutput()
+	}
+	return nil
+}
+
+func (p peer) prefixListID() pulumi.StringPtrInput {
+	if p.prefixList == nil {
 		return nil
 	}
-	return p.group.ID().ToStringOutput().ToStringPtrOutput()
+	return p.prefixList.ToStringOutput().ToStringPtrOutput()
 }
 
 func (p peer) cidrBlock() pulumi.StringPtrInput {
@@ -190,6 +232,7 @@ func (r *rules) egress(sg *ec2.SecurityGroup, to peer, id string, port int, why 
 		SecurityGroupId:           sg.ID(),
 		ReferencedSecurityGroupId: to.groupID(),
 		CidrIpv4:                  to.cidrBlock(),
+		PrefixListId:              to.prefixListID(),
 		IpProtocol:                pulumi.String("tcp"),
 		FromPort:                  pulumi.Int(port),
 		ToPort:                    pulumi.Int(port),

@@ -27,7 +27,7 @@ const (
 )
 
 // Stacks are the columns of the table.
-var Stacks = []string{"dev", "prod"}
+var Stacks = []string{"dev", "prod", "hub"}
 
 func main() {
 	check := flag.Bool("check", false, "do not write; exit 1 when README.md differs from the estimate")

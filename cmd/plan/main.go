@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/nequi-platform/wordpress-ecs/config"
 	"github.com/nequi-platform/wordpress-ecs/cost"
@@ -38,8 +39,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "tree", "output: tree (for people), json (the contract), mermaid (a diagram), cost (the monthly estimate)")
 	against := fs.String("against", "", "with --format cost: a saved JSON plan to compare with (what a change adds or removes per month)")
 	dir := fs.String("dir", ".", "directory holding Pulumi.yaml")
+	var sets []string
+	fs.Func("set", "key.sub=value: plan the stack with one setting changed, as `pulumi config set --path` would change it (value is JSON or a plain string; repeatable)", func(s string) error {
+		sets = append(sets, s)
+		return nil
+	})
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: plan --stack <dev|prod> [--format tree|json|mermaid|cost] [--against FILE] [--dir DIR]")
+		fmt.Fprintln(stderr, "usage: plan --stack <dev|prod> [--format tree|json|mermaid|cost] [--against FILE] [--dir DIR] [--set key.sub=value ...]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -70,10 +76,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: %v\n", err)
 		return 2
 	}
+	for _, s := range sets {
+		path, value, ok := strings.Cut(s, "=")
+		if !ok {
+			fmt.Fprintf(stderr, "plan: --set %q: write key.sub=value, e.g. --set 'compute.adminCidrs=[\"203.0.113.7/32\"]'\n", s)
+			return 2
+		}
+		if err := project.Set(raw, path, value); err != nil {
+			fmt.Fprintf(stderr, "plan: --set: %v\n", err)
+			return 2
+		}
+	}
 	cfg, err := config.Load(raw, project.Name, *stack, config.Offline())
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(stderr, "plan: warning: stack %s: %s (pulumi preview and up refuse it)\n", *stack, w)
 	}
 	p, err := plan.Record(platform.DeployOffline, plan.Options{Project: project.Name, Stack: *stack, Config: raw, RootDirectory: *dir})
 	if err != nil {
@@ -90,7 +110,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2
 	}
-	results, err := policy.Evaluate(p, policy.Options{Production: cfg.Production(), Waivers: cfg.Policy.Waivers, Cost: budget})
+	results, err := policy.Evaluate(p, policy.Options{
+		Production: cfg.Production(), Waivers: cfg.Policy.Waivers, Cost: budget,
+		ManagedOutside: cfg.Governance.ManagedOutside(),
+		// The hub has no network on purpose.
+		NoNetwork: !cfg.Site && !cfg.Airflow.Enabled,
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: stack %s: %v\n", *stack, err)
 		return 2

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,8 +42,10 @@ var (
 // nightOf runs one local night of stack through its state machine, every
 // fleetsim fault on, with the call log on, once per test binary. The
 // fleet's accounts, role and external id are the stack's: dev restarts its
-// own account through the member role it creates there, prod the
-// accounts of its StackSet (restart.memberAccounts set to the fleet's).
+// own cluster of its own account through the member role it creates
+// there (the account's other clusters, another stack's, are left alone,
+// as dev's functions' CLUSTERS say), the hub the accounts of its StackSet
+// (restart.memberAccounts set to the fleet's).
 func nightOf(t *testing.T, stack string) *judgedNight {
 	t.Helper()
 	nightsMu.Lock()
@@ -57,9 +60,20 @@ func nightOf(t *testing.T, stack string) *judgedNight {
 		t.Fatal(err)
 	}
 	accounts := map[string]bool{}
+	var clusters string
 	if cfg.Restart.MemberRoleDeployment == config.DeployDirect {
-		// One account: the stack's own.
+		// One account, the stack's own, which also holds other stacks'
+		// clusters: half of the services are in the stack's cluster.
 		services = inAccount(services, planAccount)
+		own := cfg.Project + "-" + cfg.Stack
+		for i := range services {
+			if i%2 == 0 {
+				s := &services[i]
+				s.ARN = strings.Replace(s.ARN, ":service/"+s.Cluster+"/", ":service/"+own+"/", 1)
+				s.Cluster = own
+			}
+		}
+		clusters = fmt.Sprintf("arn:aws:ecs:%s:%s:cluster/%s", cfg.Region, planAccount, own)
 		accounts[planAccount] = true
 	} else {
 		for _, s := range services {
@@ -89,6 +103,9 @@ func nightOf(t *testing.T, stack string) *judgedNight {
 	args := append(slices.Clone(ln.args), "--stack", stack, "--runs", "1", "--quiet",
 		"--inventory-table", env["INVENTORY_TABLE"], "--runs-table", env["RUNS_TABLE"],
 		"--call-log", log, "--hub-account", planAccount)
+	if clusters != "" {
+		args = append(args, "--clusters", clusters)
+	}
 	var out, progress bytes.Buffer
 	if err := Main(context.Background(), append([]string{"local"}, args...), &out, &progress); err != nil {
 		t.Fatalf("local night of %s: %v\n%s\n%s", stack, err, out.String(), progress.String())
@@ -137,7 +154,7 @@ func TestEveryRequestOfALocalNightIsAllowedByTheStacksPolicies(t *testing.T) {
 	}
 	_, err = os.Stat(filepath.Join(root, "node_modules", "@cloud-copilot", "iam-simulate"))
 	need(t, err, "the IAM evaluator is not installed (npm ci)")
-	for _, stack := range []string{"dev", "prod"} {
+	for _, stack := range []string{"dev", "hub"} {
 		t.Run(stack, func(t *testing.T) {
 			n := nightOf(t, stack)
 			ps, err := iamjudge.FromPlan(n.plan)
@@ -207,10 +224,10 @@ func TestANightFailsWhenTheRestartRoleMayNotQueryItsTables(t *testing.T) {
 
 // Every action a role's policy grants and the nights use is needed: with
 // any one of them removed from that role, a request of a night is denied,
-// in dev or in prod. (In dev, the hub's roles may assume the member role
+// in dev or in the hub. (In dev, the hub's roles may assume the member role
 // without sts:AssumeRole in their own policies: in one account, a trust
 // that names the role's ARN is enough, "Cross-account policy evaluation
-// logic", IAM User Guide; prod's member accounts need both.)
+// logic", IAM User Guide; the hub's member accounts need both.)
 func TestEveryGrantTheNightUsesIsNeeded(t *testing.T) {
 	root, err := testenv.RepoRoot()
 	if err != nil {
@@ -225,7 +242,7 @@ func TestEveryGrantTheNightUsesIsNeeded(t *testing.T) {
 	index := map[variant]int{}
 	var reqs []iamjudge.Request
 	var of []int
-	for _, stack := range []string{"dev", "prod"} {
+	for _, stack := range []string{"dev", "hub"} {
 		n := nightOf(t, stack)
 		ps, err := iamjudge.FromPlan(n.plan)
 		if err != nil {
@@ -354,4 +371,57 @@ func slicesSorted(set map[string]bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// dev and prod in one account: a real IAM evaluator refuses dev's member
+// role every change to a service outside dev's cluster (prod's WordPress,
+// anyone's), and allows it on dev's own; reading stays allowed, discovery
+// lists every cluster.
+func TestDevsMemberRoleIsDeniedEveryServiceOutsideDevsCluster(t *testing.T) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = os.Stat(filepath.Join(root, "node_modules", "@cloud-copilot", "iam-simulate"))
+	need(t, err, "the IAM evaluator is not installed (npm ci)")
+	ps, err := iamjudge.FromPlan(stacktest.Stack(t, "dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ps.Roles["arn:aws:iam::"+planAccount+":role/wordpress-dev-restart-member"]
+	if m == nil || len(m.Policies) == 0 {
+		t.Fatalf("dev has no direct member role with a policy: %+v", m)
+	}
+	service := func(cluster string) string {
+		return fmt.Sprintf("arn:aws:ecs:us-east-1:%s:service/%s/wordpress", planAccount, cluster)
+	}
+	cases := []struct {
+		action, resource string
+		allowed          bool
+	}{
+		{"ecs:UpdateService", service("wordpress-dev"), true},
+		{"ecs:TagResource", service("wordpress-dev"), true},
+		{"ecs:UpdateService", service("wordpress-prod"), false},
+		{"ecs:TagResource", service("wordpress-prod"), false},
+		{"ecs:UpdateService", service("payments"), false},
+		{"ecs:DescribeServices", service("wordpress-prod"), true},
+	}
+	var reqs []iamjudge.Request
+	for _, c := range cases {
+		ctx := map[string]any{"aws:RequestedRegion": "us-east-1"}
+		if c.action == "ecs:TagResource" {
+			ctx["aws:TagKeys"] = []string{"ecs_task_daily_restart"}
+		}
+		reqs = append(reqs, iamjudge.Request{Principal: m.ARN, Action: c.action, Resource: c.resource, ResourceAccount: planAccount,
+			Context: ctx, IdentityPolicies: m.Policies})
+	}
+	verdicts, err := iamjudge.Judge(context.Background(), root, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cases {
+		if verdicts[i].Allowed() != c.allowed {
+			t.Errorf("%s on %s: %s, want allowed=%v", c.action, c.resource, verdicts[i].Result, c.allowed)
+		}
+	}
 }

@@ -141,6 +141,9 @@ type localFlags struct {
 	// callLog and hubAccount are restartctl's --call-log and
 	// --hub-account: every task appends its AWS requests to the one file.
 	callLog, hubAccount string
+	// clusters is restartctl's --clusters: a direct stack's own cluster,
+	// as its functions' CLUSTERS say.
+	clusters string
 	// metered makes every task count its usage (restart-sfn cost): the
 	// tasks append to usage.jsonl and each execution's history goes to
 	// stats-N.json, both in the work directory.
@@ -184,6 +187,7 @@ func addLocalFlags(fs *flag.FlagSet) *localFlags {
 	fs.BoolVar(&f.quiet, "quiet", false, "no line per task, only each execution's summary")
 	fs.StringVar(&f.callLog, "call-log", "", "append every task's AWS requests to `FILE` (restartctl --call-log), for the IAM evaluator")
 	fs.StringVar(&f.hubAccount, "hub-account", "", "the hub's account `ID` in the call log (default: the local fleet's)")
+	fs.StringVar(&f.clusters, "clusters", "", "restart only these clusters, `ARNs` comma separated (restartctl --clusters), as a direct stack's functions do (default: every cluster)")
 	return f
 }
 
@@ -386,6 +390,9 @@ func (r *localRun) engineArgs(ctx context.Context, restartctl, work string) ([]s
 	}
 	if f.runs != "" {
 		args = append(args, "--runs-table", f.runs)
+	}
+	if f.clusters != "" {
+		args = append(args, "--clusters", f.clusters)
 	}
 	// The local night runs now, whatever the clock says: when the engine
 	// guards its window, tell it so (a deployed stack's schedule starts

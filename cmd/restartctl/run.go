@@ -45,6 +45,7 @@ type engineFlags struct {
 	recordTTL                           *string
 	deploymentTime                      *time.Duration
 	callLog, hubAccount                 *string
+	clusters, stack                     *string
 	// appendOutputs appends to --messages and --metrics (invoke).
 	appendOutputs bool
 }
@@ -79,6 +80,8 @@ func addEngineFlags(fs *flag.FlagSet) *engineFlags {
 		deploymentTime: fs.Duration("deployment-time", fleet.DefaultDeploymentTime, "how long a cluster's restarts take to complete, for the plan's window fit, until a night has observed it"),
 		callLog:        fs.String("call-log", "", "append one JSON line per AWS request to `FILE` (who, IAM action, resources, condition keys), for the IAM evaluator (scripts/iam-judge)"),
 		hubAccount:     fs.String("hub-account", "", "the hub credentials' account `ID`, for the call log's ARNs (default: asked of STS)"),
+		clusters:       fs.String("clusters", os.Getenv("CLUSTERS"), "restart only these clusters, `ARNs` comma separated, as a stack sharing its account does (default: every cluster, or $CLUSTERS)"),
+		stack:          fs.String("stack", os.Getenv("STACK"), "the Stack dimension of the metrics (default: none, or $STACK)"),
 	}
 }
 
@@ -123,6 +126,10 @@ func (f *engineFlags) settings(ctx context.Context, fs *flag.FlagSet, stderr io.
 		SummaryTopic: *f.summaryTopic, OwnerTopic: *f.ownerTopic,
 		RateScale: *f.rateScale,
 	}
+	if s.Clusters, err = setup.ParseClusters(*f.clusters); err != nil {
+		return s, nil, flagError(fs, stderr, "--clusters: %v", err)
+	}
+	s.Stack = *f.stack
 	if *f.updateRate != "" {
 		if s.UpdateRate, err = setup.ParseUpdateRate(*f.updateRate); err != nil {
 			return s, nil, flagError(fs, stderr, "--update-rate %v", err)

@@ -30,9 +30,10 @@ func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 // The night against moto (third-party) is judged too: the same engine,
 // against another opinion of ECS, STS, DynamoDB and SNS, with the report's
-// publishes to the stack's topics, under prod's policies (its StackSet's
-// member role in each account, its functions' roles in the hub).
-func TestEveryRequestOfAMotoNightIsAllowedByProdsPolicies(t *testing.T) {
+// publishes to the stack's topics, under the hub's policies (its
+// StackSet's member role in each account, its functions' roles in the
+// hub).
+func TestEveryRequestOfAMotoNightIsAllowedByTheHubsPolicies(t *testing.T) {
 	root := stacktest.Root(t)
 	_, err := os.Stat(filepath.Join(root, "node_modules", "@cloud-copilot", "iam-simulate"))
 	if err != nil {
@@ -46,9 +47,9 @@ func TestEveryRequestOfAMotoNightIsAllowedByProdsPolicies(t *testing.T) {
 	const region = "us-east-1"
 	members := []string{"222222222222", "333333333333"}
 
-	raw := stacktest.RawConfig(t, "prod")
+	raw := stacktest.RawConfig(t, "hub")
 	stacktest.Set(t, raw, "restart", map[string]any{"memberAccounts": members, "regions": []string{region}})
-	p, cfg := stacktest.Record(t, "prod", raw)
+	p, cfg := stacktest.Record(t, "hub", raw)
 	discover, err := iamjudge.FunctionEnv(p, "discover")
 	if err != nil {
 		t.Fatal(err)

@@ -92,7 +92,12 @@ func FromPlan(p *plan.Plan) (*Policies, error) {
 		}
 	}
 	for _, r := range p.OfType("aws:s3/bucketPolicy:BucketPolicy") {
-		ps.Resource[fmt.Sprintf("arn:%s:s3:::%s", ps.Partition, r.String("bucket"))] = json.RawMessage(r.String("policy"))
+		// The bucket is named by its id, which is its name in AWS.
+		arn := fmt.Sprintf("arn:%s:s3:::%s", ps.Partition, r.String("bucket"))
+		if b, ok := p.ByID(r.String("bucket")); ok && b.ARN != "" {
+			arn = b.ARN
+		}
+		ps.Resource[arn] = json.RawMessage(r.String("policy"))
 	}
 	for _, r := range p.OfType("aws:efs/fileSystemPolicy:FileSystemPolicy") {
 		if fs, ok := p.ByID(r.String("fileSystemId")); ok {

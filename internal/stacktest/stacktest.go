@@ -12,6 +12,7 @@ import (
 	"github.com/nequi-platform/wordpress-ecs/config"
 	"github.com/nequi-platform/wordpress-ecs/plan"
 	"github.com/nequi-platform/wordpress-ecs/platform"
+	"github.com/nequi-platform/wordpress-ecs/policy"
 )
 
 // Root is the directory holding Pulumi.yaml.
@@ -109,4 +110,11 @@ func RecordWith(t testing.TB, opts plan.Options) *plan.Plan {
 		t.Fatalf("record stack %s: %v", opts.Stack, err)
 	}
 	return p
+}
+
+// PolicyOptions are the policy options of a stack's config, as the offline
+// plan evaluates it.
+func PolicyOptions(cfg *config.Config) policy.Options {
+	return policy.Options{Production: cfg.Production(), Waivers: cfg.Policy.Waivers,
+		ManagedOutside: cfg.Governance.ManagedOutside(), NoNetwork: !cfg.Site && !cfg.Airflow.Enabled}
 }

@@ -36,11 +36,15 @@ func (e *Engine) step(ctx context.Context, name string) (context.Context, func()
 		}
 		e.logf("%s: AWS refused %d requests for lack of permission (AccessDenied): the step's role or the member role lacks an action", name, n)
 		if e.metrics != nil {
-			_ = json.NewEncoder(e.metrics).Encode(map[string]any{
-				"_aws":             report.EMFHeader(e.now(), [][]string{{}, {"Step"}}, []map[string]string{{"Name": MetricAccessDenied, "Unit": "Count"}}),
-				"Step":             name,
-				MetricAccessDenied: n,
-			})
+			dims := [][]string{{}, {"Step"}}
+			line := map[string]any{"Step": name, MetricAccessDenied: n}
+			if e.cfg.Stack != "" {
+				// The pipeline's alarm selects its own stack's denials.
+				dims = [][]string{{"Stack"}, {"Stack", "Step"}}
+				line["Stack"] = e.cfg.Stack
+			}
+			line["_aws"] = report.EMFHeader(e.now(), dims, []map[string]string{{"Name": MetricAccessDenied, "Unit": "Count"}})
+			_ = json.NewEncoder(e.metrics).Encode(line)
 		}
 	}
 }

@@ -120,6 +120,14 @@ type Config struct {
 	// before it leaves it to the next night (DefaultMaxDeferrals when
 	// zero; negative: never).
 	MaxDeferrals int
+	// Clusters, when set, are the only clusters (by ARN) whose services a
+	// run takes in: a stack that shares its account with others restarts
+	// its own cluster only. Services of other clusters are left out of the
+	// inventory, so nothing of them is planned, restarted or reported.
+	Clusters []string
+	// Stack, when set, is the Stack dimension of the run's metrics, so that
+	// two pipelines in one account and Region alarm on their own nights.
+	Stack string
 }
 
 // Engine runs the steps. Build one with New.

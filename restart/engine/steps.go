@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,7 +74,7 @@ func (e *Engine) Discover(ctx context.Context, in DiscoverInput) (DiscoverOutput
 		} else {
 			e.logf("discover %d/%d: %s %s: %d clusters, %d services", done, total, r.Account, r.Region, r.Clusters, r.Services)
 		}
-		w.add(in.RunID, services)
+		w.add(in.RunID, e.allowed(services))
 	})
 	out.DiscoverySeconds = time.Since(start).Seconds()
 	written, err := w.close()
@@ -685,7 +686,11 @@ func (e *Engine) Report(ctx context.Context, ref RunRef) (ReportOutput, report.S
 	out.BatchesFailed = len(sum.BatchesFailed)
 	out.Incomplete = out.Halted == HaltBreaker || out.BatchesFailed > 0
 	if e.metrics != nil {
-		if err := report.WriteEMF(e.metrics, sum, e.now()); err != nil {
+		var dims []report.Dimension
+		if e.cfg.Stack != "" {
+			dims = append(dims, report.Dimension{Name: "Stack", Value: e.cfg.Stack})
+		}
+		if err := report.WriteEMF(e.metrics, sum, e.now(), dims...); err != nil {
 			return out, sum, fmt.Errorf("report: write metrics: %w", err)
 		}
 	}
@@ -745,4 +750,27 @@ func (e *Engine) reportHalts(ctx context.Context, ref RunRef, byARN map[string]s
 	}
 	sum.SetBatchesFailed(bf)
 	return nil
+}
+
+// allowed drops the services of clusters outside Config.Clusters (none
+// when it is empty). A cluster's ARN is
+// arn:<partition>:ecs:<region>:<account>:cluster/<name>; discovery knows
+// the account, Region and name.
+func (e *Engine) allowed(services []fleet.Service) []fleet.Service {
+	if len(e.cfg.Clusters) == 0 {
+		return services
+	}
+	keep := services[:0:0]
+	for _, s := range services {
+		for _, c := range e.cfg.Clusters {
+			if strings.HasSuffix(c, ":"+s.Account+":cluster/"+s.Cluster) && strings.Contains(c, ":ecs:"+s.Region+":") {
+				keep = append(keep, s)
+				break
+			}
+		}
+	}
+	if dropped := len(services) - len(keep); dropped > 0 {
+		e.logf("discover: %d services outside this stack's clusters left out", dropped)
+	}
+	return keep
 }

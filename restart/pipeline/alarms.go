@@ -31,8 +31,14 @@ func (a Args) alarms(n names) []alarm {
 	states := func(metric, what string) alarm {
 		return alarm{name: "execution-" + what, description: "The nightly restart's execution " + what, namespace: "AWS/States", metric: metric, stat: "Sum", dimensions: sm}
 	}
+	// The engine's metrics carry the stack (STACK): another pipeline in
+	// the account and Region reports its own nights.
+	var stack map[string]string
+	if a.Stack != "" {
+		stack = map[string]string{"Stack": a.Stack}
+	}
 	engine := func(metric, name, description string) alarm {
-		return alarm{name: name, description: description, namespace: MetricsNamespace, metric: metric, stat: "Maximum"}
+		return alarm{name: name, description: description, namespace: MetricsNamespace, metric: metric, stat: "Maximum", dimensions: stack}
 	}
 	queue := func(q, what string) alarm {
 		return alarm{name: what, description: "Messages in " + q + ": " + what, namespace: "AWS/SQS", metric: "ApproximateNumberOfMessagesVisible", stat: "Maximum", dimensions: map[string]string{"QueueName": q}}
@@ -116,7 +122,11 @@ func dashboardBody(n names, a Args) (string, error) {
 	smARN := a.arn("states", "stateMachine:"+n.stateMachine)
 	var engineMetrics [][]any
 	for _, m := range []string{"Restarted", "Completed", "Failed", "RolledBack", "InProgress", "NotStarted", "Unenrolled"} {
-		engineMetrics = append(engineMetrics, []any{MetricsNamespace, m})
+		metric := []any{MetricsNamespace, m}
+		if a.Stack != "" {
+			metric = append(metric, "Stack", a.Stack)
+		}
+		engineMetrics = append(engineMetrics, metric)
 	}
 	var fnMetrics [][]any
 	for _, h := range workflow.Handlers {

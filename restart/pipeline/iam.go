@@ -56,17 +56,23 @@ var memberResource = map[string]string{
 // memberPolicy is what the member role may do, in the account it lives
 // in. arn builds an ARN of that account for a service and resource; regions
 // is the list of Regions the engine restarts (or a template reference to
-// it). Every statement is limited to the configured Regions, and
-// TagResource to the restart tag.
-func memberPolicy(arn func(service, resource string) any, regions any) (iam.Policy, error) {
-	var list, services, revisions []string
+// it); restartable are the services the role may update and tag (every
+// service of the account, or a stack's own clusters' services). Every
+// statement is limited to the configured Regions, and TagResource to the
+// restart tag.
+func memberPolicy(arn func(service, resource string) any, regions any, restartable []any) (iam.Policy, error) {
+	var list, read, restart, revisions []string
 	for _, a := range MemberECSActions {
 		switch memberResource[a] {
 		case "*":
 			list = append(list, a)
 		case "service":
-			if a != "ecs:TagResource" {
-				services = append(services, a)
+			switch a {
+			case "ecs:TagResource":
+			case "ecs:UpdateService":
+				restart = append(restart, a)
+			default:
+				read = append(read, a)
 			}
 		case "revisions":
 			revisions = append(revisions, a)
@@ -79,8 +85,8 @@ func memberPolicy(arn func(service, resource string) any, regions any) (iam.Poli
 		st = append(st, iam.AllowStatement("ListClustersAndServices", list, "*").
 			If("StringEquals", "aws:RequestedRegion", regions))
 	}
-	if len(services) > 0 {
-		st = append(st, iam.Statement{Sid: "ReadAndRestartServices", Effect: iam.Allow, Actions: services}.
+	if len(read) > 0 {
+		st = append(st, iam.Statement{Sid: "ReadServices", Effect: iam.Allow, Actions: read}.
 			On(arn("ecs", "service/*")).
 			If("StringEquals", "aws:RequestedRegion", regions))
 	}
@@ -91,9 +97,16 @@ func memberPolicy(arn func(service, resource string) any, regions any) (iam.Poli
 			On(arn("ecs", "service/*"), arn("ecs", "service-deployment/*"), arn("ecs", "service-revision/*")).
 			If("StringEquals", "aws:RequestedRegion", regions))
 	}
+	// Reading stays account-wide (discovery lists every cluster); what
+	// changes a service is limited to restartable.
+	if len(restart) > 0 {
+		st = append(st, iam.Statement{Sid: "RestartServices", Effect: iam.Allow, Actions: restart}.
+			On(restartable...).
+			If("StringEquals", "aws:RequestedRegion", regions))
+	}
 	if slices.Contains(MemberECSActions, "ecs:TagResource") {
 		st = append(st, iam.Statement{Sid: "StampTheRestartTagOnly", Effect: iam.Allow, Actions: []string{"ecs:TagResource"}}.
-			On(arn("ecs", "service/*")).
+			On(restartable...).
 			If("StringEquals", "aws:RequestedRegion", regions).
 			If("ForAllValues:StringEquals", "aws:TagKeys", []string{RestartTagKey}).
 			If("Null", "aws:TagKeys", "false"))

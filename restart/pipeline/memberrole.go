@@ -30,7 +30,7 @@ func MemberRoleTemplate() (string, error) {
 		return map[string]any{"Fn::Sub": fmt.Sprintf("arn:${AWS::Partition}:%s:*:${AWS::AccountId}:%s", service, resource)}
 	}
 	externalID := map[string]any{"Fn::If": []any{"HasExternalId", ref(ParamExternalID), ref("AWS::NoValue")}}
-	policy, err := memberPolicy(arn, ref(ParamRegions))
+	policy, err := memberPolicy(arn, ref(ParamRegions), []any{arn("ecs", "service/*")})
 	if err != nil {
 		return "", err
 	}
@@ -164,7 +164,16 @@ func (p *Pipeline) memberRoleDirect(ctx *pulumi.Context, name string, a Args, hu
 	arn := func(service, resource string) any {
 		return fmt.Sprintf("arn:%s:%s:*:%s:%s", a.Env.Partition, service, a.Env.AccountID, resource)
 	}
-	policy, err := memberPolicy(arn, a.Regions)
+	// Only the stack's own clusters' services: another stack in this
+	// account (prod beside dev) is out of reach. Service ARNs are
+	// service/<cluster>/<service> (the long ARN format; a short-ARN
+	// service cannot be tagged, and the engine skips it).
+	var own []any
+	for _, c := range a.Clusters {
+		region, name := clusterRegionAndName(c)
+		own = append(own, a.Env.ARN("ecs", region, a.Env.AccountID, "service/"+name+"/*"))
+	}
+	policy, err := memberPolicy(arn, a.Regions, own)
 	if err != nil {
 		return err
 	}
@@ -190,4 +199,13 @@ func (p *Pipeline) memberRoleDirect(ctx *pulumi.Context, name string, a Args, hu
 		return fmt.Errorf("member role policy: %w", err)
 	}
 	return nil
+}
+
+// clusterRegionAndName reads arn:<partition>:ecs:<region>:<account>:cluster/<name>.
+func clusterRegionAndName(clusterARN string) (region, name string) {
+	parts := strings.SplitN(clusterARN, ":", 6)
+	if len(parts) < 6 {
+		return "", ""
+	}
+	return parts[3], strings.TrimPrefix(parts[5], "cluster/")
 }

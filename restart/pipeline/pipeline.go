@@ -71,6 +71,14 @@ type Args struct {
 	MemberAccounts []string
 	Regions        []string
 	MemberRole     MemberRole
+	// Clusters, with a direct member role, are the stack's own clusters
+	// (ARNs): the engine restarts their services only (its CLUSTERS), and
+	// the member role may update and tag no other service. A stack that
+	// shares its account restarts nobody else's services.
+	Clusters []string
+	// Stack is the stack's name: the Stack dimension of the engine's
+	// metrics and of the alarms on them.
+	Stack string
 
 	// Window and TimeZone (IANA) place the night; the schedule fires at
 	// the window's start in that zone.
@@ -200,6 +208,9 @@ func (a Args) validate() error {
 	case Direct:
 		if len(a.MemberAccounts) != 1 || a.MemberAccounts[0] != a.Env.AccountID {
 			errs = append(errs, fmt.Sprintf("a direct member role restarts the stack's own account %s only, got accounts %v", a.Env.AccountID, a.MemberAccounts))
+		}
+		if len(a.Clusters) == 0 {
+			errs = append(errs, "a direct member role restarts the stack's own clusters only, and none is given")
 		}
 	default:
 		errs = append(errs, fmt.Sprintf("unknown member role deployment %q", a.MemberRole.Deployment))
@@ -463,6 +474,12 @@ func (a Args) Environment(n names, handler string) map[string]string {
 	}
 	if a.ExpectedDeploymentTime > 0 {
 		env["EXPECTED_DEPLOYMENT_TIME"] = a.ExpectedDeploymentTime.String()
+	}
+	if len(a.Clusters) > 0 {
+		env["CLUSTERS"] = strings.Join(a.Clusters, ",")
+	}
+	if a.Stack != "" {
+		env["STACK"] = a.Stack
 	}
 	if handler == workflow.Report {
 		env["SUMMARY_TOPIC_ARN"] = a.arn("sns", n.summary)

@@ -130,7 +130,7 @@ func policies(t *testing.T, p *plan.Plan) map[string]document {
 }
 
 func TestNoPipelinePolicyAllowsAWildcardActionOnEveryResource(t *testing.T) {
-	for _, name := range []string{"dev", "prod"} {
+	for _, name := range []string{"dev", "hub"} {
 		p := stack(t, name)
 		docs := policies(t, p)
 		if len(docs) < 12 {
@@ -169,14 +169,14 @@ func allowed(d document, action string) []string {
 }
 
 func TestOnlyTheFleetStepsAssumeAndOnlyTheMemberRole(t *testing.T) {
-	p := stack(t, "prod")
+	p := stack(t, "hub")
 	docs := policies(t, p)
 	var want []string
 	for _, a := range []string{"111111111111", "222222222222", "333333333333"} {
-		want = append(want, "arn:aws:iam::"+a+":role/ecs-daily-restart")
+		want = append(want, "arn:aws:iam::"+a+":role/wordpress-hub-restart-member")
 	}
 	for _, h := range workflow.Handlers {
-		d, ok := docs["policy of wordpress-prod-restart-"+h]
+		d, ok := docs["policy of wordpress-hub-restart-"+h]
 		if !ok {
 			t.Fatalf("no policy for the %s function", h)
 		}
@@ -193,7 +193,7 @@ func TestOnlyTheFleetStepsAssumeAndOnlyTheMemberRole(t *testing.T) {
 		}
 		publish := allowed(d, "sns:Publish")
 		if h == workflow.Report {
-			topics := []string{"arn:aws:sns:us-east-1:123456789012:wordpress-prod-restart-owners", "arn:aws:sns:us-east-1:123456789012:wordpress-prod-restart-summary"}
+			topics := []string{"arn:aws:sns:us-east-1:123456789012:wordpress-hub-restart-owners", "arn:aws:sns:us-east-1:123456789012:wordpress-hub-restart-summary"}
 			if !slices.Equal(publish, topics) {
 				t.Errorf("report may publish to %v, want %v", publish, topics)
 			}
@@ -214,7 +214,7 @@ func TestMemberRoleTrustsOnlyTheHubsFleetRolesUnderACondition(t *testing.T) {
 	t.Run("dev, direct", func(t *testing.T) {
 		p := stack(t, "dev")
 		roles := ofPipeline(p, typeRole)
-		i := slices.IndexFunc(roles, func(r plan.Resource) bool { return r.String("name") == "ecs-daily-restart" })
+		i := slices.IndexFunc(roles, func(r plan.Resource) bool { return r.String("name") == "wordpress-dev-restart-member" })
 		if i < 0 {
 			t.Fatal("dev has no member role in its own account")
 		}
@@ -234,11 +234,11 @@ func TestMemberRoleTrustsOnlyTheHubsFleetRolesUnderACondition(t *testing.T) {
 			t.Error("dev deploys a StackSet")
 		}
 	})
-	t.Run("prod, StackSet to the OUs", func(t *testing.T) {
-		p := stack(t, "prod")
+	t.Run("hub, StackSet to the OUs", func(t *testing.T) {
+		p := stack(t, "hub")
 		sets := ofPipeline(p, typeStackSet)
 		if len(sets) != 1 {
-			t.Fatalf("prod StackSets = %d, want 1", len(sets))
+			t.Fatalf("hub StackSets = %d, want 1", len(sets))
 		}
 		set := sets[0]
 		if set.String("permissionModel") != "SERVICE_MANAGED" {
@@ -249,10 +249,10 @@ func TestMemberRoleTrustsOnlyTheHubsFleetRolesUnderACondition(t *testing.T) {
 			t.Errorf("auto deployment %v", auto)
 		}
 		params, _ := set.Inputs["parameters"].(map[string]any)
-		if got := strings.Split(fmt.Sprint(params[pipeline.ParamHubRoleArns]), ","); !slices.Equal(got, hub("prod")) {
-			t.Errorf("StackSet's hub roles %v, want %v", got, hub("prod"))
+		if got := strings.Split(fmt.Sprint(params[pipeline.ParamHubRoleArns]), ","); !slices.Equal(got, hub("hub")) {
+			t.Errorf("StackSet's hub roles %v, want %v", got, hub("hub"))
 		}
-		if params[pipeline.ParamOrganizationID] != "o-a1b2c3d4e5" {
+		if params[pipeline.ParamOrganizationID] != "o-exampleorgid" {
 			t.Errorf("StackSet's organization %v", params[pipeline.ParamOrganizationID])
 		}
 		var tmpl struct {
@@ -274,14 +274,14 @@ func TestMemberRoleTrustsOnlyTheHubsFleetRolesUnderACondition(t *testing.T) {
 			t.Fatalf("StackSet instances = %d", len(instances))
 		}
 		targets, _ := instances[0].Inputs["deploymentTargets"].(map[string]any)
-		if got := strs(targets["organizationalUnitIds"]); !slices.Equal(got, []string{"ou-ab12-workload1", "ou-ab12-workload2"}) {
+		if got := strs(targets["organizationalUnitIds"]); !slices.Equal(got, []string{"ou-examplerootid111-exampleouid111", "ou-examplerootid111-exampleouid222"}) {
 			t.Errorf("StackSet deploys to %v", got)
 		}
 	})
 }
 
 func TestEveryAlarmNotifiesTheAlarmTopic(t *testing.T) {
-	p := stack(t, "prod")
+	p := stack(t, "hub")
 	alarms := ofPipeline(p, typeAlarm)
 	if len(alarms) < 10 {
 		t.Fatalf("only %d alarms", len(alarms))
@@ -296,7 +296,7 @@ func TestEveryAlarmNotifiesTheAlarmTopic(t *testing.T) {
 	}
 	names := map[string]bool{}
 	for _, a := range alarms {
-		names[strings.TrimPrefix(a.Name, "wordpress-prod-restart-")] = true
+		names[strings.TrimPrefix(a.Name, "wordpress-hub-restart-")] = true
 		if got := strs(a.Inputs["alarmActions"]); !slices.Equal(got, []string{summary}) {
 			t.Errorf("alarm %s notifies %v, want the alarm topic %s", a.Name, got, summary)
 		}
@@ -313,12 +313,12 @@ func TestEveryAlarmNotifiesTheAlarmTopic(t *testing.T) {
 }
 
 func TestTablesAreTheEnginesSchemaEncryptedWithPITRAndTTL(t *testing.T) {
-	p := stack(t, "prod")
+	p := stack(t, "hub")
 	tables := map[string]plan.Resource{}
 	for _, tb := range ofPipeline(p, typeTable) {
 		tables[tb.String("name")] = tb
 	}
-	schemas := store.Schemas("wordpress-prod-restart-inventory", "wordpress-prod-restart-runs")
+	schemas := store.Schemas("wordpress-hub-restart-inventory", "wordpress-hub-restart-runs")
 	if len(tables) != len(schemas) {
 		t.Fatalf("tables %d, schemas %d", len(tables), len(schemas))
 	}
@@ -375,8 +375,8 @@ func TestTablesAreTheEnginesSchemaEncryptedWithPITRAndTTL(t *testing.T) {
 }
 
 func TestFunctionsAreArm64AndTheirEnvironmentIsWhatTheEngineReads(t *testing.T) {
-	raw := stacktest.RawConfig(t, "prod")
-	p, cfg := stacktest.Record(t, "prod", raw)
+	raw := stacktest.RawConfig(t, "hub")
+	p, cfg := stacktest.Record(t, "hub", raw)
 	fns := ofPipeline(p, typeFunction)
 	if len(fns) != len(workflow.Handlers) {
 		t.Fatalf("functions %d, want %d", len(fns), len(workflow.Handlers))
@@ -432,7 +432,7 @@ func TestFunctionsAreArm64AndTheirEnvironmentIsWhatTheEngineReads(t *testing.T) 
 }
 
 func TestScheduleStartsTheMachineAtTheWindowStartInTheStacksTimeZone(t *testing.T) {
-	raw := stacktest.RawConfig(t, "prod")
+	raw := stacktest.RawConfig(t, "hub")
 	var r map[string]any
 	if err := json.Unmarshal([]byte(raw["wordpress:restart"]), &r); err != nil {
 		t.Fatal(err)
@@ -440,7 +440,7 @@ func TestScheduleStartsTheMachineAtTheWindowStartInTheStacksTimeZone(t *testing.
 	r["windowStart"], r["timeZone"], r["windowLength"] = "22:30", "Europe/Madrid", "7h"
 	b, _ := json.Marshal(r)
 	raw["wordpress:restart"] = string(b)
-	p, _ := stacktest.Record(t, "prod", raw)
+	p, _ := stacktest.Record(t, "hub", raw)
 	scheds := ofPipeline(p, typeSchedule)
 	if len(scheds) != 1 {
 		t.Fatalf("schedules %d", len(scheds))
@@ -451,7 +451,7 @@ func TestScheduleStartsTheMachineAtTheWindowStartInTheStacksTimeZone(t *testing.
 	}
 	target, _ := s.Inputs["target"].(map[string]any)
 	sm := ofPipeline(p, typeStateMachine)[0]
-	if target["arn"] != "arn:aws:sfn:us-east-1:123456789012:statemachine/"+sm.ID {
+	if target["arn"] != sm.ARN || sm.ARN != "arn:aws:states:us-east-1:123456789012:stateMachine:"+sm.String("name") {
 		t.Errorf("schedule targets %v, want the state machine", target["arn"])
 	}
 	if target["deadLetterConfig"] == nil || target["retryPolicy"] == nil {
@@ -503,7 +503,7 @@ func TestScheduleStateIsStackConfig(t *testing.T) {
 }
 
 func TestStateMachineCallsTheStacksFunctionsAndLogsErrors(t *testing.T) {
-	p := stack(t, "prod")
+	p := stack(t, "hub")
 	sm := ofPipeline(p, typeStateMachine)[0]
 	var def workflow.Definition
 	if err := json.Unmarshal([]byte(sm.String("definition")), &def); err != nil {
@@ -595,7 +595,7 @@ func TestMemberRoleTemplatePassesCfnLint(t *testing.T) {
 // awsfleet.ECS's methods (restart/store and restart/awsfleet check that
 // the code calls every method of their interface).
 func TestGrantsAreTheAdaptersInterfaces(t *testing.T) {
-	for _, name := range []string{"dev", "prod"} {
+	for _, name := range []string{"dev", "hub"} {
 		p := stack(t, name)
 		docs := policies(t, p)
 		for _, h := range workflow.Handlers {
@@ -621,7 +621,7 @@ func TestGrantsAreTheAdaptersInterfaces(t *testing.T) {
 	p := stack(t, "dev")
 	var got []string
 	for _, r := range ofPipeline(p, typeRolePolicy) {
-		if r.String("role") != "ecs-daily-restart" {
+		if r.String("role") != "wordpress-dev-restart-member" {
 			continue
 		}
 		for _, s := range parse(t, r.Name, r.String("policy")).Statement {

@@ -11,11 +11,18 @@ import (
 // Namespace is the CloudWatch namespace of the run's metrics.
 const Namespace = "DailyRestart"
 
+// Dimension is a dimension every metric of a run carries (the stack's
+// name, so that two pipelines in one account and Region keep their nights
+// apart).
+type Dimension struct {
+	Name, Value string
+}
+
 // WriteEMF writes the run's counts as CloudWatch Embedded Metric Format log
 // lines (one JSON object per line): one line with the run's counts, and one
-// per skip reason with a Reason dimension. In Lambda, stdout goes to
-// CloudWatch Logs, which extracts the metrics.
-func WriteEMF(w io.Writer, s Summary, at time.Time) error {
+// per skip reason with a Reason dimension, each with dims as well. In
+// Lambda, stdout goes to CloudWatch Logs, which extracts the metrics.
+func WriteEMF(w io.Writer, s Summary, at time.Time, dims ...Dimension) error {
 	c := s.Counts
 	values := map[string]int{
 		"Discovered": c.Discovered, "Eligible": c.Eligible, "Restarted": c.Restarted,
@@ -33,18 +40,27 @@ func WriteEMF(w io.Writer, s Summary, at time.Time) error {
 		line[name] = values[name]
 		metrics = append(metrics, map[string]string{"Name": name, "Unit": "Count"})
 	}
-	line["_aws"] = EMFHeader(at, [][]string{{}}, metrics)
+	names := []string{}
+	for _, d := range dims {
+		line[d.Name] = d.Value
+		names = append(names, d.Name)
+	}
+	line["_aws"] = EMFHeader(at, [][]string{names}, metrics)
 	if err := enc.Encode(line); err != nil {
 		return err
 	}
 	for _, reason := range slices.Sorted(maps.Keys(c.SkippedByReason)) {
-		if err := enc.Encode(map[string]any{
-			"_aws":            EMFHeader(at, [][]string{{"Reason"}}, []map[string]string{{"Name": "SkippedByReason", "Unit": "Count"}}),
+		skip := map[string]any{
+			"_aws":            EMFHeader(at, [][]string{append(slices.Clone(names), "Reason")}, []map[string]string{{"Name": "SkippedByReason", "Unit": "Count"}}),
 			"runId":           s.RunID,
 			"day":             s.Day,
 			"Reason":          string(reason),
 			"SkippedByReason": c.SkippedByReason[reason],
-		}); err != nil {
+		}
+		for _, d := range dims {
+			skip[d.Name] = d.Value
+		}
+		if err := enc.Encode(skip); err != nil {
 			return err
 		}
 	}

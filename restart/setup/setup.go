@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -97,6 +98,11 @@ type Settings struct {
 	// Retry is the SDK retry policy (awsfleet.DefaultRetryPolicy when
 	// zero).
 	Retry awsfleet.RetryPolicy
+	// Clusters, when set, are the only clusters (ARNs) the engine restarts
+	// (engine.Config.Clusters).
+	Clusters []string
+	// Stack is the Stack dimension of the metrics (engine.Config.Stack).
+	Stack string
 
 	// Messages receives the notifications that are not published (no
 	// topic) and Metrics the EMF lines.
@@ -228,6 +234,7 @@ func Build(ctx context.Context, s Settings, opts ...engine.Option) (*engine.Engi
 		// The fit counts the pace the fleet's limiter holds to.
 		DeploymentTime: s.DeploymentTime, IssueRate: limits.Modify.PerSecond,
 		Breaker: s.Breaker, MaxDeferrals: s.MaxDeferrals,
+		Clusters: s.Clusters, Stack: s.Stack,
 	}
 	all := append([]engine.Option{engine.WithNotifier(n), engine.WithMetrics(metrics), engine.WithAccessDenied(calls)}, opts...)
 	return engine.New(ecfg, newFleet, st, all...), nil
@@ -293,6 +300,8 @@ func orDefault(v, d string) string {
 //	BREAKER_MAX_FAILED, BREAKER_MAX_FAILED_PERCENT                  the fleet's circuit breaker (10, 20)
 //	BREAKER_ACCOUNT_MAX_FAILED, BREAKER_ACCOUNT_MAX_FAILED_PERCENT  an account's (3, 50)
 //	EXPECTED_DEPLOYMENT_TIME  deployment time the window fit assumes until one is observed (10m)
+//	CLUSTERS            the only cluster ARNs restarted, comma separated (all when empty)
+//	STACK               the Stack dimension of the metrics (none when empty)
 //	ECS_ENDPOINT, DYNAMODB_ENDPOINT   endpoint overrides (local runs)
 func FromEnv(getenv func(string) string) (Settings, error) {
 	s := Settings{
@@ -305,6 +314,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		RunsTable:        getenv("RUNS_TABLE"),
 		SummaryTopic:     getenv("SUMMARY_TOPIC_ARN"),
 		OwnerTopic:       getenv("OWNER_TOPIC_ARN"),
+		Stack:            getenv("STACK"),
 		Messages:         os.Stdout,
 		Metrics:          os.Stdout,
 	}
@@ -319,6 +329,9 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		errs = append(errs, errors.New("ROLE_NAME is empty: set it to the member role's name"))
 	}
 	var err error
+	if s.Clusters, err = ParseClusters(getenv("CLUSTERS")); err != nil {
+		errs = append(errs, fmt.Errorf("CLUSTERS: %w", err))
+	}
 	if s.Enrollment, err = fleet.ParseEnrollment(getenv("ENROLLMENT")); err != nil {
 		errs = append(errs, fmt.Errorf("ENROLLMENT: %w", err))
 	}
@@ -393,6 +406,21 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		errs = append(errs, fmt.Errorf("RECORD_TTL_DAYS: %w", err))
 	}
 	return s, errors.Join(errs...)
+}
+
+// clusterARN is an ECS cluster's ARN (ECS API reference, Cluster.clusterArn).
+var clusterARN = regexp.MustCompile(`^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster/[A-Za-z0-9_-]{1,255}$`)
+
+// ParseClusters reads a cluster allow-list: cluster ARNs, comma
+// separated; empty for every cluster.
+func ParseClusters(v string) ([]string, error) {
+	out := List(v)
+	for _, c := range out {
+		if !clusterARN.MatchString(c) {
+			return nil, fmt.Errorf("%q is not a cluster ARN such as arn:aws:ecs:us-east-1:123456789012:cluster/name", c)
+		}
+	}
+	return out, nil
 }
 
 // ParseTTLDays parses a number of days (1 to 3650) into a duration.

@@ -55,3 +55,20 @@ func TestFromEnvNamesEveryMissingOrBadVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestFromEnvReadsTheClusterAllowListAndTheStack(t *testing.T) {
+	s, err := FromEnv(env(map[string]string{
+		"ACCOUNTS": "123456789012", "REGIONS": "us-east-1", "ROLE_NAME": "r", "STACK": "dev",
+		"CLUSTERS": "arn:aws:ecs:us-east-1:123456789012:cluster/wordpress-dev",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Clusters) != 1 || s.Clusters[0] != "arn:aws:ecs:us-east-1:123456789012:cluster/wordpress-dev" || s.Stack != "dev" {
+		t.Fatalf("clusters %v, stack %q", s.Clusters, s.Stack)
+	}
+	_, err = FromEnv(env(map[string]string{"ACCOUNTS": "123456789012", "REGIONS": "us-east-1", "ROLE_NAME": "r", "CLUSTERS": "wordpress-dev"}))
+	if err == nil || !strings.Contains(err.Error(), `CLUSTERS: "wordpress-dev" is not a cluster ARN`) {
+		t.Errorf("a cluster name instead of its ARN: %v", err)
+	}
+}
