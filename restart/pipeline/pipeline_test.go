@@ -473,7 +473,7 @@ func TestScheduleStartsTheMachineAtTheWindowStartInTheStacksTimeZone(t *testing.
 }
 
 func TestScheduleStateIsStackConfig(t *testing.T) {
-	raw := stacktest.RawConfig(t, "prod")
+	raw := stacktest.RawConfig(t, "hub")
 	var r map[string]any
 	if err := json.Unmarshal([]byte(raw["wordpress:restart"]), &r); err != nil {
 		t.Fatal(err)
@@ -484,7 +484,7 @@ func TestScheduleStateIsStackConfig(t *testing.T) {
 	r["accountRate"] = 1.5
 	b, _ := json.Marshal(r)
 	raw["wordpress:restart"] = string(b)
-	p, _ := stacktest.Record(t, "prod", raw)
+	p, _ := stacktest.Record(t, "hub", raw)
 	if s := ofPipeline(p, typeSchedule); len(s) != 1 || s[0].String("state") != "DISABLED" {
 		t.Fatalf("schedules %+v, want one, DISABLED: a `pulumi up` keeps the night off", s)
 	}
