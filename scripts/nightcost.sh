@@ -21,6 +21,9 @@ scale=${SCALE:-10}
 services=${SERVICES:-10000}
 accounts=${ACCOUNTS:-50}
 clusters=${CLUSTERS:-1000}
+# CLUSTERS here is how many the fleet has; to restartctl it would be the
+# ARNs of the only clusters to restart (a stack's own, --clusters).
+unset CLUSTERS
 prefix=${KEY_PREFIX:-night_}
 out=${OUT:-.night/cost-$services}
 dynalite_port=${DYNALITE_PORT:-48569}
