@@ -1,10 +1,13 @@
 package compute
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/nequi-platform/wordpress-ecs/account"
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
 
 // accessLogPrefix is where in the bucket the load balancer writes.
@@ -110,33 +113,17 @@ func newAccessLogBucket(ctx *pulumi.Context, name string, args Args, parent pulu
 	}, parent); err != nil {
 		return nil, err
 	}
-	writer, err := logDeliveryPrincipal(ctx, args.Env)
-	if err != nil {
-		return nil, err
-	}
-	bucketARN := pulumi.Sprintf("arn:%s:s3:::%s", args.Env.Partition, b.ID())
+	writer := logDeliveryPrincipal(args.Env)
 	policy, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
 		Bucket: b.ID(),
-		Policy: pulumi.JSONMarshal(pulumi.Map{
-			"Version": pulumi.String("2012-10-17"),
-			"Statement": pulumi.Array{
-				pulumi.Map{
-					"Sid":       pulumi.String("ElasticLoadBalancingWritesThisAccountsLogs"),
-					"Effect":    pulumi.String("Allow"),
-					"Principal": writer,
-					"Action":    pulumi.String("s3:PutObject"),
-					"Resource":  pulumi.Sprintf("%s/%s/AWSLogs/%s/*", bucketARN, accessLogPrefix, args.Env.AccountID),
-				},
-				pulumi.Map{
-					"Sid":       pulumi.String("DenyRequestsWithoutTLS"),
-					"Effect":    pulumi.String("Deny"),
-					"Principal": pulumi.String("*"),
-					"Action":    pulumi.String("s3:*"),
-					"Resource":  pulumi.Array{bucketARN, pulumi.Sprintf("%s/*", bucketARN)},
-					"Condition": pulumi.Map{"Bool": pulumi.Map{"aws:SecureTransport": pulumi.String("false")}},
-				},
-			},
-		}),
+		Policy: iam.Output(func(v []string) iam.Policy {
+			bucketARN := fmt.Sprintf("arn:%s:s3:::%s", args.Env.Partition, v[0])
+			return iam.Resource(
+				iam.AllowStatement("ElasticLoadBalancingWritesThisAccountsLogs", []string{"s3:PutObject"},
+					fmt.Sprintf("%s/%s/AWSLogs/%s/*", bucketARN, accessLogPrefix, args.Env.AccountID)).By(writer),
+				iam.DenyInsecureTransport("s3", bucketARN, bucketARN+"/*"),
+			)
+		}, b.ID()),
 		// After the public access block, so S3 never weighs the policy
 		// against a half-set block.
 	}, parent, pulumi.DependsOn([]pulumi.Resource{pab}))
@@ -158,9 +145,9 @@ func newAccessLogBucket(ctx *pulumi.Context, name string, args Args, parent pulu
 // logDeliveryPrincipal is who writes the access logs in the stack's
 // Region: the Region's Elastic Load Balancing account, or the log
 // delivery service principal where AWS has no such account.
-func logDeliveryPrincipal(ctx *pulumi.Context, env account.Env) (pulumi.Map, error) {
+func logDeliveryPrincipal(env account.Env) iam.Principal {
 	if id, ok := elbLogAccounts[env.Region]; ok {
-		return pulumi.Map{"AWS": pulumi.String(env.ARN("iam", "", id, "root"))}, nil
+		return iam.AWSPrincipal(env.ARN("iam", "", id, "root"))
 	}
-	return pulumi.Map{"Service": pulumi.String(env.ServicePrincipal("logdelivery.elasticloadbalancing"))}, nil
+	return iam.ServicePrincipal(env.ServicePrincipal("logdelivery.elasticloadbalancing"))
 }

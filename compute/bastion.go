@@ -158,22 +158,13 @@ func newBastion(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Reso
 	// policy, limited to the session log group.
 	if _, err := awsiam.NewRolePolicy(ctx, name+"-bastion-session-logs", &awsiam.RolePolicyArgs{
 		Role: role.Name,
-		Policy: pulumi.JSONMarshal(pulumi.Map{
-			"Version": pulumi.String("2012-10-17"),
-			"Statement": pulumi.Array{
-				pulumi.Map{
-					"Effect":   pulumi.String("Allow"),
-					"Action":   pulumi.StringArray{pulumi.String("logs:CreateLogStream"), pulumi.String("logs:PutLogEvents"), pulumi.String("logs:DescribeLogStreams")},
-					"Resource": pulumi.Array{sessionLogs.Arn, pulumi.Sprintf("%s:log-stream:*", sessionLogs.Arn)},
-				},
-				pulumi.Map{
-					// DescribeLogGroups takes no resource narrower than *.
-					"Effect":   pulumi.String("Allow"),
-					"Action":   pulumi.String("logs:DescribeLogGroups"),
-					"Resource": pulumi.String("*"),
-				},
-			},
-		}),
+		Policy: iam.Output(func(v []string) iam.Policy {
+			return iam.Identity(
+				iam.AllowStatement("WriteSessionLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, v[0], v[0]+":log-stream:*"),
+				// DescribeLogGroups takes no resource narrower than *.
+				iam.AllowStatement("CheckSessionLogEncryption", []string{"logs:DescribeLogGroups"}, "*"),
+			)
+		}, sessionLogs.Arn),
 	}, parent); err != nil {
 		return nil, err
 	}

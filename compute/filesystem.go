@@ -5,6 +5,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/efs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/nequi-platform/wordpress-ecs/iam"
 )
 
 // FileSystemArgs configure the EFS file system for wp-content.
@@ -108,29 +110,19 @@ func newFileSystem(ctx *pulumi.Context, name string, args Args, opts ...pulumi.R
 
 	if _, err := efs.NewFileSystemPolicy(ctx, name+"-wp-content", &efs.FileSystemPolicyArgs{
 		FileSystemId: fs.ID(),
-		Policy: pulumi.JSONMarshal(pulumi.Map{
-			"Version": pulumi.String("2012-10-17"),
-			"Statement": pulumi.Array{
-				pulumi.Map{
-					"Sid":       pulumi.String("DenyClientsWithoutTLS"),
-					"Effect":    pulumi.String("Deny"),
-					"Principal": pulumi.Map{"AWS": pulumi.String("*")},
-					"Action":    pulumi.String("*"),
-					"Resource":  fs.Arn,
-					"Condition": pulumi.Map{"Bool": pulumi.Map{"aws:SecureTransport": pulumi.String("false")}},
-				},
-				pulumi.Map{
-					// Only through the access point: a client mounting the
-					// file system's root would bypass the www-data identity.
-					"Sid":       pulumi.String("DenyMountsOutsideTheAccessPoint"),
-					"Effect":    pulumi.String("Deny"),
-					"Principal": pulumi.Map{"AWS": pulumi.String("*")},
-					"Action":    pulumi.Array{pulumi.String("elasticfilesystem:ClientMount"), pulumi.String("elasticfilesystem:ClientWrite"), pulumi.String("elasticfilesystem:ClientRootAccess")},
-					"Resource":  fs.Arn,
-					"Condition": pulumi.Map{"StringNotEquals": pulumi.Map{"elasticfilesystem:AccessPointArn": ap.Arn}},
-				},
-			},
-		}),
+		Policy: iam.Output(func(v []string) iam.Policy {
+			fsARN, apARN := v[0], v[1]
+			everyone := iam.AWSPrincipal("*")
+			return iam.Resource(
+				iam.DenyStatement("DenyClientsWithoutTLS", []string{"*"}, fsARN).By(everyone).
+					If("Bool", "aws:SecureTransport", "false"),
+				// Only through the access point: a client mounting the
+				// file system's root would bypass the www-data identity.
+				iam.DenyStatement("DenyMountsOutsideTheAccessPoint",
+					[]string{"elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"}, fsARN).By(everyone).
+					If("StringNotEquals", "elasticfilesystem:AccessPointArn", apARN),
+			)
+		}, fs.Arn, ap.Arn),
 	}, parent); err != nil {
 		return nil, err
 	}

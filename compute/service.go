@@ -434,123 +434,67 @@ func ecrRepositoryARN(env account.Env, image string) string {
 // Developer Guide, "Amazon ECS task execution IAM role".
 func executionPolicy(env account.Env, svc ServiceArgs, logGroupARN pulumi.StringOutput) pulumi.StringOutput {
 	image, db, guardDutyAgent := svc.Image, svc.Database, svc.GuardDutyAgent
-	statements := pulumi.Array{}
-	if db.ParameterPathARN != "" {
-		statements = append(statements, pulumi.Map{
-			"Sid":      pulumi.String("ReadDatabaseParameters"),
-			"Effect":   pulumi.String("Allow"),
-			"Action":   pulumi.String("ssm:GetParameters"),
-			"Resource": pulumi.String(db.ParameterPathARN),
-		})
-	}
-	if svc.AuthKeys.ParameterPathARN != "" {
-		statements = append(statements, pulumi.Map{
-			"Sid":      pulumi.String("ReadWordPressKeys"),
-			"Effect":   pulumi.String("Allow"),
-			"Action":   pulumi.String("ssm:GetParameters"),
-			"Resource": pulumi.String(svc.AuthKeys.ParameterPathARN),
-		})
-	}
-	if len(db.SecretARNs) > 0 {
-		secrets := pulumi.Array{}
-		for _, s := range db.SecretARNs {
-			secrets = append(secrets, s)
+	inputs := append([]pulumi.StringInput{logGroupARN}, db.SecretARNs...)
+	inputs = append(inputs, db.KeyARNs...)
+	return iam.Output(func(v []string) iam.Policy {
+		logGroup, secrets, keys := v[0], v[1:1+len(db.SecretARNs)], v[1+len(db.SecretARNs):]
+		var st []iam.Statement
+		if db.ParameterPathARN != "" {
+			st = append(st, iam.AllowStatement("ReadDatabaseParameters", []string{"ssm:GetParameters"}, db.ParameterPathARN))
 		}
-		statements = append(statements, pulumi.Map{
-			"Sid":      pulumi.String("ReadDatabaseSecret"),
-			"Effect":   pulumi.String("Allow"),
-			"Action":   pulumi.String("secretsmanager:GetSecretValue"),
-			"Resource": secrets,
-		})
-	}
-	if len(db.KeyARNs) > 0 {
-		keys := pulumi.Array{}
-		for _, k := range db.KeyARNs {
-			keys = append(keys, k)
+		if svc.AuthKeys.ParameterPathARN != "" {
+			st = append(st, iam.AllowStatement("ReadWordPressKeys", []string{"ssm:GetParameters"}, svc.AuthKeys.ParameterPathARN))
 		}
-		statements = append(statements, pulumi.Map{
-			"Sid":      pulumi.String("DecryptDatabaseSettingsThroughTheirService"),
-			"Effect":   pulumi.String("Allow"),
-			"Action":   pulumi.String("kms:Decrypt"),
-			"Resource": keys,
-			"Condition": pulumi.Map{"StringEquals": pulumi.Map{"kms:ViaService": pulumi.StringArray{
-				pulumi.String(fmt.Sprintf("ssm.%s.%s", env.Region, env.DNSSuffix)),
-				pulumi.String(fmt.Sprintf("secretsmanager.%s.%s", env.Region, env.DNSSuffix)),
-			}}},
-		})
-	}
-	if repo := ecrRepositoryARN(env, image); repo != "" {
-		// A private image: the registry token is account-wide (AWS takes
-		// no resource for it), the layers only from this repository.
-		statements = append(statements,
-			pulumi.Map{
-				"Sid":      pulumi.String("RegistryToken"),
-				"Effect":   pulumi.String("Allow"),
-				"Action":   pulumi.String("ecr:GetAuthorizationToken"),
-				"Resource": pulumi.String("*"),
-			},
-			pulumi.Map{
-				"Sid":      pulumi.String("PullWordPressImage"),
-				"Effect":   pulumi.String("Allow"),
-				"Action":   pulumi.StringArray{pulumi.String("ecr:BatchCheckLayerAvailability"), pulumi.String("ecr:BatchGetImage"), pulumi.String("ecr:GetDownloadUrlForLayer")},
-				"Resource": pulumi.String(repo),
-			})
-	}
-	if guardDutyAgent {
-		// GuardDuty runtime monitoring adds its agent as a sidecar pulled
-		// with the task's execution role from GuardDuty's own repository
-		// (GuardDuty user guide, "Prerequisites for AWS Fargate (Amazon
-		// ECS only) support"); without these the sidecar stops with
-		// CannotPullContainerError and the task runs unmonitored. The
-		// repository's account differs per Region ("ECR repository for
-		// GuardDuty agent on AWS Fargate"), so only its name is pinned.
-		statements = append(statements,
-			pulumi.Map{
-				"Sid":      pulumi.String("GuardDutyAgentRegistryToken"),
-				"Effect":   pulumi.String("Allow"),
-				"Action":   pulumi.String("ecr:GetAuthorizationToken"),
-				"Resource": pulumi.String("*"),
-			},
-			pulumi.Map{
-				"Sid":      pulumi.String("PullGuardDutyAgent"),
-				"Effect":   pulumi.String("Allow"),
-				"Action":   pulumi.StringArray{pulumi.String("ecr:BatchCheckLayerAvailability"), pulumi.String("ecr:BatchGetImage"), pulumi.String("ecr:GetDownloadUrlForLayer")},
-				"Resource": pulumi.String(env.ARN("ecr", env.Region, "*", "repository/aws-guardduty-agent-fargate")),
-			})
-	}
-	statements = append(statements, pulumi.Map{
-		"Sid":      pulumi.String("WriteWordPressLogs"),
-		"Effect":   pulumi.String("Allow"),
-		"Action":   pulumi.StringArray{pulumi.String("logs:CreateLogStream"), pulumi.String("logs:PutLogEvents")},
-		"Resource": pulumi.Sprintf("%s:log-stream:*", logGroupARN),
-	})
-	return pulumi.JSONMarshal(pulumi.Map{"Version": pulumi.String("2012-10-17"), "Statement": statements})
+		if len(secrets) > 0 {
+			st = append(st, iam.AllowStatement("ReadDatabaseSecret", []string{"secretsmanager:GetSecretValue"}, secrets...))
+		}
+		if len(keys) > 0 {
+			st = append(st, iam.AllowStatement("DecryptDatabaseSettingsThroughTheirService", []string{"kms:Decrypt"}, keys...).
+				If("StringEquals", "kms:ViaService", iam.ViaServices(env, "ssm", "secretsmanager")))
+		}
+		pull := []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
+		if repo := ecrRepositoryARN(env, image); repo != "" {
+			// A private image: the registry token is account-wide (AWS
+			// takes no resource for it), the layers only from this
+			// repository.
+			st = append(st,
+				iam.AllowStatement("RegistryToken", []string{"ecr:GetAuthorizationToken"}, "*"),
+				iam.AllowStatement("PullWordPressImage", pull, repo))
+		}
+		if guardDutyAgent {
+			// GuardDuty runtime monitoring adds its agent as a sidecar
+			// pulled with the task's execution role from GuardDuty's own
+			// repository (GuardDuty user guide, "Prerequisites for AWS
+			// Fargate (Amazon ECS only) support"); without these the
+			// sidecar stops with CannotPullContainerError and the task
+			// runs unmonitored. The repository's account differs per
+			// Region ("ECR repository for GuardDuty agent on AWS
+			// Fargate"), so only its name is pinned.
+			st = append(st,
+				iam.AllowStatement("GuardDutyAgentRegistryToken", []string{"ecr:GetAuthorizationToken"}, "*"),
+				iam.AllowStatement("PullGuardDutyAgent", pull, env.ARN("ecr", env.Region, "*", "repository/aws-guardduty-agent-fargate")))
+		}
+		st = append(st, iam.AllowStatement("WriteWordPressLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, logGroup+":log-stream:*"))
+		return iam.Identity(st...)
+	}, inputs...)
 }
 
 // taskPolicy lets WordPress mount and write its file system only through
 // its access point, and, when ECS Exec is on, open the Session Manager
 // channels it uses (which AWS does not scope to a resource).
 func taskPolicy(fs *fileSystem, exec bool) pulumi.StringOutput {
-	statements := pulumi.Array{pulumi.Map{
-		"Sid":      pulumi.String("MountWpContentThroughTheAccessPoint"),
-		"Effect":   pulumi.String("Allow"),
-		"Action":   pulumi.StringArray{pulumi.String("elasticfilesystem:ClientMount"), pulumi.String("elasticfilesystem:ClientWrite")},
-		"Resource": fs.ARN,
-		"Condition": pulumi.Map{
-			"StringEquals": pulumi.Map{"elasticfilesystem:AccessPointArn": fs.AccessPointARN},
-			"Bool":         pulumi.Map{"elasticfilesystem:AccessedViaMountTarget": pulumi.String("true")},
-		},
-	}}
-	if exec {
-		statements = append(statements, pulumi.Map{
-			"Sid":    pulumi.String("ECSExecChannels"),
-			"Effect": pulumi.String("Allow"),
-			"Action": pulumi.StringArray{
-				pulumi.String("ssmmessages:CreateControlChannel"), pulumi.String("ssmmessages:CreateDataChannel"),
-				pulumi.String("ssmmessages:OpenControlChannel"), pulumi.String("ssmmessages:OpenDataChannel"),
-			},
-			"Resource": pulumi.String("*"),
-		})
-	}
-	return pulumi.JSONMarshal(pulumi.Map{"Version": pulumi.String("2012-10-17"), "Statement": statements})
+	return iam.Output(func(v []string) iam.Policy {
+		st := []iam.Statement{
+			iam.AllowStatement("MountWpContentThroughTheAccessPoint", []string{"elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"}, v[0]).
+				If("StringEquals", "elasticfilesystem:AccessPointArn", v[1]).
+				If("Bool", "elasticfilesystem:AccessedViaMountTarget", "true"),
+		}
+		if exec {
+			st = append(st, iam.AllowStatement("ECSExecChannels", []string{
+				"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+				"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+			}, "*"))
+		}
+		return iam.Identity(st...)
+	}, fs.ARN, fs.AccessPointARN)
 }

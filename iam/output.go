@@ -13,7 +13,12 @@ func Output(build func(values []string) Policy, inputs ...pulumi.StringInput) pu
 	return pulumi.All(all...).ApplyT(func(vals []any) (string, error) {
 		strs := make([]string, len(vals))
 		for i, v := range vals {
-			strs[i], _ = v.(string)
+			switch x := v.(type) {
+			case string:
+				strs[i] = x
+			case pulumi.ID: // an IDOutput's value
+				strs[i] = string(x)
+			}
 		}
 		return build(strs).JSON()
 	}).(pulumi.StringOutput)
