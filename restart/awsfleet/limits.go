@@ -69,11 +69,6 @@ const DefaultBucketShare = 0.5
 // (see LimitsAt).
 const paceUnder = 0.9
 
-// shareWindow is the window over which a share of a bucket is kept: ECS
-// refills its buckets every second, but a neighbour is crowded out by a
-// caller's sustained rate, not by one second of it.
-const shareWindow = 10 * time.Second
-
 // DefaultLimits returns the limits at DefaultBucketShare.
 func DefaultLimits() Limits { return LimitsAt(DefaultBucketShare) }
 
@@ -84,7 +79,8 @@ func DefaultLimits() Limits { return LimitsAt(DefaultBucketShare) }
 // share of the refill rate with a burst of one second of that pace, so
 // that its calls in any 10 seconds (burst + 10 s x rate) stay under
 // share x 10 s x refill: the bucket's other part is left to the account's
-// other callers, whoever they are.
+// other callers, whoever they are. (Ten seconds, because a neighbour is
+// crowded out by a caller's sustained rate, not by one second of it.)
 func LimitsAt(share float64) Limits {
 	return Limits{
 		Modify:      paceAt(ecsServiceModify, share),
