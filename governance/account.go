@@ -230,7 +230,7 @@ func (a *AccountServices) securityHub(ctx *pulumi.Context, name string, args Acc
 		// (InvalidAccessException otherwise), so this is the lookup.
 		got, err := securityhub.GetStandardsControlAssociations(ctx, &securityhub.GetStandardsControlAssociationsArgs{SecurityControlId: fsbpControl})
 		if err != nil {
-			return &MissingError{Service: "securityHub", Err: fmt.Errorf("Security Hub is not enabled in account %s, %s: %w", args.AccountID, args.Region, err)}
+			return &MissingError{Service: "securityHub", Err: fmt.Errorf("account %s has no Security Hub enabled in %s to adopt: %w", args.AccountID, args.Region, err)}
 		}
 		fsbp, _ := StandardARN(args.Partition, args.Region, "fsbp")
 		if !slices.ContainsFunc(got.StandardsControlAssociations, func(s securityhub.GetStandardsControlAssociationsStandardsControlAssociation) bool {

@@ -324,7 +324,7 @@ func TestAnAdoptedServiceTheAccountLacksStopsThePlan(t *testing.T) {
 		want    string
 	}{
 		{plan.Account{NoGuardDuty: true}, "guardDuty", "account 123456789012 has no GuardDuty detector in us-east-1 to adopt"},
-		{plan.Account{NoSecurityHub: true}, "securityHub", "Security Hub is not enabled in account 123456789012, us-east-1: "},
+		{plan.Account{NoSecurityHub: true}, "securityHub", "account 123456789012 has no Security Hub enabled in us-east-1 to adopt: "},
 		{plan.Account{NoPublicAccessBlock: true}, "s3AccountPublicAccessBlock", "NoSuchPublicAccessBlockConfiguration"},
 	}
 	for _, c := range cases {

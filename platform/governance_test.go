@@ -279,7 +279,7 @@ func TestAnAccountWithoutAnAdoptedServiceStopsThePlanWithTheKey(t *testing.T) {
 		want    string
 	}{
 		{plan.Account{NoGuardDuty: true}, "governance.guardDuty.mode is existing, but account 123456789012 has no GuardDuty detector in us-east-1 to adopt"},
-		{plan.Account{NoSecurityHub: true}, "governance.securityHub.mode is existing, but Security Hub is not enabled in account 123456789012, us-east-1"},
+		{plan.Account{NoSecurityHub: true}, "governance.securityHub.mode is existing, but account 123456789012 has no Security Hub enabled in us-east-1 to adopt"},
 		{plan.Account{NoPublicAccessBlock: true}, "governance.s3AccountPublicAccessBlock.mode is existing, but account 123456789012 has no S3 Block Public Access setting to adopt"},
 	}
 	raw := stacktest.RawConfig(t, "prod")

@@ -125,7 +125,7 @@ func (t *template) resolve(v any, pseudo map[string]any) (any, error) {
 				case "Fn::If":
 					a, _ := arg.([]any)
 					if len(a) != 3 {
-						return nil, fmt.Errorf("Fn::If takes 3 arguments, got %v", arg)
+						return nil, fmt.Errorf("template: an Fn::If takes 3 arguments, got %v", arg)
 					}
 					ok, err := t.condition(a[0].(string), pseudo)
 					if err != nil {
@@ -160,7 +160,7 @@ func (t *template) ref(name string, pseudo map[string]any) (any, error) {
 	if v, ok := t.params[name]; ok {
 		return v, nil
 	}
-	return nil, fmt.Errorf("Ref %s: no such parameter", name)
+	return nil, fmt.Errorf("template: no parameter %s for a Ref", name)
 }
 
 func (t *template) condition(name string, pseudo map[string]any) (bool, error) {
