@@ -176,10 +176,20 @@ type container struct {
 	} `json:"logConfiguration"`
 }
 
-func (b onBehalf) containers(td plan.Resource) []container {
-	var cs []container
-	_ = json.Unmarshal([]byte(td.String("containerDefinitions")), &cs)
-	return cs
+// executionContainers calls fn with each container of each task
+// definition and the task's execution role (which ECS uses to start it).
+func (b onBehalf) executionContainers(fn func(role *Role, c container)) {
+	for _, td := range b.p.OfType("aws:ecs/taskDefinition:TaskDefinition") {
+		role := b.role(td.String("executionRoleArn"))
+		if role == nil {
+			continue
+		}
+		var cs []container
+		_ = json.Unmarshal([]byte(td.String("containerDefinitions")), &cs)
+		for _, c := range cs {
+			fn(role, c)
+		}
+	}
 }
 
 // secrets: the execution role reads every valueFrom (ECS Developer Guide,
@@ -187,21 +197,15 @@ func (b onBehalf) containers(td plan.Resource) []container {
 // the parameters, secretsmanager:GetSecretValue on the secrets).
 func (b onBehalf) secrets() Row {
 	row := Row{Name: "the ECS execution role reads each secret of the task definition", Doc: "Amazon ECS Developer Guide, \"Required IAM permissions for Amazon ECS secrets\""}
-	for _, td := range b.p.OfType("aws:ecs/taskDefinition:TaskDefinition") {
-		role := b.role(td.String("executionRoleArn"))
-		if role == nil {
-			continue
-		}
-		for _, c := range b.containers(td) {
-			for _, s := range c.Secrets {
-				action, res := "ssm:GetParameters", s.ValueFrom
-				if strings.Contains(res, ":secretsmanager:") {
-					action, res = "secretsmanager:GetSecretValue", secretARN(res)
-				}
-				row.Requests = append(row.Requests, b.roleRequest(role, action, res, nil, c.Name+" "+s.Name))
+	b.executionContainers(func(role *Role, c container) {
+		for _, s := range c.Secrets {
+			action, res := "ssm:GetParameters", s.ValueFrom
+			if strings.Contains(res, ":secretsmanager:") {
+				action, res = "secretsmanager:GetSecretValue", secretARN(res)
 			}
+			row.Requests = append(row.Requests, b.roleRequest(role, action, res, nil, c.Name+" "+s.Name))
 		}
-	}
+	})
 	return row
 }
 
@@ -225,22 +229,16 @@ func (b onBehalf) secretKeys() Row {
 	for _, prm := range b.p.OfType("aws:ssm/parameter:Parameter") {
 		params[prm.ARN] = prm
 	}
-	for _, td := range b.p.OfType("aws:ecs/taskDefinition:TaskDefinition") {
-		role := b.role(td.String("executionRoleArn"))
-		if role == nil {
-			continue
-		}
-		for _, c := range b.containers(td) {
-			for _, s := range c.Secrets {
-				prm, ok := params[s.ValueFrom]
-				if !ok || prm.String("type") != "SecureString" || prm.String("keyId") == "" {
-					continue
-				}
-				row.Requests = append(row.Requests, b.keyUse(role, "kms:Decrypt", prm.String("keyId"), "ssm",
-					map[string]any{"kms:EncryptionContext:PARAMETER_ARN": prm.ARN}, c.Name+" "+s.Name))
+	b.executionContainers(func(role *Role, c container) {
+		for _, s := range c.Secrets {
+			prm, ok := params[s.ValueFrom]
+			if !ok || prm.String("type") != "SecureString" || prm.String("keyId") == "" {
+				continue
 			}
+			row.Requests = append(row.Requests, b.keyUse(role, "kms:Decrypt", prm.String("keyId"), "ssm",
+				map[string]any{"kms:EncryptionContext:PARAMETER_ARN": prm.ARN}, c.Name+" "+s.Name))
 		}
-	}
+	})
 	return row
 }
 
@@ -248,24 +246,18 @@ func (b onBehalf) secretKeys() Row {
 // (ECS Developer Guide, "Send Amazon ECS logs to CloudWatch").
 func (b onBehalf) taskLogs() Row {
 	row := Row{Name: "the ECS execution role writes the containers' logs", Doc: "Amazon ECS Developer Guide, \"Amazon ECS task execution IAM role\" (logs:CreateLogStream, logs:PutLogEvents)"}
-	for _, td := range b.p.OfType("aws:ecs/taskDefinition:TaskDefinition") {
-		role := b.role(td.String("executionRoleArn"))
-		if role == nil {
-			continue
+	b.executionContainers(func(role *Role, c container) {
+		if c.LogConfiguration.LogDriver != "awslogs" {
+			return
 		}
-		for _, c := range b.containers(td) {
-			if c.LogConfiguration.LogDriver != "awslogs" {
-				continue
-			}
-			// Both actions take the stream (Service Authorization
-			// Reference, CloudWatch Logs: resource type log-stream).
-			stream := b.env.ARN("logs", b.env.Region, b.env.AccountID, "log-group:"+c.LogConfiguration.Options["awslogs-group"]) +
-				":log-stream:" + c.LogConfiguration.Options["awslogs-stream-prefix"] + "/" + c.Name + "/0123456789abcdef"
-			row.Requests = append(row.Requests,
-				b.roleRequest(role, "logs:CreateLogStream", stream, nil, c.Name),
-				b.roleRequest(role, "logs:PutLogEvents", stream, nil, c.Name))
-		}
-	}
+		// Both actions take the stream (Service Authorization Reference,
+		// CloudWatch Logs: resource type log-stream).
+		stream := b.env.ARN("logs", b.env.Region, b.env.AccountID, "log-group:"+c.LogConfiguration.Options["awslogs-group"]) +
+			":log-stream:" + c.LogConfiguration.Options["awslogs-stream-prefix"] + "/" + c.Name + "/0123456789abcdef"
+		row.Requests = append(row.Requests,
+			b.roleRequest(role, "logs:CreateLogStream", stream, nil, c.Name),
+			b.roleRequest(role, "logs:PutLogEvents", stream, nil, c.Name))
+	})
 	return row
 }
 
