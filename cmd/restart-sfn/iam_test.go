@@ -82,15 +82,10 @@ func nightOf(t *testing.T, stack string) *judgedNight {
 		stacktest.Set(t, raw, "restart", map[string]any{"memberAccounts": slicesSorted(accounts)})
 	}
 	p, cfg := stacktest.Record(t, stack, raw)
-	var denied string
-	for a := range accounts {
-		denied = a
-		break
-	}
 	fc := fleetsim.Config{
 		Seed: 3, Fleet: services, DeployTime: 60 * time.Millisecond,
 		RoleName: cfg.Restart.MemberRoleName, ExternalID: cfg.Restart.ExternalID,
-		Faults: everyFault(denied),
+		Faults: everyFault(slicesSorted(accounts), cfg.Restart.Regions),
 	}
 	ln := newLocalNight(t, fc)
 	log := filepath.Join(ln.work, "calls.jsonl")
@@ -126,11 +121,12 @@ func nightOf(t *testing.T, stack string) *judgedNight {
 }
 
 // everyFault is each of fleetsim's fault kinds, at rates that leave most
-// of a small fleet healthy; denied is the account whose member role is
-// missing.
-func everyFault(denied string) []fleetsim.Fault {
-	return []fleetsim.Fault{
-		{Kind: fleetsim.FaultAccessDenied, Account: denied, Region: "us-east-2"},
+// of a small fleet healthy. A missing member role and a disabled Region
+// take a whole account's Region, so they are injected only where the
+// night has another Region to restart (the hub's; dev has one account in
+// one Region).
+func everyFault(accounts, regions []string) []fleetsim.Fault {
+	faults := []fleetsim.Fault{
 		{Kind: fleetsim.FaultServerError, Rate: 0.02},
 		{Kind: fleetsim.FaultThrottle, Op: "UpdateService", Rate: 0.05},
 		{Kind: fleetsim.FaultLatency, Latency: time.Millisecond},
@@ -144,7 +140,16 @@ func everyFault(denied string) []fleetsim.Fault {
 		{Kind: fleetsim.FaultAppliedServerError, Rate: 0.05},
 		{Kind: fleetsim.FaultTokenExpiry, After: 2 * time.Second},
 		{Kind: fleetsim.FaultSharedBucket, Op: "UpdateService", Rate: 0.5},
+		{Kind: fleetsim.FaultOptOutAfterDiscovery, Rate: 0.05},
+		{Kind: fleetsim.FaultForeignDeployment, Rate: 0.05},
 	}
+	if len(regions) > 1 {
+		last := regions[len(regions)-1]
+		faults = append(faults,
+			fleetsim.Fault{Kind: fleetsim.FaultAccessDenied, Account: accounts[0], Region: last},
+			fleetsim.Fault{Kind: fleetsim.FaultRegionDisabled, Account: accounts[len(accounts)-1], Region: last})
+	}
+	return faults
 }
 
 func TestEveryRequestOfALocalNightIsAllowedByTheStacksPolicies(t *testing.T) {
